@@ -1,0 +1,1 @@
+"""The automated participant: reads a conversation, answers or hands over."""

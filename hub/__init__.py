@@ -1,0 +1,1 @@
+"""The core: ingest pipeline, conversation lifecycle, outbox, stores and the event bus."""

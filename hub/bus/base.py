@@ -1,0 +1,79 @@
+"""Bus port: durable streams read by consumer groups (at-least-once), plus fire-and-forget broadcast.
+
+A handler that returns acknowledges its entry; one that raises leaves it to be delivered again
+(to any consumer of the group) after `retry_after` seconds; after `max_attempts` deliveries the entry
+moves to the stream's dead-letter list with the last error. Handlers must therefore be idempotent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+INBOUND = "inbound"
+OUTBOUND = "outbound"
+EVENTS = "events"
+
+Handler = Callable[[str], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class BusPolicy:
+    """How hard the bus tries before it gives an entry up."""
+
+    max_attempts: int = 5
+    retry_after: float = 5.0  # seconds an unacknowledged entry waits before another consumer takes it
+    batch: int = 32
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """An entry that failed every attempt, kept for inspection and replay."""
+
+    entry_id: str
+    payload: str
+    error: str
+    attempts: int
+    at: datetime
+
+
+class Bus(Protocol):
+    """Durable streams with consumer groups, and a broadcast channel for live views."""
+
+    async def open(self) -> None:
+        """Connect."""
+        ...
+
+    async def close(self) -> None:
+        """Disconnect; running consumers stop."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise Unavailable unless the bus answers."""
+        ...
+
+    async def publish(self, stream: str, payload: str) -> str:
+        """Append durably and return the entry id; Unavailable if that cannot be promised."""
+        ...
+
+    async def consume(
+        self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event
+    ) -> None:
+        """Feed entries to `handler` until `stop` is set, acking each one it returns from."""
+        ...
+
+    async def dead_letters(self, stream: str, *, limit: int = 100) -> list[DeadLetter]:
+        """Entries that failed every attempt, oldest first."""
+        ...
+
+    async def broadcast(self, topic: str, data: str) -> None:
+        """Tell current subscribers of `topic`; nobody listening means nobody hears it."""
+        ...
+
+    def subscribe(self, topic: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
+        """Listen to `topic` for as long as the context is open."""
+        ...

@@ -1,0 +1,145 @@
+"""In-process bus for the embedded default: the same semantics as Redis Streams within one process.
+
+Entries published before any group exists wait in a backlog that the first group takes, so a message
+accepted before the worker starts is not dropped. Nothing survives a process restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from hub.bus.base import BusPolicy, DeadLetter, Handler
+from models.clock import utcnow
+
+
+@dataclass
+class _Entry:
+    id: str
+    payload: str
+    attempts: int = 0
+    last_error: str = ""
+
+
+@dataclass
+class _Stream:
+    backlog: list[_Entry] = field(default_factory=list)
+    groups: dict[str, asyncio.Queue[_Entry]] = field(default_factory=dict)
+    dead: list[DeadLetter] = field(default_factory=list)
+
+
+class MemoryBus:
+    """Bus within one process."""
+
+    def __init__(self, policy: BusPolicy | None = None) -> None:
+        self.policy = policy or BusPolicy()
+        self._streams: dict[str, _Stream] = defaultdict(_Stream)
+        self._ids = itertools.count(1)
+        self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+        self._timers: set[asyncio.TimerHandle] = set()
+
+    async def open(self) -> None:
+        """Nothing to connect."""
+
+    async def close(self) -> None:
+        """Cancel pending redeliveries."""
+        for timer in self._timers:
+            timer.cancel()
+        self._timers.clear()
+
+    async def ping(self) -> None:
+        """Always reachable."""
+
+    async def publish(self, stream: str, payload: str) -> str:
+        """Append to every group of the stream (or the backlog while there is none)."""
+        entry_id = f"{next(self._ids)}-0"
+        state = self._streams[stream]
+        if not state.groups:
+            state.backlog.append(_Entry(entry_id, payload))
+        for queue in state.groups.values():
+            queue.put_nowait(_Entry(entry_id, payload))
+        return entry_id
+
+    def _queue(self, stream: str, group: str) -> asyncio.Queue[_Entry]:
+        state = self._streams[stream]
+        if group not in state.groups:
+            queue: asyncio.Queue[_Entry] = asyncio.Queue()
+            for entry in state.backlog:
+                queue.put_nowait(entry)
+            state.backlog.clear()
+            state.groups[group] = queue
+        return state.groups[group]
+
+    async def consume(
+        self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event
+    ) -> None:
+        """Handle entries one by one until `stop`; a failed entry comes back after `retry_after`."""
+        queue = self._queue(stream, group)
+        stopping = asyncio.ensure_future(stop.wait())
+        try:
+            while not stop.is_set():
+                getting = asyncio.ensure_future(queue.get())
+                await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
+                if not getting.done():
+                    getting.cancel()
+                    break
+                await self._handle(stream, queue, getting.result(), handler)
+        finally:
+            stopping.cancel()
+
+    async def _handle(self, stream: str, queue: asyncio.Queue[_Entry], entry: _Entry, handler: Handler) -> None:
+        entry.attempts += 1
+        try:
+            await handler(entry.payload)
+        except asyncio.CancelledError:
+            queue.put_nowait(entry)  # the consumer died mid-entry: another one takes it
+            raise
+        except Exception as e:  # any handler failure is retried; the bus must not die with it
+            entry.last_error = f"{type(e).__name__}: {e}"
+            if entry.attempts >= self.policy.max_attempts:
+                self._streams[stream].dead.append(
+                    DeadLetter(entry.id, entry.payload, entry.last_error, entry.attempts, utcnow())
+                )
+            else:
+                self._later(queue, entry)
+
+    def _later(self, queue: asyncio.Queue[_Entry], entry: _Entry) -> None:
+        loop = asyncio.get_running_loop()
+
+        def requeue() -> None:
+            self._timers.discard(timer)
+            queue.put_nowait(entry)
+
+        timer = loop.call_later(self.policy.retry_after, requeue)
+        self._timers.add(timer)
+
+    async def dead_letters(self, stream: str, *, limit: int = 100) -> list[DeadLetter]:
+        """Entries that failed every attempt."""
+        return list(self._streams[stream].dead[:limit])
+
+    async def broadcast(self, topic: str, data: str) -> None:
+        """Hand `data` to every current subscriber of `topic`."""
+        for queue in self._subscribers.get(topic, ()):
+            if not queue.full():  # a subscriber that stopped reading loses live updates, not the bus
+                queue.put_nowait(data)
+
+    @asynccontextmanager
+    async def subscribe(self, topic: str) -> AsyncIterator[AsyncIterator[str]]:
+        """Listen to `topic` while the context is open."""
+        queue: asyncio.Queue[str] = asyncio.Queue(maxsize=1000)
+        self._subscribers[topic].add(queue)
+
+        async def messages() -> AsyncIterator[str]:
+            while True:
+                yield await queue.get()
+
+        try:
+            yield messages()
+        finally:
+            self._subscribers[topic].discard(queue)
+            if not self._subscribers[topic]:
+                del self._subscribers[topic]

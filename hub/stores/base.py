@@ -1,0 +1,126 @@
+"""Store ports. Adapters: `sqlite.py` (embedded default) and `mongo.py` (production).
+
+Both pass `tests/contract/test_stores.py`; keep every promise below in both.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from models.channels import Channel
+from models.conversations import Conversation
+from models.customers import Customer, Identity
+from models.ids import ConversationId, CustomerId, MessageId
+from models.messages import DeliveryStatus, Direction, Message
+
+
+class CustomerStore(Protocol):
+    """Customers and the identities linked to them; an identity belongs to at most one customer."""
+
+    async def get(self, customer_id: CustomerId) -> Customer:
+        """The customer, or NotFound."""
+        ...
+
+    async def find_by_identity(self, identity: Identity) -> Customer | None:
+        """The customer this identity is linked to, if any."""
+        ...
+
+    async def create(self, customer: Customer) -> None:
+        """Insert a new customer; Conflict if one of its identities is already someone's."""
+        ...
+
+    async def link(self, customer_id: CustomerId, identity: Identity) -> None:
+        """Link an identity; a no-op if it is already theirs, Conflict if it is another customer's."""
+        ...
+
+
+class ConversationStore(Protocol):
+    """Conversations; a customer has at most one that is not closed."""
+
+    async def get(self, conversation_id: ConversationId) -> Conversation:
+        """The conversation, or NotFound."""
+        ...
+
+    async def current_for(self, customer_id: CustomerId) -> Conversation | None:
+        """The customer's conversation that is not closed (open or resolved), if any."""
+        ...
+
+    async def create(self, conversation: Conversation) -> None:
+        """Insert; Conflict if the customer already has a conversation that is not closed."""
+        ...
+
+    async def save(self, conversation: Conversation, *, expected_version: int) -> None:
+        """Write back and bump `version`; Conflict if someone saved since `expected_version`."""
+        ...
+
+    async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 50) -> list[Conversation]:
+        """The customer's conversations, newest first."""
+        ...
+
+
+class MessageStore(Protocol):
+    """Messages in both directions; inbound unique on (channel, account, external id),
+    outbound unique on the idempotency key."""
+
+    async def add(self, message: Message) -> bool:
+        """Insert; False (and nothing written) if the same message is already stored."""
+        ...
+
+    async def get(self, message_id: MessageId) -> Message:
+        """The message, or NotFound."""
+        ...
+
+    async def find_external(
+        self, channel: Channel, account_id: str, direction: Direction, external_id: str
+    ) -> Message | None:
+        """The message a channel knows by this id."""
+        ...
+
+    async def find_by_key(self, idempotency_key: str) -> Message | None:
+        """The outbound message sent under this idempotency key."""
+        ...
+
+    async def list_for_conversation(
+        self, conversation_id: ConversationId, *, limit: int = 200
+    ) -> list[Message]:
+        """The conversation's messages, oldest first."""
+        ...
+
+    async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 200) -> list[Message]:
+        """The customer's most recent messages across conversations, oldest first."""
+        ...
+
+    async def set_status(
+        self, message_id: MessageId, status: DeliveryStatus, *, reason: str | None = None,
+        external_id: str | None = None,
+    ) -> None:
+        """Record a delivery status (and the channel's id for the sent message); NotFound if absent."""
+        ...
+
+    async def mark_handled(self, message_id: MessageId) -> None:
+        """Every follow-up of this inbound message is done; redeliveries may skip it."""
+        ...
+
+    async def count(self) -> int:
+        """How many messages are stored (health, benchmarks)."""
+        ...
+
+
+class Stores(Protocol):
+    """The set of stores one backend provides, with its lifecycle."""
+
+    customers: CustomerStore
+    conversations: ConversationStore
+    messages: MessageStore
+
+    async def open(self) -> None:
+        """Connect and migrate (SQLite) or create indexes (MongoDB)."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...
+
+    async def ping(self) -> None:
+        """Raise Unavailable unless the backend answers."""
+        ...

@@ -1,0 +1,324 @@
+"""Embedded store on one SQLite file (aiosqlite, WAL): zero set-up, persistent, one process.
+
+Rows keep the pydantic document as JSON next to the columns we query, so the adapter maps little.
+Writes go through one lock: a shared connection must never interleave two transactions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from hub.stores.sqlite_schema import MIGRATIONS
+from models.channels import Channel
+from models.conversations import Conversation, ConversationState
+from models.customers import Customer, Identity
+from models.errors import Conflict, NotFound, Unavailable
+from models.ids import ConversationId, CustomerId, MessageId
+from models.messages import DeliveryStatus, Direction, Message
+
+
+class SqliteDatabase:
+    """The connection, its write lock and the migrations."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._conn: aiosqlite.Connection | None = None
+        self.write_lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The open connection; Unavailable before open() or after close()."""
+        if self._conn is None:
+            raise Unavailable("SQLite store is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        """Connect, switch to WAL and apply pending migrations."""
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        await self._conn.execute("PRAGMA journal_mode=WAL")
+        await self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
+        await self._conn.execute("PRAGMA busy_timeout=5000")
+        await self._conn.execute("PRAGMA foreign_keys=ON")
+        await self._migrate()
+
+    async def _migrate(self) -> None:
+        async with self.conn.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = int(row[0]) if row else 0
+        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
+            await self.conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+
+    async def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            await self._conn.close()
+            self._conn = None
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time; rolled back on any error."""
+        async with self.write_lock:
+            await self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await self.conn.execute("ROLLBACK")
+                raise
+            await self.conn.execute("COMMIT")
+
+    async def one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
+        """The first column of the first row, or None."""
+        async with self.conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+    async def column(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        """The first column of every row."""
+        async with self.conn.execute(sql, params) as cursor:
+            rows = await cursor.fetchall()
+        return [row[0] for row in rows]
+
+
+class SqliteCustomerStore:
+    """CustomerStore on SQLite."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def get(self, customer_id: CustomerId) -> Customer:
+        """The customer, or NotFound."""
+        doc = await self.db.one("SELECT doc FROM customers WHERE id = ?", (customer_id,))
+        if doc is None:
+            raise NotFound(f"customer {customer_id} not found")
+        return Customer.model_validate_json(doc)
+
+    async def find_by_identity(self, identity: Identity) -> Customer | None:
+        """The customer this identity is linked to, if any."""
+        doc = await self.db.one(
+            "SELECT c.doc FROM identities i JOIN customers c ON c.id = i.customer_id WHERE i.key = ?",
+            (identity.key,),
+        )
+        return None if doc is None else Customer.model_validate_json(doc)
+
+    async def create(self, customer: Customer) -> None:
+        """Insert with its identities; Conflict if any identity is taken."""
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO customers (id, version, doc) VALUES (?, ?, ?)",
+                    (customer.id, customer.version, customer.model_dump_json()),
+                )
+                await conn.executemany(
+                    "INSERT INTO identities (key, customer_id) VALUES (?, ?)",
+                    [(i.key, customer.id) for i in customer.identities],
+                )
+        except sqlite3.IntegrityError as e:
+            raise Conflict(f"customer {customer.id}: identity or id already taken") from e
+
+    async def link(self, customer_id: CustomerId, identity: Identity) -> None:
+        """Link an identity to the customer; Conflict if it is someone else's."""
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT customer_id FROM identities WHERE key = ?", (identity.key,)) as c:
+                row = await c.fetchone()
+            if row is not None:
+                if row[0] != customer_id:
+                    raise Conflict(f"identity {identity.key} belongs to another customer")
+                return
+            async with conn.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)) as c:
+                doc_row = await c.fetchone()
+            if doc_row is None:
+                raise NotFound(f"customer {customer_id} not found")
+            customer = Customer.model_validate_json(doc_row[0])
+            customer.identities.append(identity)
+            customer.version += 1
+            await conn.execute("INSERT INTO identities (key, customer_id) VALUES (?, ?)", (identity.key, customer_id))
+            await conn.execute(
+                "UPDATE customers SET doc = ?, version = ? WHERE id = ?",
+                (customer.model_dump_json(), customer.version, customer_id),
+            )
+
+
+def _open_key(conversation: Conversation) -> str | None:
+    return None if conversation.state is ConversationState.CLOSED else conversation.customer_id
+
+
+class SqliteConversationStore:
+    """ConversationStore on SQLite."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def get(self, conversation_id: ConversationId) -> Conversation:
+        """The conversation, or NotFound."""
+        doc = await self.db.one("SELECT doc FROM conversations WHERE id = ?", (conversation_id,))
+        if doc is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        return Conversation.model_validate_json(doc)
+
+    async def current_for(self, customer_id: CustomerId) -> Conversation | None:
+        """The customer's conversation that is not closed, if any."""
+        doc = await self.db.one("SELECT doc FROM conversations WHERE open_key = ?", (customer_id,))
+        return None if doc is None else Conversation.model_validate_json(doc)
+
+    async def create(self, conversation: Conversation) -> None:
+        """Insert; Conflict if the customer already has one that is not closed."""
+        try:
+            async with self.db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO conversations (id, customer_id, state, open_key, updated_at, version, doc)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (conversation.id, conversation.customer_id, conversation.state, _open_key(conversation),
+                     conversation.updated_at.isoformat(), conversation.version, conversation.model_dump_json()),
+                )
+        except sqlite3.IntegrityError as e:
+            raise Conflict(f"customer {conversation.customer_id} already has an open conversation") from e
+
+    async def save(self, conversation: Conversation, *, expected_version: int) -> None:
+        """Write back with version+1; Conflict if stale."""
+        conversation.version = expected_version + 1
+        try:
+            async with self.db.transaction() as conn:
+                cursor = await conn.execute(
+                    "UPDATE conversations SET state = ?, open_key = ?, updated_at = ?, version = ?, doc = ?"
+                    " WHERE id = ? AND version = ?",
+                    (conversation.state, _open_key(conversation), conversation.updated_at.isoformat(),
+                     conversation.version, conversation.model_dump_json(), conversation.id, expected_version),
+                )
+                updated = cursor.rowcount
+        except sqlite3.IntegrityError as e:
+            conversation.version = expected_version
+            raise Conflict(f"customer {conversation.customer_id} already has an open conversation") from e
+        if updated != 1:
+            conversation.version = expected_version
+            raise Conflict(f"conversation {conversation.id} changed since version {expected_version}")
+
+    async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 50) -> list[Conversation]:
+        """Newest first."""
+        docs = await self.db.column(
+            "SELECT doc FROM conversations WHERE customer_id = ? ORDER BY updated_at DESC LIMIT ?",
+            (customer_id, limit),
+        )
+        return [Conversation.model_validate_json(d) for d in docs]
+
+
+class SqliteMessageStore:
+    """MessageStore on SQLite."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def add(self, message: Message) -> bool:
+        """Insert; False if the same inbound external id or outbound key is already stored."""
+        async with self.db.write_lock:
+            cursor = await self.db.conn.execute(
+                "INSERT OR IGNORE INTO messages (id, conversation_id, customer_id, direction, channel,"
+                " account_id, external_id, idempotency_key, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (message.id, message.conversation_id, message.customer_id, message.direction, message.channel,
+                 message.account_id, message.external_id, message.idempotency_key, message.model_dump_json()),
+            )
+            return cursor.rowcount == 1
+
+    async def get(self, message_id: MessageId) -> Message:
+        """The message, or NotFound."""
+        doc = await self.db.one("SELECT doc FROM messages WHERE id = ?", (message_id,))
+        if doc is None:
+            raise NotFound(f"message {message_id} not found")
+        return Message.model_validate_json(doc)
+
+    async def find_external(
+        self, channel: Channel, account_id: str, direction: Direction, external_id: str
+    ) -> Message | None:
+        """The message a channel knows by this id."""
+        doc = await self.db.one(
+            "SELECT doc FROM messages WHERE channel = ? AND account_id = ? AND direction = ? AND external_id = ?",
+            (channel, account_id, direction, external_id),
+        )
+        return None if doc is None else Message.model_validate_json(doc)
+
+    async def find_by_key(self, idempotency_key: str) -> Message | None:
+        """The outbound message sent under this key."""
+        doc = await self.db.one("SELECT doc FROM messages WHERE idempotency_key = ?", (idempotency_key,))
+        return None if doc is None else Message.model_validate_json(doc)
+
+    async def list_for_conversation(
+        self, conversation_id: ConversationId, *, limit: int = 200
+    ) -> list[Message]:
+        """Oldest first (the last `limit`)."""
+        docs = await self.db.column(
+            "SELECT doc FROM (SELECT seq, doc FROM messages WHERE conversation_id = ? ORDER BY seq DESC LIMIT ?)"
+            " ORDER BY seq",
+            (conversation_id, limit),
+        )
+        return [Message.model_validate_json(d) for d in docs]
+
+    async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 200) -> list[Message]:
+        """Oldest first (the last `limit`)."""
+        docs = await self.db.column(
+            "SELECT doc FROM (SELECT seq, doc FROM messages WHERE customer_id = ? ORDER BY seq DESC LIMIT ?)"
+            " ORDER BY seq",
+            (customer_id, limit),
+        )
+        return [Message.model_validate_json(d) for d in docs]
+
+    async def set_status(
+        self, message_id: MessageId, status: DeliveryStatus, *, reason: str | None = None,
+        external_id: str | None = None,
+    ) -> None:
+        """Record a delivery status; NotFound if the message is absent."""
+        patch: dict[str, Any] = {"status": status.value, "status_reason": reason}
+        if external_id is not None:
+            patch["external_id"] = external_id
+        async with self.db.write_lock:
+            cursor = await self.db.conn.execute(
+                "UPDATE messages SET doc = json_patch(doc, ?), external_id = coalesce(?, external_id)"
+                " WHERE id = ?",
+                (json.dumps(patch), external_id, message_id),
+            )
+        if cursor.rowcount != 1:
+            raise NotFound(f"message {message_id} not found")
+
+    async def mark_handled(self, message_id: MessageId) -> None:
+        """Flag the inbound message as fully handled."""
+        async with self.db.write_lock:
+            await self.db.conn.execute(
+                "UPDATE messages SET doc = json_set(doc, '$.handled', json('true')) WHERE id = ?", (message_id,)
+            )
+
+    async def count(self) -> int:
+        """How many messages are stored."""
+        return int(await self.db.one("SELECT count(*) FROM messages"))
+
+
+class SqliteStores:
+    """All stores on one SQLite file."""
+
+    def __init__(self, path: str) -> None:
+        self.db = SqliteDatabase(path)
+        self.customers = SqliteCustomerStore(self.db)
+        self.conversations = SqliteConversationStore(self.db)
+        self.messages = SqliteMessageStore(self.db)
+
+    async def open(self) -> None:
+        """Connect and migrate."""
+        await self.db.open()
+
+    async def close(self) -> None:
+        """Close the file."""
+        await self.db.close()
+
+    async def ping(self) -> None:
+        """Unavailable unless a query answers."""
+        try:
+            await self.db.one("SELECT 1")
+        except (sqlite3.Error, ValueError) as e:
+            raise Unavailable(f"SQLite store: {e}") from e

@@ -1,0 +1,48 @@
+"""SQLite schema migrations, applied in order on open; PRAGMA user_version records how far we got.
+
+Append new migrations; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: documents with the columns we look them up by
+    """
+    CREATE TABLE customers (
+        id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE TABLE identities (
+        key TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL REFERENCES customers(id)
+    );
+    CREATE INDEX identities_customer ON identities(customer_id);
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        state TEXT NOT NULL,
+        open_key TEXT UNIQUE,            -- customer id while not closed: one such per customer
+        updated_at TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX conversations_customer ON conversations(customer_id, updated_at);
+    CREATE INDEX conversations_state ON conversations(state, updated_at);
+    CREATE TABLE messages (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        conversation_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        direction TEXT NOT NULL,
+        channel TEXT NOT NULL,
+        account_id TEXT NOT NULL,
+        external_id TEXT,
+        idempotency_key TEXT UNIQUE,
+        doc TEXT NOT NULL,
+        UNIQUE (channel, account_id, direction, external_id)
+    );
+    CREATE INDEX messages_conversation ON messages(conversation_id, seq);
+    CREATE INDEX messages_customer ON messages(customer_id, seq);
+    """,
+]

@@ -1,0 +1,85 @@
+"""Customers and the channel identities that point at them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.clock import utcnow
+from models.ids import CustomerId, new_id
+
+
+class IdentityKind(StrEnum):
+    """What an identity value is: a messenger account, a phone number, an address..."""
+
+    TELEGRAM = "telegram"
+    WHATSAPP = "whatsapp"
+    VIBER = "viber"
+    EMAIL = "email"
+    PHONE = "phone"
+    API = "api"
+    WEBCHAT = "webchat"
+
+
+_NON_DIGITS = re.compile(r"\D+")
+
+
+def normalize_phone(raw: str) -> str:
+    """E.164-ish: digits only with a leading '+'; a Russian 8XXXXXXXXXX becomes +7XXXXXXXXXX."""
+    digits = _NON_DIGITS.sub("", raw)
+    if len(digits) == 11 and digits.startswith("8"):
+        digits = "7" + digits[1:]
+    if not 7 <= len(digits) <= 15:
+        raise ValueError(f"not a phone number: {raw!r}")
+    return "+" + digits
+
+
+class Identity(BaseModel):
+    """One way to reach a customer; (kind, value) is unique across all customers."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: IdentityKind
+    value: str = Field(min_length=1, max_length=320)
+
+    @model_validator(mode="after")
+    def _normalize(self) -> Identity:
+        if self.kind in (IdentityKind.PHONE, IdentityKind.WHATSAPP, IdentityKind.VIBER) and (
+            self.value.lstrip("+").isdigit() or self.kind is IdentityKind.PHONE
+        ):
+            object.__setattr__(self, "value", normalize_phone(self.value))
+        elif self.kind is IdentityKind.EMAIL:
+            object.__setattr__(self, "value", self.value.strip().lower())
+        return self
+
+    @property
+    def key(self) -> str:
+        """The unique lookup key, e.g. 'phone:+79161234567'."""
+        return f"{self.kind.value}:{self.value}"
+
+
+class Customer(BaseModel):
+    """A shopper, however many channels they use."""
+
+    id: CustomerId = Field(default_factory=lambda: CustomerId(new_id()))
+    name: str | None = None
+    identities: list[Identity] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)
+    created_at: datetime = Field(default_factory=utcnow)
+    version: int = 0
+
+    @field_validator("identities")
+    @classmethod
+    def _unique_identities(cls, identities: list[Identity]) -> list[Identity]:
+        seen: dict[str, Identity] = {}
+        for identity in identities:
+            seen.setdefault(identity.key, identity)
+        return list(seen.values())
+
+    def has(self, identity: Identity) -> bool:
+        """Whether this identity is already linked to the customer."""
+        return any(i.key == identity.key for i in self.identities)

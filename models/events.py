@@ -1,0 +1,35 @@
+"""Events the hub publishes: what happened, for the CRM webhooks, metrics and live inbox updates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models.clock import utcnow
+from models.ids import ConversationId, CustomerId, EventId, MessageId, new_id
+
+EventType = Literal[
+    "conversation.opened",
+    "conversation.reopened",
+    "conversation.closed",
+    "customer.created",
+    "message.received",
+    "message.sent",
+    "message.failed",
+]
+
+
+class Event(BaseModel):
+    """Something that happened, with the ids a subscriber needs to fetch the rest."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: EventId = Field(default_factory=lambda: EventId(new_id()))
+    type: EventType
+    at: datetime = Field(default_factory=utcnow)
+    customer_id: CustomerId | None = None
+    conversation_id: ConversationId | None = None
+    message_id: MessageId | None = None
+    data: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,177 @@
+"""Messages as stored, and the two contracts at the channel edge: InboundMessage and OutboundMessage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+
+from models.channels import Channel
+from models.clock import utcnow
+from models.customers import normalize_phone
+from models.ids import ConversationId, CustomerId, MessageId, new_id
+
+MAX_TEXT = 20_000
+
+
+class Direction(StrEnum):
+    """Into Otklik from a customer, or out of it to one."""
+
+    INBOUND = "inbound"
+    OUTBOUND = "outbound"
+
+
+class AuthorKind(StrEnum):
+    """Who wrote a message."""
+
+    CUSTOMER = "customer"
+    BOT = "bot"
+    OPERATOR = "operator"
+    SYSTEM = "system"
+
+
+class DeliveryStatus(StrEnum):
+    """Where an outbound message is on its way; inbound messages are simply 'received'."""
+
+    RECEIVED = "received"
+    PENDING = "pending"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    READ = "read"
+    FAILED = "failed"
+
+
+class Attachment(BaseModel):
+    """A file kept by reference: a URL or a channel's file id, fetched lazily."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field(default="file", max_length=32)  # image, audio, video, file, location, contact
+    url: HttpUrl | None = None
+    file_id: str | None = Field(default=None, max_length=512)
+    name: str | None = Field(default=None, max_length=255)
+    mime_type: str | None = Field(default=None, max_length=127)
+    size: int | None = Field(default=None, ge=0)
+
+
+class ContactHints(BaseModel):
+    """What the channel tells us about the sender, used to link identities."""
+
+    model_config = ConfigDict(frozen=True)
+
+    phone: str | None = Field(default=None, max_length=32)
+    email: EmailStr | None = None
+    name: str | None = Field(default=None, max_length=200)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return None if value is None else normalize_phone(value)
+
+
+class InboundMessage(BaseModel):
+    """A customer's message as a connector hands it to the hub."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: Channel
+    account_id: str = Field(min_length=1, max_length=64)
+    external_user_id: str = Field(min_length=1, max_length=256)
+    external_id: str = Field(min_length=1, max_length=256)
+    sent_at: datetime = Field(default_factory=utcnow)
+    text: str = Field(default="", max_length=MAX_TEXT)
+    attachments: list[Attachment] = Field(default_factory=list, max_length=20)
+    contact: ContactHints = Field(default_factory=ContactHints)
+    reply_to: str | None = Field(default=None, max_length=256)
+    raw: dict[str, Any] = Field(default_factory=dict)  # provider payload, kept for audit
+
+
+class Button(BaseModel):
+    """A quick reply or inline button."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str = Field(min_length=1, max_length=64)
+    payload: str = Field(min_length=1, max_length=256)
+
+
+class OutboundMessage(BaseModel):
+    """A message the hub wants a channel to deliver; `idempotency_key` makes retries safe."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: MessageId = Field(default_factory=lambda: MessageId(new_id()))
+    conversation_id: ConversationId
+    customer_id: CustomerId
+    channel: Channel
+    account_id: str
+    recipient: str  # the channel's address: chat id, phone, e-mail, API user id
+    text: str = Field(default="", max_length=MAX_TEXT)
+    author: AuthorKind = AuthorKind.BOT
+    buttons: list[Button] = Field(default_factory=list)
+    attachments: list[Attachment] = Field(default_factory=list)
+    template: str | None = None
+    template_vars: dict[str, str] = Field(default_factory=dict)
+    idempotency_key: str = Field(min_length=1, max_length=256)
+
+
+class Message(BaseModel):
+    """A message as stored in a conversation, in either direction."""
+
+    id: MessageId = Field(default_factory=lambda: MessageId(new_id()))
+    conversation_id: ConversationId
+    customer_id: CustomerId
+    direction: Direction
+    author: AuthorKind
+    channel: Channel
+    account_id: str
+    external_id: str | None = None  # the channel's id: dedupes inbound, maps status callbacks outbound
+    idempotency_key: str | None = None  # outbound only
+    text: str = ""
+    attachments: list[Attachment] = Field(default_factory=list)
+    buttons: list[Button] = Field(default_factory=list)
+    status: DeliveryStatus = DeliveryStatus.RECEIVED
+    status_reason: str | None = None
+    sent_at: datetime = Field(default_factory=utcnow)
+    created_at: datetime = Field(default_factory=utcnow)
+    handled: bool = False  # inbound: every follow-up of this message has been done
+    raw: dict[str, Any] = Field(default_factory=dict)
+
+    @classmethod
+    def from_inbound(
+        cls, msg: InboundMessage, conversation: ConversationId, customer: CustomerId
+    ) -> Message:
+        """The stored form of a customer's message."""
+        return cls(
+            conversation_id=conversation,
+            customer_id=customer,
+            direction=Direction.INBOUND,
+            author=AuthorKind.CUSTOMER,
+            channel=msg.channel,
+            account_id=msg.account_id,
+            external_id=msg.external_id,
+            text=msg.text,
+            attachments=msg.attachments,
+            sent_at=msg.sent_at,
+            raw=msg.raw,
+        )
+
+    @classmethod
+    def from_outbound(cls, out: OutboundMessage) -> Message:
+        """The stored form of a message on its way out, still pending."""
+        return cls(
+            id=out.id,
+            conversation_id=out.conversation_id,
+            customer_id=out.customer_id,
+            direction=Direction.OUTBOUND,
+            author=out.author,
+            channel=out.channel,
+            account_id=out.account_id,
+            idempotency_key=out.idempotency_key,
+            text=out.text,
+            attachments=out.attachments,
+            buttons=out.buttons,
+            status=DeliveryStatus.PENDING,
+        )

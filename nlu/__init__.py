@@ -1,0 +1,1 @@
+"""Topic and intent classification, trained from Rasa-format YAML (see issue 7)."""
