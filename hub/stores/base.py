@@ -109,9 +109,20 @@ class MessageStore(Protocol):
 class Stores(Protocol):
     """The set of stores one backend provides, with its lifecycle."""
 
-    customers: CustomerStore
-    conversations: ConversationStore
-    messages: MessageStore
+    @property
+    def customers(self) -> CustomerStore:
+        """Customers and identities."""
+        ...
+
+    @property
+    def conversations(self) -> ConversationStore:
+        """Conversations."""
+        ...
+
+    @property
+    def messages(self) -> MessageStore:
+        """Messages in both directions."""
+        ...
 
     async def open(self) -> None:
         """Connect and migrate (SQLite) or create indexes (MongoDB)."""

@@ -1,0 +1,49 @@
+"""The FastAPI application: `create_app(settings)` wires everything once, in the lifespan."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI
+
+from api import errors
+from api.middleware import ObservabilityMiddleware
+from api.routes import channel_api, health, webchat
+from hub.runtime import running_hub
+from hub.settings import Settings
+from hub.worker import run_worker
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The app for these settings; the stores, bus and (embedded) worker start with its lifespan."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        async with running_hub(settings) as hub:
+            app.state.hub = hub
+            stop = asyncio.Event()
+            worker = asyncio.create_task(run_worker(hub, stop)) if settings.runs_worker_in_api else None
+            try:
+                yield
+            finally:
+                stop.set()
+                if worker is not None:
+                    with suppress(asyncio.CancelledError):
+                        await asyncio.wait_for(worker, timeout=10)
+
+    app = FastAPI(
+        title="Otklik", version="0.1.0", lifespan=lifespan,
+        description="Omnichannel customer-feedback hub: channel webhooks, web chat, CRM API.",
+    )
+    errors.install(app)
+    app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(health.router)
+    app.include_router(channel_api.router)
+    if settings.webchat_enabled:
+        app.include_router(webchat.router)
+    return app

@@ -1,0 +1,98 @@
+"""The `otklik` command: serve, worker, demo."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from api.app import create_app
+from hub.logs import configure_logging
+from hub.runtime import running_hub
+from hub.settings import Settings
+from hub.worker import run_worker
+
+app = typer.Typer(help="Otklik: omnichannel customer-feedback hub.", no_args_is_help=True)
+
+
+def load_settings() -> Settings:
+    """Settings from the environment, or a clear message naming the bad variable and exit 2."""
+    try:
+        return Settings()  # required fields come from the environment
+    except ValidationError as e:
+        for problem in e.errors():
+            name = "OTKLIK_" + "_".join(str(p) for p in problem["loc"]).upper() if problem["loc"] else "settings"
+            typer.echo(f"configuration error: {name}: {problem['msg']}", err=True)
+        raise typer.Exit(2) from e
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address (default OTKLIK_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default OTKLIK_PORT).")] = None,
+) -> None:
+    """Run the HTTP API (and, on the in-process bus, the worker too)."""
+    settings = load_settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
+                log_config=None, proxy_headers=True)
+
+
+@app.command()
+def worker() -> None:
+    """Consume the inbound and outbound streams (needs OTKLIK_BUS=redis); stops cleanly on SIGTERM."""
+    settings = load_settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    if settings.bus != "redis":
+        typer.echo("otklik worker needs OTKLIK_BUS=redis; on the in-process bus `otklik serve` runs it", err=True)
+        raise typer.Exit(2)
+    asyncio.run(_work(settings))
+
+
+async def _work(settings: Settings) -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    async with running_hub(settings) as hub:
+        await run_worker(hub, stop)
+
+
+@app.command()
+def demo(
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    env_file: Annotated[Path, typer.Option(help="Where the generated demo secrets are kept.")] = Path(".env"),
+) -> None:
+    """Create demo secrets (once, in .env), load demo data and serve on the embedded default."""
+    from api.demo import ensure_demo_env, seed
+
+    token = ensure_demo_env(env_file)
+    settings = load_settings()
+    configure_logging(settings.log_level, as_json=settings.log_json)
+    asyncio.run(seed(settings))
+    base = f"http://127.0.0.1:{port}"
+    typer.echo(
+        f"\nOtklik demo on {base}\n"
+        f"  web chat:  {base}/chat\n"
+        f"  API docs:  {base}/docs\n"
+        f"  API channel: curl -H 'Authorization: Bearer {token}' -H 'content-type: application/json' \\\n"
+        f"     -d '{{\"user_id\":\"u1\",\"message_id\":\"m1\",\"text\":\"Где мой заказ?\"}}' "
+        f"{base}/channels/api/demo/messages\n"
+        f"  its thread: curl -H 'Authorization: Bearer {token}' {base}/channels/api/demo/users/u1/messages\n",
+        err=True,
+    )
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_config=None)
+
+
+def main() -> None:
+    """Entry point for `python -m api.cli`."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""What every connector provides to the hub: a Sender, and the receipt a send returns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from models.messages import DeliveryStatus, OutboundMessage
+
+
+@dataclass(frozen=True)
+class SendReceipt:
+    """The channel accepted the message; `external_id` is its id there, for status callbacks."""
+
+    external_id: str | None = None
+    status: DeliveryStatus = DeliveryStatus.SENT
+
+
+class Sender(Protocol):
+    """Delivers outbound messages of one channel account; raises SendError (retryable or not)."""
+
+    async def send(self, msg: OutboundMessage) -> SendReceipt:
+        """Deliver one message."""
+        ...

@@ -1,0 +1,75 @@
+"""The inbound pipeline, top to bottom: dedupe, identify, thread, store, follow up.
+
+Each step is idempotent, so a redelivered message (a webhook sent twice, a worker killed halfway)
+ends in exactly one stored message, one customer, one conversation and one reply. A message is
+marked `handled` only after its follow-ups are done; a redelivery of an unhandled one resumes there.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from bots import autoack
+from hub import events, identity, metrics, outbox
+from hub.bus.base import INBOUND
+from hub.conversations import Attached, attach
+from models.clock import utcnow
+from models.conversations import ConversationState
+from models.events import Event
+from models.messages import Direction, InboundMessage, Message
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+
+async def accept(msg: InboundMessage, hub: Hub) -> None:
+    """Queue a verified message for the worker: a webhook's only write, done before it answers."""
+    key = f"{msg.channel}:{msg.account_id}:{msg.external_user_id}"  # one sender's messages stay in order
+    await hub.bus.publish(hub.partition(INBOUND, key), msg.model_dump_json())
+
+
+async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:
+    """Take one customer message all the way: stored, threaded, announced and answered."""
+    started = time.perf_counter()
+    messages = hub.stores.messages
+    stored = await messages.find_external(msg.channel, msg.account_id, Direction.INBOUND, msg.external_id)
+    if stored is not None and stored.handled:
+        metrics.INBOUND.labels(msg.channel, "duplicate").inc()
+        return
+    if stored is None:
+        stored = await _store(msg, hub)
+        if stored is None:
+            metrics.INBOUND.labels(msg.channel, "duplicate").inc()
+            return
+    await _follow_up(msg, stored, hub)
+    await messages.mark_handled(stored.id)
+    metrics.INBOUND.labels(msg.channel, "stored").inc()
+    metrics.INGEST_SECONDS.observe(time.perf_counter() - started)
+
+
+async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
+    """Resolve, thread and store; None if a concurrent delivery stored the same message first."""
+    customer, created = await identity.resolve(msg, hub.stores.customers)
+    if created:
+        await events.publish(hub, Event.model_validate(
+            {"id": f"customer.created:{customer.id}", "type": "customer.created", "customer_id": customer.id}))
+    conversation, how = await attach(msg, customer, hub.stores.conversations, window=hub.reopen_window, at=utcnow())
+    if how is not Attached.JOINED:
+        kind = "conversation.opened" if how is Attached.OPENED else "conversation.reopened"
+        await events.publish(hub, Event.model_validate({
+            "id": f"{kind}:{conversation.id}:{conversation.version}", "type": kind,
+            "customer_id": customer.id, "conversation_id": conversation.id}))
+    stored = Message.from_inbound(msg, conversation.id, customer.id)
+    return stored if await hub.stores.messages.add(stored) else None
+
+
+async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
+    """Announce the message and let the bot answer while the conversation is in its hands."""
+    await events.publish(hub, Event.model_validate({
+        "id": f"message.received:{stored.id}", "type": "message.received", "customer_id": stored.customer_id,
+        "conversation_id": stored.conversation_id, "message_id": stored.id,
+        "data": {"channel": stored.channel.value}}))
+    conversation = await hub.stores.conversations.get(stored.conversation_id)
+    if conversation.state is ConversationState.BOT:
+        await outbox.enqueue(autoack.acknowledgement(msg, stored, conversation), hub)

@@ -1,0 +1,89 @@
+"""The outbox: every outbound message is stored, queued, and sent with retries; never lost, never doubled.
+
+`enqueue` stores the message (a known idempotency key is a no-op) and queues it; `deliver` (run by
+the worker) sends it unless it is already past `pending`, retrying retryable failures with backoff,
+and marks it sent or failed. A failed message stays in the store with its reason: the dead-letter list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from hub import events, metrics
+from hub.bus.base import OUTBOUND
+from models.errors import SendError
+from models.events import Event
+from models.messages import DeliveryStatus, Message, OutboundMessage
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+log = logging.getLogger(__name__)
+
+
+async def enqueue(out: OutboundMessage, hub: Hub) -> Message:
+    """Store the message as pending and queue it for delivery; returns the stored record."""
+    stored = Message.from_outbound(out)
+    if not await hub.stores.messages.add(stored):
+        known = await hub.stores.messages.find_by_key(out.idempotency_key)
+        stored = known if known is not None else stored
+    # Queued even when already stored: a crash between store and queue must not strand it.
+    # `deliver` skips anything no longer pending, so a second queue entry sends nothing twice.
+    queued = out.model_copy(update={"id": stored.id})
+    await hub.bus.publish(hub.partition(OUTBOUND, out.recipient), queued.model_dump_json())
+    return stored
+
+
+async def deliver(out: OutboundMessage, hub: Hub) -> None:
+    """Send one queued message through its channel account, with the outbox's retries."""
+    stored = await hub.stores.messages.find_by_key(out.idempotency_key)
+    if stored is None:  # queued by an older process that stored nothing: store it now
+        stored = await enqueue_record(out, hub)
+    if stored.status is not DeliveryStatus.PENDING:
+        return
+    sender = hub.senders.get((out.channel, out.account_id))
+    if sender is None:
+        await _failed(hub, stored, f"no sender for {out.channel} account {out.account_id!r}")
+        return
+    policy = hub.retry
+    for attempt in range(1, policy.max_attempts + 1):
+        started = time.perf_counter()
+        try:
+            receipt = await sender.send(out)
+        except SendError as e:
+            metrics.OUTBOUND.labels(out.channel, "error").inc()
+            if not e.retryable or attempt == policy.max_attempts:
+                await _failed(hub, stored, f"attempt {attempt}: {e.reason}")
+                return
+            log.info("send retry", extra={"message_id": stored.id, "attempt": attempt, "reason": e.reason})
+            await asyncio.sleep(policy.delay(attempt, e.retry_after))
+        else:
+            metrics.SEND_SECONDS.labels(out.channel).observe(time.perf_counter() - started)
+            metrics.OUTBOUND.labels(out.channel, "sent").inc()
+            await hub.stores.messages.set_status(stored.id, receipt.status, external_id=receipt.external_id)
+            await events.publish(hub, _event("message.sent", stored))
+            return
+
+
+async def enqueue_record(out: OutboundMessage, hub: Hub) -> Message:
+    """Store a pending record for a queued message that has none."""
+    stored = Message.from_outbound(out)
+    await hub.stores.messages.add(stored)
+    return await hub.stores.messages.find_by_key(out.idempotency_key) or stored
+
+
+async def _failed(hub: Hub, stored: Message, reason: str) -> None:
+    log.warning("send failed", extra={"message_id": stored.id, "reason": reason})
+    metrics.OUTBOUND.labels(stored.channel, "failed").inc()
+    await hub.stores.messages.set_status(stored.id, DeliveryStatus.FAILED, reason=reason)
+    await events.publish(hub, _event("message.failed", stored, reason=reason))
+
+
+def _event(kind: str, stored: Message, **data: str) -> Event:
+    return Event.model_validate({
+        "id": f"{kind}:{stored.id}", "type": kind, "customer_id": stored.customer_id,
+        "conversation_id": stored.conversation_id, "message_id": stored.id, "data": data,
+    })

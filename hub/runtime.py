@@ -1,0 +1,112 @@
+"""Wiring: build the stores, bus, accounts and senders a process needs from Settings, once."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import httpx
+
+from connectors import SenderContext, build_senders
+from connectors.base import Sender
+from connectors.webchat import ACCOUNT_ID as WEBCHAT_ACCOUNT
+from hub.bus.base import Bus, BusPolicy
+from hub.retry import RetryPolicy
+from hub.settings import Settings
+from hub.stores.base import Stores
+from models.channels import Channel, ChannelAccount
+from models.errors import NotFound
+
+
+def build_stores(settings: Settings) -> Stores:
+    """The configured store backend (not yet opened)."""
+    if settings.store == "mongo":
+        from hub.stores.mongo import MongoStores  # imported here: the embedded default never needs pymongo
+
+        assert settings.mongodb_url is not None  # checked by Settings
+        return MongoStores(settings.mongodb_url)
+    from hub.stores.sqlite import SqliteStores
+
+    return SqliteStores(settings.sqlite_path)
+
+
+def build_bus(settings: Settings) -> Bus:
+    """The configured bus backend (not yet opened)."""
+    policy = BusPolicy(max_attempts=settings.bus_max_attempts, retry_after=settings.bus_retry_after)
+    if settings.bus == "redis":
+        from hub.bus.redis_streams import RedisStreamBus
+
+        return RedisStreamBus(settings.redis_url, policy=policy, prefix=settings.redis_prefix)
+    from hub.bus.memory import MemoryBus
+
+    return MemoryBus(policy)
+
+
+def build_accounts(settings: Settings) -> list[ChannelAccount]:
+    """Every channel account the settings configure."""
+    accounts = [
+        ChannelAccount(id=a.id, channel=Channel.API, token=a.token, callback_url=a.callback_url)
+        for a in settings.api_accounts
+    ]
+    if settings.webchat_enabled:
+        accounts.append(ChannelAccount(id=WEBCHAT_ACCOUNT, channel=Channel.WEBCHAT, token=settings.secret_key))
+    return accounts
+
+
+@dataclass
+class Hub:
+    """Everything a request handler or worker needs, built once per process."""
+
+    settings: Settings
+    stores: Stores
+    bus: Bus
+    accounts: list[ChannelAccount]
+    http: httpx.AsyncClient
+    senders: dict[tuple[Channel, str], Sender] = field(default_factory=dict)
+
+    @property
+    def reopen_window(self) -> timedelta:
+        """How long a resolved conversation takes new messages."""
+        return timedelta(hours=self.settings.reopen_window_hours)
+
+    @property
+    def retry(self) -> RetryPolicy:
+        """The outbox's retry policy."""
+        s = self.settings
+        return RetryPolicy(s.outbox_max_attempts, s.outbox_base_delay, s.outbox_max_delay)
+
+    def account(self, channel: Channel, account_id: str) -> ChannelAccount:
+        """A configured account, or NotFound."""
+        for account in self.accounts:
+            if account.channel is channel and account.id == account_id:
+                return account
+        raise NotFound(f"no {channel} account {account_id!r}")
+
+    def partition(self, stream: str, key: str) -> str:
+        """The partition of `stream` that `key` (a customer address) always lands on: keeps its order."""
+        return f"{stream}.{zlib.crc32(key.encode()) % self.settings.partitions}"
+
+    def partitions(self, stream: str) -> list[str]:
+        """All partitions of a stream."""
+        return [f"{stream}.{n}" for n in range(self.settings.partitions)]
+
+
+@asynccontextmanager
+async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
+    """Open the stores, bus and HTTP client; close them on exit."""
+    stores, bus = build_stores(settings), build_bus(settings)
+    await stores.open()
+    try:
+        await bus.open()
+        try:
+            async with httpx.AsyncClient(timeout=settings.outbox_timeout) as http:
+                hub = Hub(settings, stores, bus, build_accounts(settings), http)
+                hub.senders = build_senders(hub.accounts, SenderContext(http, bus))
+                yield hub
+        finally:
+            await bus.close()
+    finally:
+        await stores.close()

@@ -1,0 +1,75 @@
+"""Configuration from the environment (prefix OTKLIK_) and an optional `.env` file.
+
+Invalid configuration fails at start and names the variable; secrets never have defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ApiAccountConfig(BaseModel):
+    """One client of the generic JSON channel: its bearer token and where replies are POSTed."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
+    token: SecretStr = Field(min_length=16)
+    callback_url: str | None = None
+
+
+class Settings(BaseSettings):
+    """Everything Otklik reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="OTKLIK_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    secret_key: SecretStr = Field(min_length=16)  # signs web chat cookies
+    store: Literal["sqlite", "mongo"] = "sqlite"
+    sqlite_path: str = "var/otklik.sqlite3"
+    mongodb_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTKLIK_MONGODB_URL", "MONGODB_URL")
+    )
+    bus: Literal["memory", "redis"] = "memory"
+    redis_url: str = Field(
+        default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("OTKLIK_REDIS_URL", "REDIS_URL")
+    )
+    redis_prefix: str = "otklik:"
+    partitions: int = Field(default=4, ge=1, le=64)  # per-customer ordering, parallel across customers
+    bus_max_attempts: int = Field(default=5, ge=1)
+    bus_retry_after: float = Field(default=30.0, gt=0)
+    # Run the worker inside the API process; None means "when the bus is in-process" (it must be then).
+    embedded_worker: bool | None = None
+
+    api_accounts: list[ApiAccountConfig] = Field(default_factory=list)
+    webchat_enabled: bool = True
+    reopen_window_hours: float = Field(default=72.0, ge=0)
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_base_delay: float = Field(default=0.5, ge=0)
+    outbox_max_delay: float = Field(default=30.0, ge=0)
+    outbox_timeout: float = Field(default=10.0, gt=0)
+
+    log_level: str = "INFO"
+    log_json: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Settings:
+        if self.store == "mongo" and not self.mongodb_url:
+            raise ValueError("OTKLIK_STORE=mongo needs MONGODB_URL (or OTKLIK_MONGODB_URL)")
+        if self.bus == "memory" and self.embedded_worker is False:
+            raise ValueError("OTKLIK_EMBEDDED_WORKER=false needs OTKLIK_BUS=redis: only this process can read its bus")
+        ids = [a.id for a in self.api_accounts]
+        if len(ids) != len(set(ids)):
+            raise ValueError("OTKLIK_API_ACCOUNTS: account ids must be unique")
+        return self
+
+    @property
+    def runs_worker_in_api(self) -> bool:
+        """Whether `otklik serve` also consumes the streams."""
+        return self.bus == "memory" if self.embedded_worker is None else self.embedded_worker
