@@ -1,0 +1,356 @@
+"""Production store on MongoDB through PyMongo's async client (`AsyncMongoClient`).
+
+Documents are the pydantic models dumped in python mode with `_id` = the model's id, so datetimes are
+BSON dates (millisecond precision; read back timezone-aware because the client uses tz_aware=True).
+Uniqueness lives in indexes created by `open()`, and DuplicateKeyError becomes Conflict (or False).
+
+Every unique index is partial on `{field: {"$type": "string"}}` so null / empty values never collide.
+The planner cannot prove that `{field: value}` implies that `$type` filter, so queries aimed at those
+indexes repeat it (`_is(value)`), or they would scan the collection.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from bson.codec_options import TypeRegistry
+from pydantic import BaseModel
+from pydantic_core import to_jsonable_python
+from pymongo import ASCENDING, DESCENDING, AsyncMongoClient, IndexModel, ReturnDocument
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
+
+from models.channels import Channel
+from models.conversations import Conversation, ConversationState
+from models.customers import Customer, Identity
+from models.errors import Conflict, NotFound, Unavailable
+from models.ids import ConversationId, CustomerId, MessageId
+from models.messages import DeliveryStatus, Direction, Message
+
+Doc = dict[str, Any]
+M = TypeVar("M", bound=BaseModel)
+
+DEFAULT_DATABASE = "otklik"
+_STRING = {"$type": "string"}
+
+
+def _is(value: str) -> Doc:
+    """Equality that also states the partial index's filter, so the planner may use the index."""
+    return {"$eq": value, **_STRING}
+
+
+def _dump(model: BaseModel, **extra: Any) -> Doc:
+    doc = model.model_dump(mode="python")
+    doc["_id"] = doc.pop("id")
+    return {**doc, **extra}
+
+
+def _load(cls: type[M], doc: Doc) -> M:
+    doc["id"] = doc.pop("_id")
+    return cls.model_validate(doc)  # our index-only fields (identity_keys, open_key, seq) are ignored
+
+
+class MongoDatabase:
+    """The client (created in open(): a closed AsyncMongoClient cannot be reused) and the database."""
+
+    def __init__(self, url: str, database: str | None = None) -> None:
+        self.url = url
+        self.name = database
+        self._client: AsyncMongoClient[Doc] | None = None
+        self._db: AsyncDatabase[Doc] | None = None
+
+    @property
+    def client(self) -> AsyncMongoClient[Doc]:
+        """The open client; Unavailable before open() or after close()."""
+        if self._client is None:
+            raise Unavailable("MongoDB store is not open")
+        return self._client
+
+    def collection(self, name: str) -> AsyncCollection[Doc]:
+        """One collection of the open database."""
+        if self._db is None:
+            raise Unavailable("MongoDB store is not open")
+        return self._db[name]
+
+    async def open(self) -> None:
+        """Create the client; the database is the one given, else the URL's path, else 'otklik'."""
+        self._client = AsyncMongoClient(
+            self.url,
+            tz_aware=True,  # BSON dates would otherwise come back naive
+            serverSelectionTimeoutMS=3000,  # an outage surfaces in seconds, not after the 30 s default
+            # pydantic types BSON does not know (HttpUrl, SecretStr...) are stored in their JSON form
+            type_registry=TypeRegistry(fallback_encoder=to_jsonable_python),
+        )
+        self._db = self._client[self.name] if self.name else self._client.get_default_database(DEFAULT_DATABASE)
+        self.name = self._db.name
+
+    async def close(self) -> None:
+        """Close the client."""
+        if self._client is not None:
+            await self._client.close()
+            self._client, self._db = None, None
+
+
+class MongoCustomerStore:
+    """CustomerStore on MongoDB; `identity_keys` (Identity.key strings) carries the unique index."""
+
+    def __init__(self, db: MongoDatabase) -> None:
+        self.db = db
+
+    @property
+    def _coll(self) -> AsyncCollection[Doc]:
+        return self.db.collection("customers")
+
+    async def get(self, customer_id: CustomerId) -> Customer:
+        """The customer, or NotFound."""
+        doc = await self._coll.find_one({"_id": customer_id})
+        if doc is None:
+            raise NotFound(f"customer {customer_id} not found")
+        return _load(Customer, doc)
+
+    async def find_by_identity(self, identity: Identity) -> Customer | None:
+        """The customer this identity is linked to, if any."""
+        doc = await self._coll.find_one({"identity_keys": _is(identity.key)})
+        return None if doc is None else _load(Customer, doc)
+
+    async def create(self, customer: Customer) -> None:
+        """Insert (one atomic document); Conflict if any identity or the id is taken."""
+        doc = _dump(customer, identity_keys=[i.key for i in customer.identities])
+        try:
+            await self._coll.insert_one(doc)
+        except DuplicateKeyError as e:
+            raise Conflict(f"customer {customer.id}: identity or id already taken") from e
+
+    async def link(self, customer_id: CustomerId, identity: Identity) -> None:
+        """Link an identity to the customer; Conflict if it is someone else's."""
+        owner = await self._coll.find_one({"identity_keys": _is(identity.key)}, {"_id": 1})
+        if owner is not None:
+            if owner["_id"] != customer_id:
+                raise Conflict(f"identity {identity.key} belongs to another customer")
+            return
+        try:
+            # `$ne` keeps a concurrent link of the same identity from pushing it twice
+            result = await self._coll.update_one(
+                {"_id": customer_id, "identity_keys": {"$ne": identity.key}},
+                {"$push": {"identities": identity.model_dump(mode="python")},
+                 "$addToSet": {"identity_keys": identity.key}, "$inc": {"version": 1}},
+            )
+        except DuplicateKeyError as e:  # another customer took it since our check
+            raise Conflict(f"identity {identity.key} belongs to another customer") from e
+        if result.matched_count == 0 and await self._coll.find_one({"_id": customer_id}, {"_id": 1}) is None:
+            raise NotFound(f"customer {customer_id} not found")
+
+
+def _open_key(conversation: Conversation) -> str | None:
+    """The customer id while the conversation is not closed: unique, so one such per customer."""
+    return None if conversation.state is ConversationState.CLOSED else conversation.customer_id
+
+
+class MongoConversationStore:
+    """ConversationStore on MongoDB; optimistic concurrency on `version`."""
+
+    def __init__(self, db: MongoDatabase) -> None:
+        self.db = db
+
+    @property
+    def _coll(self) -> AsyncCollection[Doc]:
+        return self.db.collection("conversations")
+
+    async def get(self, conversation_id: ConversationId) -> Conversation:
+        """The conversation, or NotFound."""
+        doc = await self._coll.find_one({"_id": conversation_id})
+        if doc is None:
+            raise NotFound(f"conversation {conversation_id} not found")
+        return _load(Conversation, doc)
+
+    async def current_for(self, customer_id: CustomerId) -> Conversation | None:
+        """The customer's conversation that is not closed, if any."""
+        doc = await self._coll.find_one({"open_key": _is(customer_id)})
+        return None if doc is None else _load(Conversation, doc)
+
+    async def create(self, conversation: Conversation) -> None:
+        """Insert; Conflict if the customer already has one that is not closed."""
+        try:
+            await self._coll.insert_one(_dump(conversation, open_key=_open_key(conversation)))
+        except DuplicateKeyError as e:
+            raise Conflict(f"customer {conversation.customer_id} already has an open conversation") from e
+
+    async def save(self, conversation: Conversation, *, expected_version: int) -> None:
+        """Write back with version+1; Conflict if stale."""
+        conversation.version = expected_version + 1
+        try:
+            result = await self._coll.replace_one(
+                {"_id": conversation.id, "version": expected_version},
+                _dump(conversation, open_key=_open_key(conversation)),
+            )
+        except DuplicateKeyError as e:
+            conversation.version = expected_version
+            raise Conflict(f"customer {conversation.customer_id} already has an open conversation") from e
+        if result.matched_count != 1:
+            conversation.version = expected_version
+            raise Conflict(f"conversation {conversation.id} changed since version {expected_version}")
+
+    async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 50) -> list[Conversation]:
+        """Newest first."""
+        cursor = self._coll.find({"customer_id": customer_id}).sort(
+            [("updated_at", DESCENDING), ("_id", DESCENDING)]
+        ).limit(limit)
+        return [_load(Conversation, doc) async for doc in cursor]
+
+
+class MongoMessageStore:
+    """MessageStore on MongoDB, ordered by `seq`.
+
+    `seq` comes from a counter document ($inc, one round trip). Neither created_at (millisecond BSON
+    dates tie, and clocks of several workers disagree) nor ObjectIds (second resolution, then a
+    per-process random part) order messages written by different workers within one second; the counter
+    does, and a reply taken after its question always sorts after it, as SQLite's AUTOINCREMENT does.
+    """
+
+    def __init__(self, db: MongoDatabase) -> None:
+        self.db = db
+
+    @property
+    def _coll(self) -> AsyncCollection[Doc]:
+        return self.db.collection("messages")
+
+    async def _next_seq(self) -> int:
+        counter = await self.db.collection("counters").find_one_and_update(
+            {"_id": "messages"}, {"$inc": {"seq": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+        )
+        assert counter is not None  # upsert with AFTER always returns the document
+        return int(counter["seq"])
+
+    async def add(self, message: Message) -> bool:
+        """Insert; False if the same inbound external id, outbound key or id is already stored."""
+        try:
+            await self._coll.insert_one(_dump(message, seq=await self._next_seq()))
+        except DuplicateKeyError:
+            return False  # the seq taken is skipped; gaps are harmless
+        return True
+
+    async def get(self, message_id: MessageId) -> Message:
+        """The message, or NotFound."""
+        doc = await self._coll.find_one({"_id": message_id})
+        if doc is None:
+            raise NotFound(f"message {message_id} not found")
+        return _load(Message, doc)
+
+    async def find_external(
+        self, channel: Channel, account_id: str, direction: Direction, external_id: str
+    ) -> Message | None:
+        """The message a channel knows by this id."""
+        doc = await self._coll.find_one(
+            {"channel": channel.value, "account_id": account_id, "direction": direction.value,
+             "external_id": _is(external_id)}
+        )
+        return None if doc is None else _load(Message, doc)
+
+    async def find_by_key(self, idempotency_key: str) -> Message | None:
+        """The outbound message sent under this key."""
+        doc = await self._coll.find_one({"idempotency_key": _is(idempotency_key)})
+        return None if doc is None else _load(Message, doc)
+
+    async def _last(self, query: Doc, limit: int) -> list[Message]:
+        """The last `limit` messages matching `query`, oldest first."""
+        cursor = self._coll.find(query).sort("seq", DESCENDING).limit(limit)
+        newest_first = [_load(Message, doc) async for doc in cursor]
+        return newest_first[::-1]
+
+    async def list_for_conversation(
+        self, conversation_id: ConversationId, *, limit: int = 200
+    ) -> list[Message]:
+        """Oldest first (the last `limit`)."""
+        return await self._last({"conversation_id": conversation_id}, limit)
+
+    async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 200) -> list[Message]:
+        """Oldest first (the last `limit`)."""
+        return await self._last({"customer_id": customer_id}, limit)
+
+    async def set_status(
+        self, message_id: MessageId, status: DeliveryStatus, *, reason: str | None = None,
+        external_id: str | None = None,
+    ) -> None:
+        """Record a delivery status; NotFound if the message is absent."""
+        patch: Doc = {"status": status.value, "status_reason": reason}
+        if external_id is not None:
+            patch["external_id"] = external_id
+        try:
+            result = await self._coll.update_one({"_id": message_id}, {"$set": patch})
+        except DuplicateKeyError as e:
+            raise Conflict(f"message {message_id}: external id {external_id} is another message's") from e
+        if result.matched_count != 1:
+            raise NotFound(f"message {message_id} not found")
+
+    async def mark_handled(self, message_id: MessageId) -> None:
+        """Flag the inbound message as fully handled."""
+        await self._coll.update_one({"_id": message_id}, {"$set": {"handled": True}})
+
+    async def count(self) -> int:
+        """How many messages are stored."""
+        return await self._coll.count_documents({})
+
+
+_INDEXES: dict[str, list[IndexModel]] = {
+    "customers": [
+        # multikey: unique across customers; partial, or every customer without identities would collide
+        IndexModel([("identity_keys", ASCENDING)], name="identity_keys_unique", unique=True,
+                   partialFilterExpression={"identity_keys": _STRING}),
+    ],
+    "conversations": [
+        IndexModel([("open_key", ASCENDING)], name="open_key_unique", unique=True,
+                   partialFilterExpression={"open_key": _STRING}),
+        IndexModel([("customer_id", ASCENDING), ("updated_at", DESCENDING)], name="customer_updated"),
+        IndexModel([("state", ASCENDING), ("updated_at", ASCENDING)], name="state_updated"),
+    ],
+    "messages": [
+        IndexModel([("channel", ASCENDING), ("account_id", ASCENDING), ("direction", ASCENDING),
+                    ("external_id", ASCENDING)], name="external_unique", unique=True,
+                   partialFilterExpression={"external_id": _STRING}),
+        IndexModel([("idempotency_key", ASCENDING)], name="idempotency_key_unique", unique=True,
+                   partialFilterExpression={"idempotency_key": _STRING}),
+        IndexModel([("conversation_id", ASCENDING), ("seq", ASCENDING)], name="conversation_seq"),
+        IndexModel([("customer_id", ASCENDING), ("seq", ASCENDING)], name="customer_seq"),
+    ],
+}
+
+
+class MongoStores:
+    """All stores on one MongoDB database."""
+
+    def __init__(self, url: str, database: str | None = None) -> None:
+        self.db = MongoDatabase(url, database)
+        self.customers = MongoCustomerStore(self.db)
+        self.conversations = MongoConversationStore(self.db)
+        self.messages = MongoMessageStore(self.db)
+
+    @classmethod
+    def from_url(cls, url: str) -> MongoStores:
+        """Stores on the database named in the URL's path ('otklik' when it names none)."""
+        return cls(url)
+
+    async def open(self) -> None:
+        """Connect and create the indexes (idempotent: existing identical indexes are kept)."""
+        await self.db.open()
+        try:
+            for name, indexes in _INDEXES.items():
+                await self.db.collection(name).create_indexes(indexes)
+            # the message counter exists before the first add, so concurrent first adds never race to upsert it
+            await self.db.collection("counters").update_one(
+                {"_id": "messages"}, {"$setOnInsert": {"seq": 0}}, upsert=True
+            )
+        except ConnectionFailure as e:  # other failures (say, an index clashing with ours) are not outages
+            await self.db.close()
+            raise Unavailable(f"MongoDB store: {e}") from e
+
+    async def close(self) -> None:
+        """Close the client."""
+        await self.db.close()
+
+    async def ping(self) -> None:
+        """Unavailable unless the server answers a ping."""
+        try:
+            await self.db.client.admin.command("ping")
+        except PyMongoError as e:
+            raise Unavailable(f"MongoDB store: {e}") from e
