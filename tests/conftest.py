@@ -1,0 +1,86 @@
+"""Shared fixtures: settings for a throwaway install, a running app, a callback receiver."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from asgi_lifespan import LifespanManager
+from fastapi import FastAPI
+
+from api.app import create_app
+from hub.runtime import Hub
+from hub.settings import Settings
+from tests.fakes.http_receiver import HttpReceiver, http_receiver
+
+API_TOKEN = "test-token-0123456789abcdef"
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> SettingsFactory:
+    """Settings for an isolated install under tmp_path; keyword arguments override."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "secret_key": "test-secret-key-0123456789",
+            "sqlite_path": str(tmp_path / "otklik.sqlite3"),
+            "api_accounts": [{"id": "crm", "token": API_TOKEN}],
+            "redis_prefix": f"otklik-test-{uuid.uuid4().hex}:",
+            "outbox_base_delay": 0.0,
+            "bus_retry_after": 0.5,
+            "log_json": False,
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return make
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[HttpReceiver]:
+    """A local HTTP server standing in for an API client's callback endpoint."""
+    async with http_receiver() as server:
+        yield server
+
+
+class RunningApp:
+    """An app started through its lifespan, with a client that talks to it over ASGI."""
+
+    def __init__(self, app: FastAPI, client: httpx.AsyncClient) -> None:
+        self.app = app
+        self.client = client
+
+    @property
+    def hub(self) -> Hub:
+        """The app's wiring."""
+        hub: Hub = self.app.state.hub
+        return hub
+
+
+@pytest.fixture
+def start_app() -> Callable[[Settings], Any]:
+    """`async with start_app(settings) as running:` runs the app until the block ends."""
+    from contextlib import asynccontextmanager
+
+    @asynccontextmanager
+    async def start(settings: Settings) -> AsyncIterator[RunningApp]:
+        app = create_app(settings)
+        async with LifespanManager(app, startup_timeout=20, shutdown_timeout=20) as manager:
+            transport = httpx.ASGITransport(app=manager.app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://otklik.test") as client:
+                yield RunningApp(app, client)
+
+    return start
+
+
+def auth(token: str = API_TOKEN) -> dict[str, str]:
+    """The API channel's auth header."""
+    return {"authorization": f"Bearer {token}"}

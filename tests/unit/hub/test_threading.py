@@ -1,0 +1,76 @@
+"""Threading on a real (SQLite) store: join, reopen inside the window, a fresh conversation after it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from hub.conversations import Attached, attach
+from hub.identity import resolve
+from hub.stores.sqlite import SqliteStores
+from models.channels import Channel
+from models.conversations import ConversationState
+from models.messages import ContactHints, InboundMessage
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+WINDOW = timedelta(hours=72)
+
+
+@pytest.fixture
+async def stores(tmp_path: Path) -> AsyncIterator[SqliteStores]:
+    s = SqliteStores(str(tmp_path / "t.sqlite3"))
+    await s.open()
+    yield s
+    await s.close()
+
+
+def message(n: int, channel: Channel = Channel.TELEGRAM, user: str = "555", **contact: str) -> InboundMessage:
+    return InboundMessage(channel=channel, account_id="acc", external_user_id=user, external_id=f"m{n}",
+                          text=f"text {n}", contact=ContactHints.model_validate(contact))
+
+
+async def test_messages_of_one_customer_join_one_open_conversation(stores: SqliteStores) -> None:
+    customer, created = await resolve(message(1), stores.customers)
+    first, how1 = await attach(message(1), customer, stores.conversations, window=WINDOW, at=T0)
+    second, how2 = await attach(message(2), customer, stores.conversations, window=WINDOW, at=T0)
+    assert created and (how1, how2) == (Attached.OPENED, Attached.JOINED) and first.id == second.id
+
+
+async def test_a_message_inside_the_window_reopens_and_after_it_starts_afresh(stores: SqliteStores) -> None:
+    customer, _ = await resolve(message(1), stores.customers)
+    conversation, _ = await attach(message(1), customer, stores.conversations, window=WINDOW, at=T0)
+    conversation.transition(ConversationState.RESOLVED, note="answered", at=T0)
+    await stores.conversations.save(conversation, expected_version=conversation.version)
+
+    reopened, how = await attach(message(2), customer, stores.conversations, window=WINDOW, at=T0 + timedelta(hours=1))
+    assert how is Attached.REOPENED and reopened.id == conversation.id and reopened.state is ConversationState.BOT
+
+    reopened.transition(ConversationState.RESOLVED, note="answered again", at=T0 + timedelta(hours=2))
+    await stores.conversations.save(reopened, expected_version=reopened.version)
+    later = T0 + timedelta(hours=2) + WINDOW + timedelta(minutes=1)
+    fresh, how = await attach(message(3), customer, stores.conversations, window=WINDOW, at=later)
+
+    assert how is Attached.OPENED and fresh.id != conversation.id
+    old = await stores.conversations.get(conversation.id)
+    assert old.state is ConversationState.CLOSED and old.history[-1].note == "reopen window passed"
+
+
+async def test_a_known_email_links_a_new_channel_to_the_same_customer(stores: SqliteStores) -> None:
+    by_mail, _ = await resolve(message(1, Channel.EMAIL, "anna@example.ru"), stores.customers)
+    by_viber, created = await resolve(message(2, Channel.VIBER, "vbr-1", email="Anna@Example.ru"), stores.customers)
+    assert not created and by_viber.id == by_mail.id
+    again = await stores.customers.get(by_mail.id)
+    assert {i.key for i in again.identities} == {"email:anna@example.ru", "viber:vbr-1"}
+
+
+async def test_an_identity_owned_by_someone_else_is_not_stolen(stores: SqliteStores) -> None:
+    anna, _ = await resolve(message(1, user="anna", phone="+79160000001"), stores.customers)
+    boris, _ = await resolve(message(2, user="boris", phone="+79160000002"), stores.customers)
+    # Boris's telegram account now claims Anna's phone: Boris stays Boris, Anna keeps her phone
+    who, created = await resolve(message(3, user="boris", phone="+79160000001"), stores.customers)
+    assert not created and who.id == boris.id
+    assert (await stores.customers.get(anna.id)).has(anna.identities[1])
+    assert len((await stores.customers.get(boris.id)).identities) == 2
