@@ -16,7 +16,9 @@ from tests.fakes.http_receiver import HttpReceiver
 from tests.integration.helpers import eventually
 
 
-def payload(message_id: str = "m-1", user_id: str = "u-1", text: str = "Где мой заказ 4512?", **extra: Any) -> dict[str, Any]:
+def payload(
+    message_id: str = "m-1", user_id: str = "u-1", text: str = "Где мой заказ 4512?", **extra: Any
+) -> dict[str, Any]:
     """A valid api channel message."""
     return {"user_id": user_id, "message_id": message_id, "text": text, **extra}
 
@@ -29,7 +31,8 @@ def settings_with_callback(make_settings: Any, receiver: HttpReceiver, **overrid
 
 async def messages_of(running: Any, user_id: str = "u-1") -> list[Message]:
     """Everything stored for the api user, oldest first."""
-    customer = await running.hub.stores.customers.find_by_identity(Identity(kind=IdentityKind.API, value=f"crm:{user_id}"))
+    who = Identity(kind=IdentityKind.API, value=f"crm:{user_id}")
+    customer = await running.hub.stores.customers.find_by_identity(who)
     return [] if customer is None else await running.hub.stores.messages.list_for_customer(customer.id)
 
 
@@ -125,7 +128,9 @@ async def test_callback_rejecting_the_reply_marks_it_failed_without_retrying(
     assert stored[1].status_reason is not None and "400" in stored[1].status_reason
 
 
-async def test_pull_account_reads_its_thread_and_that_marks_replies_delivered(make_settings: Any, start_app: Any) -> None:
+async def test_pull_account_reads_its_thread_and_that_marks_replies_delivered(
+    make_settings: Any, start_app: Any
+) -> None:
     async with start_app(make_settings()) as running:
         await running.client.post("/channels/api/crm/messages", json=payload(), headers=auth())
         await eventually(lambda: messages_of(running), lambda ms: len(ms) == 2 and ms[1].status == "sent")

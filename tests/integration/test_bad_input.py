@@ -77,7 +77,8 @@ async def test_unauthenticated_or_unknown_target_is_refused(
     make_settings: Any, start_app: Any, url: str, headers: dict[str, str], status: int, says: str
 ) -> None:
     async with start_app(make_settings()) as running:
-        response = await running.client.post(url, json={"user_id": "u", "message_id": "m", "text": "x"}, headers=headers)
+        body = {"user_id": "u", "message_id": "m", "text": "x"}
+        response = await running.client.post(url, json=body, headers=headers)
         await asyncio.sleep(0.05)
         assert await running.hub.stores.messages.count() == 0
     assert response.status_code == status
