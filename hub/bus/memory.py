@@ -92,6 +92,10 @@ class MemoryBus:
             stopping.cancel()
 
     async def _handle(self, stream: str, queue: asyncio.Queue[_Entry], entry: _Entry, handler: Handler) -> None:
+        if entry.attempts >= self.policy.max_attempts:  # every delivery died with its consumer: a poison entry
+            error = entry.last_error or "no error recorded (the consumer stopped mid-entry)"
+            self._streams[stream].dead.append(DeadLetter(entry.id, entry.payload, error, entry.attempts, utcnow()))
+            return
         entry.attempts += 1
         try:
             await handler(entry.payload)
