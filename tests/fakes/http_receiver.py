@@ -37,6 +37,7 @@ class HttpReceiver:
     requests: list[Received] = field(default_factory=list)
     script: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
     delay: float = 0.0
+    gate: asyncio.Event | None = None  # while set to an unset Event, requests hang until it is set
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
 
     @property
@@ -50,6 +51,8 @@ class HttpReceiver:
         self.arrived.set()
         if self.delay:
             await asyncio.sleep(self.delay)
+        if self.gate is not None:
+            await self.gate.wait()
         status, headers = self.script.popleft() if self.script else (200, {})
         return Response(status_code=status, headers=headers)
 
