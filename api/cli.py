@@ -40,7 +40,7 @@ def serve(
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_config=None, proxy_headers=True)
+                log_config=None, access_log=False, proxy_headers=True)  # otklik.access logs requests
 
 
 @app.command()
@@ -86,7 +86,7 @@ def demo(
         f"  its thread: curl -H 'Authorization: Bearer {token}' {base}/channels/api/demo/users/u1/messages\n",
         err=True,
     )
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_config=None)
+    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False)
 
 
 def main() -> None:
