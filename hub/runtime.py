@@ -40,9 +40,11 @@ def build_bus(settings: Settings) -> Bus:
         from hub.bus.redis_streams import RedisStreamBus
 
         return RedisStreamBus(settings.redis_url, policy=policy, prefix=settings.redis_prefix)
+    from hub.bus.journal import SqliteBusJournal
     from hub.bus.memory import MemoryBus
 
-    return MemoryBus(policy)
+    journal = SqliteBusJournal(settings.bus_journal_path) if settings.bus_journal_path else None
+    return MemoryBus(policy, journal=journal)
 
 
 def build_accounts(settings: Settings) -> list[ChannelAccount]:

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("OTKLIK_MONGODB_URL", "MONGODB_URL")
     )
     bus: Literal["memory", "redis"] = "memory"
+    # The in-process bus writes entries here until handled, so a crash loses nothing; "" turns it off.
+    bus_journal_path: str = "var/otklik-bus.sqlite3"
     redis_url: str = Field(
         default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("OTKLIK_REDIS_URL", "REDIS_URL")
     )

@@ -1,7 +1,8 @@
 """In-process bus for the embedded default: the same semantics as Redis Streams within one process.
 
 Entries published before any group exists wait in a backlog that the first group takes, so a message
-accepted before the worker starts is not dropped. Nothing survives a process restart.
+accepted before the worker starts is not dropped. With a journal (the embedded default has one), every
+entry is on disk before it is queued and re-queued on the next start until its group has handled it.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from hub.bus.base import BusPolicy, DeadLetter, Handler
+from hub.bus.journal import BACKLOG, SqliteBusJournal
 from models.clock import utcnow
+
+_NO_ERROR = "no error recorded (the consumer stopped mid-entry)"
 
 
 @dataclass
@@ -35,38 +39,59 @@ class _Stream:
 class MemoryBus:
     """Bus within one process."""
 
-    def __init__(self, policy: BusPolicy | None = None) -> None:
+    def __init__(self, policy: BusPolicy | None = None, *, journal: SqliteBusJournal | None = None) -> None:
         self.policy = policy or BusPolicy()
+        self.journal = journal
         self._streams: dict[str, _Stream] = defaultdict(_Stream)
         self._ids = itertools.count(1)
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
         self._timers: set[asyncio.TimerHandle] = set()
 
     async def open(self) -> None:
-        """Nothing to connect."""
+        """Open the journal and queue again what the last run left unfinished."""
+        if self.journal is None:
+            return
+        await self.journal.open()
+        last = 0
+        for stream, group, seq, payload in await self.journal.unfinished():
+            state = self._streams[stream]
+            entry = _Entry(f"{seq}-0", payload)
+            if group == BACKLOG:
+                state.backlog.append(entry)
+            else:
+                state.groups.setdefault(group, asyncio.Queue()).put_nowait(entry)
+            last = max(last, seq)
+        self._ids = itertools.count(last + 1)
 
     async def close(self) -> None:
-        """Cancel pending redeliveries."""
+        """Cancel pending redeliveries and close the journal."""
         for timer in self._timers:
             timer.cancel()
         self._timers.clear()
+        if self.journal is not None:
+            await self.journal.close()
 
     async def ping(self) -> None:
         """Always reachable."""
 
     async def publish(self, stream: str, payload: str) -> str:
         """Append to every group of the stream (or the backlog while there is none)."""
-        entry_id = f"{next(self._ids)}-0"
+        seq = next(self._ids)
+        entry_id = f"{seq}-0"
         state = self._streams[stream]
+        if self.journal is not None:  # on disk before any consumer can see it
+            await self.journal.record(stream, list(state.groups) or [BACKLOG], seq, payload)
         if not state.groups:
             state.backlog.append(_Entry(entry_id, payload))
         for queue in state.groups.values():
             queue.put_nowait(_Entry(entry_id, payload))
         return entry_id
 
-    def _queue(self, stream: str, group: str) -> asyncio.Queue[_Entry]:
+    async def _queue(self, stream: str, group: str) -> asyncio.Queue[_Entry]:
         state = self._streams[stream]
         if group not in state.groups:
+            if self.journal is not None:
+                await self.journal.assign_backlog(stream, group)
             queue: asyncio.Queue[_Entry] = asyncio.Queue()
             for entry in state.backlog:
                 queue.put_nowait(entry)
@@ -78,7 +103,7 @@ class MemoryBus:
         self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event
     ) -> None:
         """Handle entries one by one until `stop`; a failed entry comes back after `retry_after`."""
-        queue = self._queue(stream, group)
+        queue = await self._queue(stream, group)
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
@@ -87,14 +112,15 @@ class MemoryBus:
                 if not getting.done():
                     getting.cancel()
                     break
-                await self._handle(stream, queue, getting.result(), handler)
+                await self._handle(stream, group, queue, getting.result(), handler)
         finally:
             stopping.cancel()
 
-    async def _handle(self, stream: str, queue: asyncio.Queue[_Entry], entry: _Entry, handler: Handler) -> None:
+    async def _handle(
+        self, stream: str, group: str, queue: asyncio.Queue[_Entry], entry: _Entry, handler: Handler
+    ) -> None:
         if entry.attempts >= self.policy.max_attempts:  # every delivery died with its consumer: a poison entry
-            error = entry.last_error or "no error recorded (the consumer stopped mid-entry)"
-            self._streams[stream].dead.append(DeadLetter(entry.id, entry.payload, error, entry.attempts, utcnow()))
+            await self._bury(stream, group, entry, entry.last_error or _NO_ERROR)
             return
         entry.attempts += 1
         try:
@@ -105,11 +131,19 @@ class MemoryBus:
         except Exception as e:  # any handler failure is retried; the bus must not die with it
             entry.last_error = f"{type(e).__name__}: {e}"
             if entry.attempts >= self.policy.max_attempts:
-                self._streams[stream].dead.append(
-                    DeadLetter(entry.id, entry.payload, entry.last_error, entry.attempts, utcnow())
-                )
+                await self._bury(stream, group, entry, entry.last_error)
             else:
                 self._later(queue, entry)
+        else:
+            await self._done(stream, group, entry)
+
+    async def _bury(self, stream: str, group: str, entry: _Entry, error: str) -> None:
+        self._streams[stream].dead.append(DeadLetter(entry.id, entry.payload, error, entry.attempts, utcnow()))
+        await self._done(stream, group, entry)
+
+    async def _done(self, stream: str, group: str, entry: _Entry) -> None:
+        if self.journal is not None:
+            await self.journal.forget(stream, group, int(entry.id.split("-")[0]))
 
     def _later(self, queue: asyncio.Queue[_Entry], entry: _Entry) -> None:
         loop = asyncio.get_running_loop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,32 +14,20 @@ import httpx
 import pytest
 
 from tests.fakes.http_receiver import free_port
+from tests.integration import processes
 
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     """`otklik demo` running in an empty directory; yields its base URL and directory."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTKLIK_")}
-    process = subprocess.Popen([sys.executable, "-m", "api.cli", "demo", "--port", str(port)], cwd=tmp_path,
-                               env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = processes.start(["demo", "--port", str(port)], cwd=tmp_path, env=processes.clean_env())
     base = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
-                try:
-                    if (await client.get(f"{base}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    await asyncio.sleep(0.1)
-            else:
-                raise AssertionError("otklik demo did not become ready")
+        await processes.wait_ready(base, process)
         yield base, tmp_path
     finally:
-        process.terminate()
-        _, errors = process.communicate(timeout=20)
-        assert process.returncode in (0, -15), errors.decode()[-3000:]  # uvicorn re-raises SIGTERM once shut down
-        assert b"Traceback" not in errors, errors.decode()[-3000:]
+        processes.stop(process)
 
 
 def demo_token(directory: Path) -> str:
@@ -90,7 +77,7 @@ async def test_demo_data_is_loaded_once_even_when_started_twice(tmp_path: Path) 
     from hub.settings import Settings
     from hub.stores.sqlite import SqliteStores
 
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OTKLIK_")}
+    env = processes.clean_env()
     for _ in range(2):  # seed through the demo code path, without serving
         subprocess.run([sys.executable, "-c", "import asyncio; from pathlib import Path; from api.demo import *; "
                         "ensure_demo_env(Path('.env')); from hub.settings import Settings; "

@@ -1,0 +1,97 @@
+"""The in-process bus's journal: what was accepted but not handled comes back after a restart."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from hub.bus.base import BusPolicy
+from hub.bus.journal import SqliteBusJournal
+from hub.bus.memory import MemoryBus
+
+POLICY = BusPolicy(max_attempts=2, retry_after=0.05)
+
+
+async def started(path: Path) -> MemoryBus:
+    bus = MemoryBus(POLICY, journal=SqliteBusJournal(str(path)))
+    await bus.open()
+    return bus
+
+
+async def collect(bus: MemoryBus, count: int, *, block_on: str | None = None) -> list[str]:
+    """Consume until `count` entries were handled; an entry equal to `block_on` hangs forever."""
+    seen: list[str] = []
+    stop = asyncio.Event()
+
+    async def handler(payload: str) -> None:
+        if payload == block_on:
+            await asyncio.Event().wait()
+        seen.append(payload)
+        if len(seen) == count:
+            stop.set()
+
+    task = asyncio.create_task(bus.consume("s", "g", "c", handler, stop=stop))
+    async with asyncio.timeout(5):
+        while len(seen) < count:
+            await asyncio.sleep(0.01)
+    if block_on is not None:
+        await asyncio.sleep(0.05)  # let the consumer reach the hanging entry
+        task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    return seen
+
+
+async def test_entries_published_before_a_restart_are_delivered_after_it(tmp_path: Path) -> None:
+    bus = await started(tmp_path / "j.sqlite3")
+    for n in range(3):
+        await bus.publish("s", f"e{n}")
+    await bus.close()
+
+    again = await started(tmp_path / "j.sqlite3")
+    try:
+        assert await collect(again, 3) == ["e0", "e1", "e2"]
+        assert await again.publish("s", "e3") == "4-0"  # ids keep counting up after a restart
+    finally:
+        await again.close()
+
+
+async def test_only_the_entries_not_yet_handled_come_back(tmp_path: Path) -> None:
+    bus = await started(tmp_path / "j.sqlite3")
+    for n in range(4):
+        await bus.publish("s", f"e{n}")
+    assert await collect(bus, 2, block_on="e2") == ["e0", "e1"]  # dies inside e2
+    await bus.close()
+
+    again = await started(tmp_path / "j.sqlite3")
+    try:
+        assert await collect(again, 2) == ["e2", "e3"]
+    finally:
+        await again.close()
+    third = await started(tmp_path / "j.sqlite3")
+    try:
+        assert await third.journal.unfinished() == []  # type: ignore[union-attr]
+    finally:
+        await third.close()
+
+
+async def test_dead_lettered_entries_are_not_replayed(tmp_path: Path) -> None:
+    bus = await started(tmp_path / "j.sqlite3")
+    await bus.publish("s", "poison")
+    stop = asyncio.Event()
+
+    async def fail(payload: str) -> None:
+        raise ValueError("cannot handle " + payload)
+
+    task = asyncio.create_task(bus.consume("s", "g", "c", fail, stop=stop))
+    async with asyncio.timeout(5):
+        while not await bus.dead_letters("s"):
+            await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    await bus.close()
+
+    again = await started(tmp_path / "j.sqlite3")
+    try:
+        assert await again.journal.unfinished() == []  # type: ignore[union-attr]
+    finally:
+        await again.close()
