@@ -7,10 +7,12 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 
 from hub import ingest, outbox
-from hub.bus.base import INBOUND, OUTBOUND
+from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.runtime import Hub
+from models.errors import Unavailable
 from models.messages import InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
@@ -28,9 +30,11 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
     """Consume every partition of inbound and outbound until `stop` is set."""
     name = name or consumer_name()
 
+    @patiently(hub, stop)
     async def on_inbound(payload: str) -> None:
         await ingest.handle_inbound(InboundMessage.model_validate_json(payload), hub)
 
+    @patiently(hub, stop)
     async def on_outbound(payload: str) -> None:
         await outbox.deliver(OutboundMessage.model_validate_json(payload), hub)
 
@@ -39,3 +43,36 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
     log.info("worker started", extra={"consumer": name, "partitions": hub.settings.partitions})
     await asyncio.gather(*consumers)
     log.info("worker stopped", extra={"consumer": name})
+
+
+async def outage(hub: Hub) -> str | None:
+    """What is down right now (store or bus), or None when both answer."""
+    for name, ping in (("store", hub.stores.ping), ("bus", hub.bus.ping)):
+        try:
+            await ping()
+        except Unavailable as e:
+            return f"{name}: {e.reason}"
+    return None
+
+
+def patiently(hub: Hub, stop: asyncio.Event, *, longest_pause: float = 30.0) -> Callable[[Handler], Handler]:
+    """Retry a handler in place while the store or bus is down, instead of letting an outage use up the
+    entry's delivery attempts and send good messages to the dead letters. Other failures go to the bus."""
+
+    def decorate(handle: Handler) -> Handler:
+        async def wrapped(payload: str) -> None:
+            pause = 0.2
+            while True:
+                try:
+                    return await handle(payload)
+                except Exception:
+                    down = await outage(hub)
+                    if down is None or stop.is_set():
+                        raise
+                    log.warning("outage: retrying the entry in place", extra={"outage": down, "pause": pause})
+                    await asyncio.sleep(pause)
+                    pause = min(pause * 2, longest_pause)
+
+        return wrapped
+
+    return decorate
