@@ -37,7 +37,8 @@ async def chat_page(request: Request, hub: HubDep) -> Response:
         webchat.verify_visitor(request.cookies.get(COOKIE), _secret(hub))
     except Exception:
         cookie = webchat.sign_visitor(webchat.new_visitor(), _secret(hub))
-        response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", max_age=180 * 24 * 3600)
+        response.set_cookie(COOKIE, cookie, httponly=True, samesite="strict", max_age=180 * 24 * 3600,
+                            secure=request.url.scheme == "https")  # behind TLS (X-Forwarded-Proto), HTTPS only
     return response
 
 
