@@ -38,8 +38,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "invalid_payload", "; ".join(problems))
 
 
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # A bug, not an outage: log it whole, tell the client the same JSON shape, never a stack trace.
+    log.error("unhandled error", exc_info=exc, extra={"path": request.url.path})
+    return error_response(500, "internal_error", "internal error; it has been logged")
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers on the app."""
+    app.add_exception_handler(Exception, _unexpected)
     app.add_exception_handler(OtklikError, _otklik_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)

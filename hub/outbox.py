@@ -42,7 +42,9 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
     stored = await hub.stores.messages.find_by_key(out.idempotency_key)
     if stored is None:  # queued by an older process that stored nothing: store it now
         stored = await enqueue_record(out, hub)
-    if stored.status is not DeliveryStatus.PENDING:
+    if stored.status is not DeliveryStatus.PENDING:  # a redelivery: repeat the event in case it was lost
+        failed = stored.status is DeliveryStatus.FAILED
+        await events.publish(hub, _event("message.failed" if failed else "message.sent", stored))
         return
     sender = hub.senders.get((out.channel, out.account_id))
     if sender is None:

@@ -1,7 +1,9 @@
 """In-process bus for the embedded default: the same semantics as Redis Streams within one process.
 
 Entries published before any group exists wait in a backlog that the first group takes, so a message
-accepted before the worker starts is not dropped. With a journal (the embedded default has one), every
+accepted before the worker starts is not dropped; like a capped Redis stream, a backlog keeps only the
+newest `backlog_limit` entries (a stream nobody consumes, such as events before any subscriber exists,
+must not grow without bound). With a journal (the embedded default has one), every
 entry is on disk before it is queued and re-queued on the next start until its group has handled it.
 """
 
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +22,7 @@ from hub.bus.journal import BACKLOG, SqliteBusJournal
 from models.clock import utcnow
 
 _NO_ERROR = "no error recorded (the consumer stopped mid-entry)"
+_log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,12 +40,21 @@ class _Stream:
     dead: list[DeadLetter] = field(default_factory=list)
 
 
+def _seq(entry: _Entry) -> int:
+    return int(entry.id.split("-")[0])
+
+
 class MemoryBus:
     """Bus within one process."""
 
-    def __init__(self, policy: BusPolicy | None = None, *, journal: SqliteBusJournal | None = None) -> None:
+    def __init__(
+        self, policy: BusPolicy | None = None, *, journal: SqliteBusJournal | None = None,
+        backlog_limit: int = 10_000,
+    ) -> None:
         self.policy = policy or BusPolicy()
         self.journal = journal
+        self.backlog_limit = backlog_limit
+        self._lock = asyncio.Lock()
         self._streams: dict[str, _Stream] = defaultdict(_Stream)
         self._ids = itertools.count(1)
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
@@ -76,28 +89,39 @@ class MemoryBus:
 
     async def publish(self, stream: str, payload: str) -> str:
         """Append to every group of the stream (or the backlog while there is none)."""
-        seq = next(self._ids)
-        entry_id = f"{seq}-0"
-        state = self._streams[stream]
-        if self.journal is not None:  # on disk before any consumer can see it
-            await self.journal.record(stream, list(state.groups) or [BACKLOG], seq, payload)
-        if not state.groups:
-            state.backlog.append(_Entry(entry_id, payload))
-        for queue in state.groups.values():
-            queue.put_nowait(_Entry(entry_id, payload))
-        return entry_id
+        # Under the lock, the journal row names the groups that really get the entry, and entries
+        # reach the queues in the order of their ids.
+        async with self._lock:
+            seq = next(self._ids)
+            entry_id = f"{seq}-0"
+            state = self._streams[stream]
+            if self.journal is not None:  # on disk before any consumer can see it
+                await self.journal.record(stream, list(state.groups) or [BACKLOG], seq, payload)
+            if not state.groups:
+                state.backlog.append(_Entry(entry_id, payload))
+                await self._trim(stream, state)
+            for queue in state.groups.values():
+                queue.put_nowait(_Entry(entry_id, payload))
+            return entry_id
+
+    async def _trim(self, stream: str, state: _Stream) -> None:
+        while len(state.backlog) > self.backlog_limit:
+            dropped = state.backlog.pop(0)
+            if self.journal is not None:
+                await self.journal.forget(stream, BACKLOG, _seq(dropped))
 
     async def _queue(self, stream: str, group: str) -> asyncio.Queue[_Entry]:
-        state = self._streams[stream]
-        if group not in state.groups:
-            if self.journal is not None:
-                await self.journal.assign_backlog(stream, group)
-            queue: asyncio.Queue[_Entry] = asyncio.Queue()
-            for entry in state.backlog:
-                queue.put_nowait(entry)
-            state.backlog.clear()
-            state.groups[group] = queue
-        return state.groups[group]
+        async with self._lock:
+            state = self._streams[stream]
+            if group not in state.groups:
+                if self.journal is not None:
+                    await self.journal.assign_backlog(stream, group)
+                queue: asyncio.Queue[_Entry] = asyncio.Queue()
+                for entry in state.backlog:
+                    queue.put_nowait(entry)
+                state.backlog.clear()
+                state.groups[group] = queue
+            return state.groups[group]
 
     async def consume(
         self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event
@@ -130,6 +154,8 @@ class MemoryBus:
             raise
         except Exception as e:  # any handler failure is retried; the bus must not die with it
             entry.last_error = f"{type(e).__name__}: {e}"
+            _log.warning("handler failed", exc_info=True,
+                         extra={"stream": stream, "entry": entry.id, "attempt": entry.attempts})
             if entry.attempts >= self.policy.max_attempts:
                 await self._bury(stream, group, entry, entry.last_error)
             else:
@@ -143,7 +169,7 @@ class MemoryBus:
 
     async def _done(self, stream: str, group: str, entry: _Entry) -> None:
         if self.journal is not None:
-            await self.journal.forget(stream, group, int(entry.id.split("-")[0]))
+            await self.journal.forget(stream, group, _seq(entry))
 
     def _later(self, queue: asyncio.Queue[_Entry], entry: _Entry) -> None:
         loop = asyncio.get_running_loop()

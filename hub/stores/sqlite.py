@@ -6,87 +6,18 @@ Writes go through one lock: a shared connection must never interleave two transa
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
-import aiosqlite
-
+from hub.sqlite_db import SqliteDatabase, execute, execute_many
 from hub.stores.sqlite_schema import MIGRATIONS
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
 from models.customers import Customer, Identity
-from models.errors import Conflict, NotFound, Unavailable
+from models.errors import Conflict, NotFound
 from models.ids import ConversationId, CustomerId, MessageId
 from models.messages import DeliveryStatus, Direction, Message
-
-
-class SqliteDatabase:
-    """The connection, its write lock and the migrations."""
-
-    def __init__(self, path: str) -> None:
-        self.path = path
-        self._conn: aiosqlite.Connection | None = None
-        self.write_lock = asyncio.Lock()
-
-    @property
-    def conn(self) -> aiosqlite.Connection:
-        """The open connection; Unavailable before open() or after close()."""
-        if self._conn is None:
-            raise Unavailable("SQLite store is not open")
-        return self._conn
-
-    async def open(self) -> None:
-        """Connect, switch to WAL and apply pending migrations."""
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
-        await self._conn.execute("PRAGMA journal_mode=WAL")
-        await self._conn.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable across app crashes
-        await self._conn.execute("PRAGMA busy_timeout=5000")
-        await self._conn.execute("PRAGMA foreign_keys=ON")
-        await self._migrate()
-
-    async def _migrate(self) -> None:
-        async with self.conn.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = int(row[0]) if row else 0
-        for number, script in enumerate(MIGRATIONS[current:], start=current + 1):
-            await self.conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
-
-    async def close(self) -> None:
-        """Close the connection."""
-        if self._conn is not None:
-            await self._conn.close()
-            self._conn = None
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """One write transaction at a time; rolled back on any error."""
-        async with self.write_lock:
-            await self.conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.conn
-            except BaseException:
-                await self.conn.execute("ROLLBACK")
-                raise
-            await self.conn.execute("COMMIT")
-
-    async def one(self, sql: str, params: tuple[Any, ...] = ()) -> Any:
-        """The first column of the first row, or None."""
-        async with self.conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else row[0]
-
-    async def column(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
-        """The first column of every row."""
-        async with self.conn.execute(sql, params) as cursor:
-            rows = await cursor.fetchall()
-        return [row[0] for row in rows]
 
 
 class SqliteCustomerStore:
@@ -114,12 +45,12 @@ class SqliteCustomerStore:
         """Insert with its identities; Conflict if any identity is taken."""
         try:
             async with self.db.transaction() as conn:
-                await conn.execute(
-                    "INSERT INTO customers (id, version, doc) VALUES (?, ?, ?)",
+                await execute(
+                    conn, "INSERT INTO customers (id, version, doc) VALUES (?, ?, ?)",
                     (customer.id, customer.version, customer.model_dump_json()),
                 )
-                await conn.executemany(
-                    "INSERT INTO identities (key, customer_id) VALUES (?, ?)",
+                await execute_many(
+                    conn, "INSERT INTO identities (key, customer_id) VALUES (?, ?)",
                     [(i.key, customer.id) for i in customer.identities],
                 )
         except sqlite3.IntegrityError as e:
@@ -141,9 +72,9 @@ class SqliteCustomerStore:
             customer = Customer.model_validate_json(doc_row[0])
             customer.identities.append(identity)
             customer.version += 1
-            await conn.execute("INSERT INTO identities (key, customer_id) VALUES (?, ?)", (identity.key, customer_id))
-            await conn.execute(
-                "UPDATE customers SET doc = ?, version = ? WHERE id = ?",
+            await execute(conn, "INSERT INTO identities (key, customer_id) VALUES (?, ?)", (identity.key, customer_id))
+            await execute(
+                conn, "UPDATE customers SET doc = ?, version = ? WHERE id = ?",
                 (customer.model_dump_json(), customer.version, customer_id),
             )
 
@@ -174,8 +105,8 @@ class SqliteConversationStore:
         """Insert; Conflict if the customer already has one that is not closed."""
         try:
             async with self.db.transaction() as conn:
-                await conn.execute(
-                    "INSERT INTO conversations (id, customer_id, state, open_key, updated_at, version, doc)"
+                await execute(
+                    conn, "INSERT INTO conversations (id, customer_id, state, open_key, updated_at, version, doc)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (conversation.id, conversation.customer_id, conversation.state, _open_key(conversation),
                      conversation.updated_at.isoformat(), conversation.version, conversation.model_dump_json()),
@@ -188,13 +119,12 @@ class SqliteConversationStore:
         conversation.version = expected_version + 1
         try:
             async with self.db.transaction() as conn:
-                cursor = await conn.execute(
-                    "UPDATE conversations SET state = ?, open_key = ?, updated_at = ?, version = ?, doc = ?"
+                updated = await execute(
+                    conn, "UPDATE conversations SET state = ?, open_key = ?, updated_at = ?, version = ?, doc = ?"
                     " WHERE id = ? AND version = ?",
                     (conversation.state, _open_key(conversation), conversation.updated_at.isoformat(),
                      conversation.version, conversation.model_dump_json(), conversation.id, expected_version),
                 )
-                updated = cursor.rowcount
         except sqlite3.IntegrityError as e:
             conversation.version = expected_version
             raise Conflict(f"customer {conversation.customer_id} already has an open conversation") from e
@@ -219,14 +149,13 @@ class SqliteMessageStore:
 
     async def add(self, message: Message) -> bool:
         """Insert; False if the same inbound external id or outbound key is already stored."""
-        async with self.db.write_lock:
-            cursor = await self.db.conn.execute(
+        inserted = await self.db.run(
                 "INSERT OR IGNORE INTO messages (id, conversation_id, customer_id, direction, channel,"
                 " account_id, external_id, idempotency_key, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (message.id, message.conversation_id, message.customer_id, message.direction, message.channel,
                  message.account_id, message.external_id, message.idempotency_key, message.model_dump_json()),
             )
-            return cursor.rowcount == 1
+        return inserted == 1
 
     async def get(self, message_id: MessageId) -> Message:
         """The message, or NotFound."""
@@ -278,21 +207,21 @@ class SqliteMessageStore:
         patch: dict[str, Any] = {"status": status.value, "status_reason": reason}
         if external_id is not None:
             patch["external_id"] = external_id
-        async with self.db.write_lock:
-            cursor = await self.db.conn.execute(
-                "UPDATE messages SET doc = json_patch(doc, ?), external_id = coalesce(?, external_id)"
-                " WHERE id = ?",
+        try:
+            changed = await self.db.run(
+                "UPDATE messages SET doc = json_patch(doc, ?), external_id = coalesce(?, external_id) WHERE id = ?",
                 (json.dumps(patch), external_id, message_id),
             )
-        if cursor.rowcount != 1:
+        except sqlite3.IntegrityError as e:
+            raise Conflict(f"another message already has external id {external_id}") from e
+        if changed != 1:
             raise NotFound(f"message {message_id} not found")
 
     async def mark_handled(self, message_id: MessageId) -> None:
         """Flag the inbound message as fully handled."""
-        async with self.db.write_lock:
-            await self.db.conn.execute(
-                "UPDATE messages SET doc = json_set(doc, '$.handled', json('true')) WHERE id = ?", (message_id,)
-            )
+        await self.db.run(
+            "UPDATE messages SET doc = json_set(doc, '$.handled', json('true')) WHERE id = ?", (message_id,)
+        )
 
     async def count(self) -> int:
         """How many messages are stored."""
@@ -303,7 +232,7 @@ class SqliteStores:
     """All stores on one SQLite file."""
 
     def __init__(self, path: str) -> None:
-        self.db = SqliteDatabase(path)
+        self.db = SqliteDatabase(path, MIGRATIONS)
         self.customers = SqliteCustomerStore(self.db)
         self.conversations = SqliteConversationStore(self.db)
         self.messages = SqliteMessageStore(self.db)
@@ -318,7 +247,4 @@ class SqliteStores:
 
     async def ping(self) -> None:
         """Unavailable unless a query answers."""
-        try:
-            await self.db.one("SELECT 1")
-        except (sqlite3.Error, ValueError) as e:
-            raise Unavailable(f"SQLite store: {e}") from e
+        await self.db.one("SELECT 1")

@@ -95,3 +95,14 @@ async def test_dead_lettered_entries_are_not_replayed(tmp_path: Path) -> None:
         assert await again.journal.unfinished() == []  # type: ignore[union-attr]
     finally:
         await again.close()
+
+
+async def test_a_stream_nobody_consumes_keeps_only_the_newest_entries(tmp_path: Path) -> None:
+    bus = MemoryBus(POLICY, journal=SqliteBusJournal(str(tmp_path / "j.sqlite3")), backlog_limit=5)
+    await bus.open()
+    for n in range(12):
+        await bus.publish("s", f"e{n}")
+    left = [payload for *_, payload in await bus.journal.unfinished()]  # type: ignore[union-attr]
+    assert left == [f"e{n}" for n in range(7, 12)]
+    assert await collect(bus, 5) == left  # the in-memory backlog matches the journal
+    await bus.close()

@@ -1,0 +1,116 @@
+"""One SQLite connection done right, shared by the embedded store and the in-process bus journal.
+
+aiosqlite runs every call on one thread; cursors must be closed before the next statement from
+another task runs, or SQLite answers "bad parameter or other API misuse". So every statement here
+runs inside `async with` and every write holds the write lock, which also keeps two transactions
+from interleaving on the shared connection. Driver errors that are not ours to explain (a locked or
+broken file) become Unavailable, so callers answer 503 and retry instead of crashing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from models.errors import Unavailable
+
+Params = tuple[Any, ...]
+
+
+async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run one statement on `conn` and close its cursor; the number of rows changed."""
+    async with conn.execute(sql, params) as cursor:
+        return int(cursor.rowcount)
+
+
+async def execute_many(conn: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:
+    """Run one statement for each row and close the cursor."""
+    async with conn.executemany(sql, rows):
+        pass
+
+
+class SqliteDatabase:
+    """A connection in WAL mode with its write lock and schema migrations."""
+
+    def __init__(self, path: str, migrations: list[str], *, name: str = "SQLite store") -> None:
+        self.path = path
+        self.migrations = migrations
+        self.name = name
+        self._conn: aiosqlite.Connection | None = None
+        self.write_lock = asyncio.Lock()
+
+    @property
+    def conn(self) -> aiosqlite.Connection:
+        """The open connection; Unavailable before open() or after close()."""
+        if self._conn is None:
+            raise Unavailable(f"{self.name} is not open")
+        return self._conn
+
+    async def open(self) -> None:
+        """Connect, switch to WAL and apply pending migrations (PRAGMA user_version counts them)."""
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        self._conn = await aiosqlite.connect(self.path, isolation_level=None)
+        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON"):
+            await execute(self._conn, f"PRAGMA {pragma}")  # WAL + NORMAL: durable across app crashes
+        current = int(await self.one("PRAGMA user_version") or 0)
+        for number, script in enumerate(self.migrations[current:], start=current + 1):
+            await self._conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+
+    async def close(self) -> None:
+        """Close the connection."""
+        if self._conn is not None:
+            conn, self._conn = self._conn, None
+            await conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time; rolled back on any error."""
+        async with self.write_lock, self._translated():
+            await execute(self.conn, "BEGIN IMMEDIATE")
+            try:
+                yield self.conn
+            except BaseException:
+                await execute(self.conn, "ROLLBACK")
+                raise
+            await execute(self.conn, "COMMIT")
+
+    async def run(self, sql: str, params: Params = ()) -> int:
+        """One write statement outside a transaction; the number of rows changed."""
+        async with self.write_lock, self._translated():
+            return await execute(self.conn, sql, params)
+
+    async def run_many(self, sql: str, rows: Iterable[Params]) -> None:
+        """One write statement per row, under the write lock."""
+        async with self.write_lock, self._translated():
+            await execute_many(self.conn, sql, rows)
+
+    async def one(self, sql: str, params: Params = ()) -> Any:
+        """The first column of the first row, or None."""
+        async with self._translated(), self.conn.execute(sql, params) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else row[0]
+
+    async def rows(self, sql: str, params: Params = ()) -> list[sqlite3.Row | tuple[Any, ...]]:
+        """Every row."""
+        async with self._translated(), self.conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def column(self, sql: str, params: Params = ()) -> list[Any]:
+        """The first column of every row."""
+        return [row[0] for row in await self.rows(sql, params)]
+
+    @asynccontextmanager
+    async def _translated(self) -> AsyncIterator[None]:
+        try:
+            yield
+        except sqlite3.IntegrityError:
+            raise  # a broken uniqueness rule: the adapter turns it into Conflict or False
+        except (sqlite3.OperationalError, sqlite3.InterfaceError, sqlite3.DatabaseError, ValueError) as e:
+            raise Unavailable(f"{self.name}: {e}") from e
