@@ -12,12 +12,18 @@ import uvicorn
 from pydantic import ValidationError
 
 from api.app import create_app
+from api.commands import telegram as telegram_commands
+from api.commands import viber as viber_commands
 from hub.logs import configure_logging
 from hub.runtime import running_hub
 from hub.settings import Settings
 from hub.worker import run_worker
 
 app = typer.Typer(help="Otklik: omnichannel customer-feedback hub.", no_args_is_help=True)
+bot = typer.Typer(help="Long-running bot runners (development: no public URL needed).", no_args_is_help=True)
+app.add_typer(bot, name="bot")
+app.add_typer(telegram_commands.app, name="telegram")
+app.add_typer(viber_commands.app, name="viber")
 
 
 def load_settings() -> Settings:

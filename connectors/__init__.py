@@ -1,6 +1,7 @@
 """One module per channel: parse inbound payloads, verify signatures, send outbound messages.
 
-`REGISTRY` is the one table that says how to build a channel's sender; nothing else switches on channel.
+`REGISTRY` is the one table that says how to check a channel's account and build its sender;
+nothing else switches on the channel.
 """
 
 from __future__ import annotations
@@ -8,31 +9,43 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import httpx
-
+from connectors import telegram, viber, whatsapp
 from connectors.api import ApiCallbackSender
-from connectors.base import Sender
+from connectors.base import Sender, SenderContext
 from connectors.webchat import WebChatSender
-from hub.bus.base import Bus
 from models.channels import Channel, ChannelAccount
-
-
-@dataclass(frozen=True)
-class SenderContext:
-    """Shared clients a sender may use."""
-
-    http: httpx.AsyncClient
-    bus: Bus
-
 
 SenderFactory = Callable[[ChannelAccount, SenderContext], Sender]
 
-REGISTRY: dict[Channel, SenderFactory] = {
-    Channel.API: lambda account, ctx: ApiCallbackSender(ctx.http, account),
-    Channel.WEBCHAT: lambda account, ctx: WebChatSender(ctx.bus),
+
+def _no_check(account: ChannelAccount) -> None:
+    """Accounts of this channel need nothing beyond the token."""
+
+
+@dataclass(frozen=True)
+class ChannelSpec:
+    """How Otklik builds a channel's sender and checks an account's configuration."""
+
+    sender: SenderFactory
+    check: Callable[[ChannelAccount], None] = _no_check
+
+
+__all__ = ["REGISTRY", "ChannelSpec", "SenderContext", "build_senders", "check_account"]
+
+REGISTRY: dict[Channel, ChannelSpec] = {
+    Channel.API: ChannelSpec(lambda account, ctx: ApiCallbackSender(ctx.http, account)),
+    Channel.WEBCHAT: ChannelSpec(lambda account, ctx: WebChatSender(ctx.bus)),
+    Channel.TELEGRAM: ChannelSpec(telegram.build_sender, telegram.check_account),
+    Channel.WHATSAPP: ChannelSpec(whatsapp.build_sender, whatsapp.check_account),
+    Channel.VIBER: ChannelSpec(viber.build_sender, viber.check_account),
 }
+
+
+def check_account(account: ChannelAccount) -> None:
+    """ValueError naming what the account's configuration lacks (a missing secret stops start-up)."""
+    REGISTRY[account.channel].check(account)
 
 
 def build_senders(accounts: list[ChannelAccount], ctx: SenderContext) -> dict[tuple[Channel, str], Sender]:
     """A sender for every configured account whose channel has one."""
-    return {(a.channel, a.id): REGISTRY[a.channel](a, ctx) for a in accounts if a.channel in REGISTRY}
+    return {(a.channel, a.id): REGISTRY[a.channel].sender(a, ctx) for a in accounts if a.channel in REGISTRY}

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from typing import Protocol
 
+import httpx
+
+from hub.bus.base import Bus
 from models.messages import DeliveryStatus, OutboundMessage
 
 
@@ -22,3 +26,13 @@ class Sender(Protocol):
     async def send(self, msg: OutboundMessage) -> SendReceipt:
         """Deliver one message."""
         ...
+
+
+@dataclass(frozen=True)
+class SenderContext:
+    """Shared clients a sender may use; `exit_stack` closes what a sender opens (say, a bot session)."""
+
+    http: httpx.AsyncClient
+    bus: Bus
+    exit_stack: AsyncExitStack
+    timeout: float = 10.0

@@ -38,6 +38,7 @@ async def _attach_once(
     current = await store.current_for(customer.id)
     if current is not None:
         version = current.version
+        current.deep_link = msg.deep_link or current.deep_link
         if current.is_open:
             current.last_message_at = max(current.last_message_at, msg.sent_at)
             await store.save(current, expected_version=version)
@@ -51,5 +52,6 @@ async def _attach_once(
         await store.save(current, expected_version=version)
     conversation = Conversation.open(customer.id, msg.channel, msg.account_id, at=at)
     conversation.last_message_at = msg.sent_at
+    conversation.deep_link = msg.deep_link
     await store.create(conversation)
     return conversation, Attached.OPENED

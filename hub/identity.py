@@ -26,10 +26,15 @@ _CHANNEL_KIND = {
 _SCOPED = {Channel.API}
 
 
+def identity_on(channel: Channel, account_id: str, external_user_id: str) -> Identity:
+    """A channel's address of a person as an identity (an API client's ids are scoped by its account)."""
+    value = f"{account_id}:{external_user_id}" if channel in _SCOPED else external_user_id
+    return Identity(kind=_CHANNEL_KIND[channel], value=value)
+
+
 def channel_identity(msg: InboundMessage) -> Identity:
     """The sender's identity on the channel the message came through."""
-    value = f"{msg.account_id}:{msg.external_user_id}" if msg.channel in _SCOPED else msg.external_user_id
-    return Identity(kind=_CHANNEL_KIND[msg.channel], value=value)
+    return identity_on(msg.channel, msg.account_id, msg.external_user_id)
 
 
 def identities_of(msg: InboundMessage) -> list[Identity]:

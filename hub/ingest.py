@@ -14,6 +14,7 @@ from bots import autoack
 from hub import events, identity, metrics, outbox
 from hub.bus.base import INBOUND
 from hub.conversations import Attached, attach
+from models.channel_events import ChannelEvent, DeliveryUpdate
 from models.clock import utcnow
 from models.conversations import ConversationState
 from models.events import Event
@@ -23,10 +24,11 @@ if TYPE_CHECKING:
     from hub.runtime import Hub
 
 
-async def accept(msg: InboundMessage, hub: Hub) -> None:
-    """Queue a verified message for the worker: a webhook's only write, done before it answers."""
-    key = f"{msg.channel}:{msg.account_id}:{msg.external_user_id}"  # one sender's messages stay in order
-    await hub.bus.publish(hub.partition(INBOUND, key), msg.model_dump_json())
+async def accept(event: InboundMessage | ChannelEvent, hub: Hub) -> None:
+    """Queue a verified message or channel event for the worker: a webhook's only write, before it answers."""
+    # One sender's messages, edits and (un)subscriptions share a partition, so they stay in order.
+    who = event.external_id if isinstance(event, DeliveryUpdate) else event.external_user_id
+    await hub.bus.publish(hub.partition(INBOUND, f"{event.channel}:{event.account_id}:{who}"), event.model_dump_json())
 
 
 async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from hub import events, metrics
 from hub.bus.base import OUTBOUND
+from hub.identity import identity_on
+from models.customers import UNSUBSCRIBED
 from models.errors import SendError
 from models.events import Event
 from models.messages import DeliveryStatus, Message, OutboundMessage
@@ -50,6 +52,12 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
     if sender is None:
         await _failed(hub, stored, f"no sender for {out.channel} account {out.account_id!r}")
         return
+    customer = await hub.stores.customers.get(out.customer_id)
+    if identity_on(out.channel, out.account_id, out.recipient).key in customer.attributes.get(UNSUBSCRIBED, []):
+        await _failed(hub, stored, "the customer unsubscribed from this channel")
+        return
+    last_inbound = await hub.stores.messages.last_inbound_at(out.customer_id, out.channel, out.account_id)
+    out = out.model_copy(update={"last_inbound_at": last_inbound})
     policy = hub.retry
     for attempt in range(1, policy.max_attempts + 1):
         started = time.perf_counter()

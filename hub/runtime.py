@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import httpx
 
-from connectors import SenderContext, build_senders
+from connectors import SenderContext, build_senders, check_account
 from connectors.base import Sender
 from connectors.webchat import ACCOUNT_ID as WEBCHAT_ACCOUNT
 from hub.bus.base import Bus, BusPolicy
@@ -48,11 +48,16 @@ def build_bus(settings: Settings) -> Bus:
 
 
 def build_accounts(settings: Settings) -> list[ChannelAccount]:
-    """Every channel account the settings configure."""
+    """Every channel account the settings configure, each checked by its connector (fail closed)."""
     accounts = [
         ChannelAccount(id=a.id, channel=Channel.API, token=a.token, callback_url=a.callback_url)
         for a in settings.api_accounts
     ]
+    for config in settings.accounts:
+        account = ChannelAccount(id=config.id, channel=Channel(config.channel), token=config.token,
+                                 secrets=config.secrets, options=config.options)
+        check_account(account)
+        accounts.append(account)
     if settings.webchat_enabled:
         accounts.append(ChannelAccount(id=WEBCHAT_ACCOUNT, channel=Channel.WEBCHAT, token=settings.secret_key))
     return accounts
@@ -104,9 +109,9 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
     try:
         await bus.open()
         try:
-            async with httpx.AsyncClient(timeout=settings.outbox_timeout) as http:
+            async with httpx.AsyncClient(timeout=settings.outbox_timeout) as http, AsyncExitStack() as stack:
                 hub = Hub(settings, stores, bus, build_accounts(settings), http)
-                hub.senders = build_senders(hub.accounts, SenderContext(http, bus))
+                hub.senders = build_senders(hub.accounts, SenderContext(http, bus, stack, settings.outbox_timeout))
                 yield hub
         finally:
             await bus.close()

@@ -5,7 +5,7 @@ Invalid configuration fails at start and names the variable; secrets never have 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +17,20 @@ class ApiAccountConfig(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     token: SecretStr = Field(min_length=16)
     callback_url: str | None = None
+
+
+class ChannelAccountConfig(BaseModel):
+    """A messenger account (bot, number): its channel, main token, other secrets and options.
+
+    Example: {"channel": "telegram", "id": "retail_bot", "token": "123:ABC",
+              "secrets": {"webhook_secret": "..."}, "options": {"api_base": "https://api.telegram.org"}}
+    """
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+    channel: Literal["telegram", "whatsapp", "viber"]
+    token: SecretStr = Field(min_length=1)
+    secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
 
 
 class Settings(BaseSettings):
@@ -46,6 +60,10 @@ class Settings(BaseSettings):
     embedded_worker: bool | None = None
 
     api_accounts: list[ApiAccountConfig] = Field(default_factory=list)
+    accounts: list[ChannelAccountConfig] = Field(default_factory=list)  # Telegram, WhatsApp, Viber
+    # The address the outside world reaches us by (https://otklik.example.ru): Twilio signs the exact URL
+    # it called, which behind a proxy is not the one we see.
+    public_url: str | None = None
     webchat_enabled: bool = True
     reopen_window_hours: float = Field(default=72.0, ge=0)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
@@ -69,6 +87,9 @@ class Settings(BaseSettings):
         ids = [a.id for a in self.api_accounts]
         if len(ids) != len(set(ids)):
             raise ValueError("OTKLIK_API_ACCOUNTS: account ids must be unique")
+        keys = [(a.channel, a.id) for a in self.accounts]
+        if len(keys) != len(set(keys)):
+            raise ValueError("OTKLIK_ACCOUNTS: account ids must be unique per channel")
         return self
 
     @property

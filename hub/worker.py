@@ -9,11 +9,11 @@ import socket
 import uuid
 from collections.abc import Callable
 
-from hub import ingest, outbox
+from hub import channel_events, outbox
 from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.runtime import Hub
 from models.errors import Unavailable
-from models.messages import InboundMessage, OutboundMessage
+from models.messages import OutboundMessage
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +32,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
 
     @patiently(hub, stop)
     async def on_inbound(payload: str) -> None:
-        await ingest.handle_inbound(InboundMessage.model_validate_json(payload), hub)
+        await channel_events.handle(payload, hub)
 
     @patiently(hub, stop)
     async def on_outbound(payload: str) -> None:

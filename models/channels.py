@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 
 class Channel(StrEnum):
@@ -26,5 +27,13 @@ class ChannelAccount(BaseModel):
 
     id: str
     channel: Channel
-    token: SecretStr
+    token: SecretStr  # bot token, auth token, API client token: the account's main secret
     callback_url: str | None = None
+    secrets: dict[str, SecretStr] = Field(default_factory=dict)  # e.g. Telegram's webhook secret
+    options: dict[str, Any] = Field(default_factory=dict)  # channel-specific, non-secret settings
+
+    def secret(self, name: str) -> str:
+        """A named secret's value; KeyError names what the configuration lacks."""
+        if name not in self.secrets:
+            raise KeyError(f"{self.channel} account {self.id!r} has no secret {name!r}")
+        return self.secrets[name].get_secret_value()

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.clock import utcnow
@@ -25,17 +25,23 @@ class IdentityKind(StrEnum):
     WEBCHAT = "webchat"
 
 
-_NON_DIGITS = re.compile(r"\D+")
+UNSUBSCRIBED = "unsubscribed"  # customer attribute: identity keys the customer may not be messaged on
+DEFAULT_REGION = "RU"  # a number written without a country code is taken as Russian: this is a Russian chain
 
 
-def normalize_phone(raw: str) -> str:
-    """E.164-ish: digits only with a leading '+'; a Russian 8XXXXXXXXXX becomes +7XXXXXXXXXX."""
-    digits = _NON_DIGITS.sub("", raw)
-    if len(digits) == 11 and digits.startswith("8"):
-        digits = "7" + digits[1:]
-    if not 7 <= len(digits) <= 15:
+def normalize_phone(raw: str, *, international: bool = False) -> str:
+    """E.164 (+79161234567) by libphonenumber; `international` means the digits start with the country
+    code even without '+' (WhatsApp's WaId, Viber); ValueError for what cannot be a phone number."""
+    text = raw.strip()
+    if international and text and not text.startswith("+"):
+        text = "+" + text
+    try:
+        number = phonenumbers.parse(text, DEFAULT_REGION)
+    except phonenumbers.NumberParseException as e:
+        raise ValueError(f"not a phone number: {raw!r}") from e
+    if not phonenumbers.is_possible_number(number):
         raise ValueError(f"not a phone number: {raw!r}")
-    return "+" + digits
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 class Identity(BaseModel):
@@ -48,10 +54,10 @@ class Identity(BaseModel):
 
     @model_validator(mode="after")
     def _normalize(self) -> Identity:
-        if self.kind in (IdentityKind.PHONE, IdentityKind.WHATSAPP, IdentityKind.VIBER) and (
-            self.value.lstrip("+").isdigit() or self.kind is IdentityKind.PHONE
-        ):
+        if self.kind is IdentityKind.PHONE:
             object.__setattr__(self, "value", normalize_phone(self.value))
+        elif self.kind is IdentityKind.WHATSAPP:  # WhatsApp ids are phone numbers with country code
+            object.__setattr__(self, "value", normalize_phone(self.value, international=True))
         elif self.kind is IdentityKind.EMAIL:
             object.__setattr__(self, "value", self.value.strip().lower())
         return self

@@ -15,8 +15,13 @@ EventType = Literal[
     "conversation.reopened",
     "conversation.closed",
     "customer.created",
+    "customer.subscribed",
+    "customer.unsubscribed",
     "message.received",
+    "message.edited",
     "message.sent",
+    "message.delivered",
+    "message.read",
     "message.failed",
 ]
 

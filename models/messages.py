@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
 
@@ -64,6 +64,7 @@ class ContactHints(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = None
     name: str | None = Field(default=None, max_length=200)
+    verified: bool = False  # the platform vouches the phone is the sender's (Telegram's own-contact button)
 
     @field_validator("phone")
     @classmethod
@@ -76,6 +77,7 @@ class InboundMessage(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
+    kind: Literal["message"] = "message"
     channel: Channel
     account_id: str = Field(min_length=1, max_length=64)
     external_user_id: str = Field(min_length=1, max_length=256)
@@ -85,6 +87,7 @@ class InboundMessage(BaseModel):
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
     contact: ContactHints = Field(default_factory=ContactHints)
     reply_to: str | None = Field(default=None, max_length=256)
+    deep_link: str | None = Field(default=None, max_length=256)  # /start parameter, Viber context: a store or campaign
     raw: dict[str, Any] = Field(default_factory=dict)  # provider payload, kept for audit
 
 
@@ -115,6 +118,9 @@ class OutboundMessage(BaseModel):
     template: str | None = None
     template_vars: dict[str, str] = Field(default_factory=dict)
     idempotency_key: str = Field(min_length=1, max_length=256)
+    # Set by the outbox just before sending: when this customer last wrote on this channel account
+    # (WhatsApp may only send free-form text within 24 hours of it).
+    last_inbound_at: datetime | None = None
 
 
 class Message(BaseModel):
@@ -137,6 +143,8 @@ class Message(BaseModel):
     sent_at: datetime = Field(default_factory=utcnow)
     created_at: datetime = Field(default_factory=utcnow)
     handled: bool = False  # inbound: every follow-up of this message has been done
+    edits: list[str] = Field(default_factory=list)  # earlier texts of an edited message, oldest first
+    edited_at: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
 
     @classmethod
@@ -175,3 +183,12 @@ class Message(BaseModel):
             buttons=out.buttons,
             status=DeliveryStatus.PENDING,
         )
+
+
+def apply_edit(message: Message, text: str, attachments: list[Attachment], at: datetime) -> bool:
+    """Edit `message` in place, keeping its earlier text; False when nothing changed."""
+    if message.text == text and message.attachments == attachments:
+        return False
+    message.edits.append(message.text)
+    message.text, message.attachments, message.edited_at = text, attachments, at
+    return True

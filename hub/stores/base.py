@@ -5,13 +5,14 @@ Both pass `tests/contract/test_stores.py`; keep every promise below in both.
 
 from __future__ import annotations
 
-from typing import Protocol
+from datetime import datetime
+from typing import Any, Protocol
 
 from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity
 from models.ids import ConversationId, CustomerId, MessageId
-from models.messages import DeliveryStatus, Direction, Message
+from models.messages import Attachment, DeliveryStatus, Direction, Message
 
 
 class CustomerStore(Protocol):
@@ -31,6 +32,10 @@ class CustomerStore(Protocol):
 
     async def link(self, customer_id: CustomerId, identity: Identity) -> None:
         """Link an identity; a no-op if it is already theirs, Conflict if it is another customer's."""
+        ...
+
+    async def set_attributes(self, customer_id: CustomerId, patch: dict[str, Any]) -> Customer:
+        """Merge `patch` into the customer's attributes (a None value removes the key); NotFound if absent."""
         ...
 
 
@@ -95,6 +100,18 @@ class MessageStore(Protocol):
         external_id: str | None = None,
     ) -> None:
         """Record a delivery status (and the channel's id for the sent message); NotFound if absent."""
+        ...
+
+    async def edit(
+        self, channel: Channel, account_id: str, external_id: str, text: str, attachments: list[Attachment],
+        *, at: datetime,
+    ) -> Message | None:
+        """Replace an inbound message's text and attachments, keeping earlier texts in `edits`;
+        None if no such inbound message is stored. Unchanged content changes nothing."""
+        ...
+
+    async def last_inbound_at(self, customer_id: CustomerId, channel: Channel, account_id: str) -> datetime | None:
+        """When the customer last wrote through this channel account (their latest inbound `sent_at`)."""
         ...
 
     async def mark_handled(self, message_id: MessageId) -> None:

@@ -11,6 +11,7 @@ indexes repeat it (`_is(value)`), or they would scan the collection.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
 from bson.codec_options import TypeRegistry
@@ -26,7 +27,7 @@ from models.conversations import Conversation, ConversationState
 from models.customers import Customer, Identity
 from models.errors import Conflict, NotFound, Unavailable
 from models.ids import ConversationId, CustomerId, MessageId
-from models.messages import DeliveryStatus, Direction, Message
+from models.messages import Attachment, DeliveryStatus, Direction, Message, apply_edit
 
 Doc = dict[str, Any]
 M = TypeVar("M", bound=BaseModel)
@@ -140,6 +141,23 @@ class MongoCustomerStore:
             raise Conflict(f"identity {identity.key} belongs to another customer") from e
         if result.matched_count == 0 and await self._coll.find_one({"_id": customer_id}, {"_id": 1}) is None:
             raise NotFound(f"customer {customer_id} not found")
+
+
+    async def set_attributes(self, customer_id: CustomerId, patch: dict[str, Any]) -> Customer:
+        """Merge into the attributes atomically; None removes a key."""
+        update: Doc = {"$inc": {"version": 1}}
+        sets = {f"attributes.{k}": v for k, v in patch.items() if v is not None}
+        unsets = {f"attributes.{k}": "" for k, v in patch.items() if v is None}
+        if sets:
+            update["$set"] = sets
+        if unsets:
+            update["$unset"] = unsets
+        doc = await self._coll.find_one_and_update(
+            {"_id": customer_id}, update, return_document=ReturnDocument.AFTER
+        )
+        if doc is None:
+            raise NotFound(f"customer {customer_id} not found")
+        return _load(Customer, doc)
 
 
 def _open_key(conversation: Conversation) -> str | None:
@@ -282,6 +300,30 @@ class MongoMessageStore:
             raise Conflict(f"message {message_id}: external id {external_id} is another message's") from e
         if result.matched_count != 1:
             raise NotFound(f"message {message_id} not found")
+
+    async def edit(
+        self, channel: Channel, account_id: str, external_id: str, text: str, attachments: list[Attachment],
+        *, at: datetime,
+    ) -> Message | None:
+        """Replace the inbound message's content, keeping its earlier text."""
+        found = await self.find_external(channel, account_id, Direction.INBOUND, external_id)
+        if found is None or not apply_edit(found, text, attachments, at):
+            return found
+        await self._coll.update_one(
+            {"_id": found.id},
+            {"$set": {"text": found.text, "edited_at": at, "edits": found.edits,
+                      "attachments": [a.model_dump(mode="python") for a in found.attachments]}},
+        )
+        return found
+
+    async def last_inbound_at(self, customer_id: CustomerId, channel: Channel, account_id: str) -> datetime | None:
+        """The latest inbound sent_at of this customer on this channel account."""
+        doc = await self._coll.find_one(
+            {"customer_id": customer_id, "channel": channel.value, "account_id": account_id,
+             "direction": Direction.INBOUND.value},
+            sort=[("seq", DESCENDING)],
+        )
+        return None if doc is None else _load(Message, doc).sent_at
 
     async def mark_handled(self, message_id: MessageId) -> None:
         """Flag the inbound message as fully handled."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import datetime
 from typing import Any
 
 from hub.sqlite_db import SqliteDatabase, execute, execute_many
@@ -17,7 +18,7 @@ from models.conversations import Conversation, ConversationState
 from models.customers import Customer, Identity
 from models.errors import Conflict, NotFound
 from models.ids import ConversationId, CustomerId, MessageId
-from models.messages import DeliveryStatus, Direction, Message
+from models.messages import Attachment, DeliveryStatus, Direction, Message, apply_edit
 
 
 class SqliteCustomerStore:
@@ -77,6 +78,27 @@ class SqliteCustomerStore:
                 conn, "UPDATE customers SET doc = ?, version = ? WHERE id = ?",
                 (customer.model_dump_json(), customer.version, customer_id),
             )
+
+
+    async def set_attributes(self, customer_id: CustomerId, patch: dict[str, Any]) -> Customer:
+        """Merge into the attributes; None removes a key."""
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)) as c:
+                row = await c.fetchone()
+            if row is None:
+                raise NotFound(f"customer {customer_id} not found")
+            customer = Customer.model_validate_json(row[0])
+            customer.attributes = merge_attributes(customer.attributes, patch)
+            customer.version += 1
+            await execute(conn, "UPDATE customers SET doc = ?, version = ? WHERE id = ?",
+                          (customer.model_dump_json(), customer.version, customer_id))
+        return customer
+
+
+def merge_attributes(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """`current` updated by `patch`, where a None value removes the key."""
+    merged = {**current, **patch}
+    return {k: v for k, v in merged.items() if v is not None}
 
 
 def _open_key(conversation: Conversation) -> str | None:
@@ -216,6 +238,33 @@ class SqliteMessageStore:
             raise Conflict(f"another message already has external id {external_id}") from e
         if changed != 1:
             raise NotFound(f"message {message_id} not found")
+
+    async def edit(
+        self, channel: Channel, account_id: str, external_id: str, text: str, attachments: list[Attachment],
+        *, at: datetime,
+    ) -> Message | None:
+        """Replace the inbound message's content, keeping its earlier text."""
+        async with self.db.transaction() as conn:
+            async with conn.execute(
+                "SELECT doc FROM messages WHERE channel = ? AND account_id = ? AND direction = 'inbound'"
+                " AND external_id = ?", (channel, account_id, external_id),
+            ) as c:
+                row = await c.fetchone()
+            if row is None:
+                return None
+            message = Message.model_validate_json(row[0])
+            if not apply_edit(message, text, attachments, at):
+                return message
+            await execute(conn, "UPDATE messages SET doc = ? WHERE id = ?", (message.model_dump_json(), message.id))
+        return message
+
+    async def last_inbound_at(self, customer_id: CustomerId, channel: Channel, account_id: str) -> datetime | None:
+        """The latest inbound sent_at of this customer on this channel account."""
+        doc = await self.db.one(
+            "SELECT doc FROM messages WHERE customer_id = ? AND channel = ? AND account_id = ?"
+            " AND direction = 'inbound' ORDER BY seq DESC LIMIT 1", (customer_id, channel, account_id),
+        )
+        return None if doc is None else Message.model_validate_json(doc).sent_at
 
     async def mark_handled(self, message_id: MessageId) -> None:
         """Flag the inbound message as fully handled."""

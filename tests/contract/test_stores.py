@@ -481,3 +481,57 @@ async def test_data_survives_close_and_reopen(stores_factory: StoresFactory) -> 
         assert await second.messages.add(inbound(conv, "m1")) is False
     finally:
         await second.close()
+
+
+# --- attributes, edits, last inbound time (issue 3)
+
+
+async def test_set_attributes_merges_and_none_removes_a_key(stores: Stores) -> None:
+    anna = customer(phone())
+    await stores.customers.create(anna)
+    updated = await stores.customers.set_attributes(anna.id, {"city": None, "unsubscribed": ["viber:v1"]})
+    got = await stores.customers.get(anna.id)
+    assert updated.attributes == got.attributes == {"tags": ["vip"], "unsubscribed": ["viber:v1"]}
+    assert got.version == anna.version + 1
+
+
+async def test_set_attributes_of_a_missing_customer_raises_not_found(stores: Stores) -> None:
+    with pytest.raises(NotFound):
+        await stores.customers.set_attributes(CustomerId("nobody"), {"a": 1})
+
+
+async def test_edit_replaces_the_text_and_keeps_the_earlier_one(stores: Stores) -> None:
+    anna = customer(phone())
+    await stores.customers.create(anna)
+    conv = conversation(anna.id)
+    await stores.conversations.create(conv)
+    message = inbound(conv, "55:7")
+    await stores.messages.add(message)
+    picture = Attachment(kind="image", file_id="AgAD-1")
+
+    edited = await stores.messages.edit(Channel.TELEGRAM, "tg-main", "55:7", "fixed text", [picture], at=at(5))
+    again = await stores.messages.edit(Channel.TELEGRAM, "tg-main", "55:7", "fixed text", [picture], at=at(6))
+    got = await stores.messages.get(message.id)
+
+    assert edited is not None and again is not None
+    assert (got.text, got.edits, got.attachments, got.edited_at) == ("fixed text", ["question 55:7"], [picture], at(5))
+    assert await stores.messages.count() == 1
+
+
+async def test_edit_of_an_unknown_message_returns_none(stores: Stores) -> None:
+    assert await stores.messages.edit(Channel.TELEGRAM, "tg-main", "nope", "x", [], at=at(1)) is None
+
+
+async def test_last_inbound_at_is_the_latest_inbound_on_that_channel_account(stores: Stores) -> None:
+    anna = customer(phone())
+    await stores.customers.create(anna)
+    conv = conversation(anna.id)
+    await stores.conversations.create(conv)
+    assert await stores.messages.last_inbound_at(anna.id, Channel.TELEGRAM, "tg-main") is None
+    await stores.messages.add(inbound(conv, "a", minute=1))
+    await stores.messages.add(inbound(conv, "b", minute=3))
+    await stores.messages.add(inbound(conv, "c", channel=Channel.WHATSAPP, account_id="wa", minute=9))
+    await stores.messages.add(outbound(conv, "k", minute=10))
+    last = await stores.messages.last_inbound_at(anna.id, Channel.TELEGRAM, "tg-main")
+    assert last == at(3)
+    assert_utc(last)

@@ -1,0 +1,1 @@
+"""CLI command groups per channel (registered in api/cli.py)."""

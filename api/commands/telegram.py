@@ -1,0 +1,7 @@
+"""`otklik telegram ...`: account administration against the Telegram API — being written for issue 3."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="Telegram accounts: register the webhook and more.", no_args_is_help=True)
