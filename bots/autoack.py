@@ -30,5 +30,5 @@ def acknowledgement(inbound: InboundMessage, stored: Message, conversation: Conv
     return OutboundMessage(
         conversation_id=conversation.id, customer_id=conversation.customer_id, channel=inbound.channel,
         account_id=inbound.account_id, recipient=inbound.external_user_id, text=text,
-        author=AuthorKind.BOT, idempotency_key=f"ack:{stored.id}",
+        author=AuthorKind.BOT, idempotency_key=f"ack:{stored.id}", reply_to=inbound.external_id,
     )

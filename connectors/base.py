@@ -9,6 +9,7 @@ from typing import Protocol
 import httpx
 
 from hub.bus.base import Bus
+from hub.stores.base import Stores
 from models.messages import DeliveryStatus, OutboundMessage
 
 
@@ -35,4 +36,5 @@ class SenderContext:
     http: httpx.AsyncClient
     bus: Bus
     exit_stack: AsyncExitStack
+    stores: Stores  # read-only use: e.g. the e-mail sender reads the thread it answers
     timeout: float = 10.0

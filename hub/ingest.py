@@ -73,5 +73,5 @@ async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
         "conversation_id": stored.conversation_id, "message_id": stored.id,
         "data": {"channel": stored.channel.value}}))
     conversation = await hub.stores.conversations.get(stored.conversation_id)
-    if conversation.state is ConversationState.BOT:
+    if conversation.state is ConversationState.BOT and not msg.auto_submitted:  # never answer a machine: loops
         await outbox.enqueue(autoack.acknowledgement(msg, stored, conversation), hub)

@@ -27,7 +27,7 @@ class ChannelAccountConfig(BaseModel):
     """
 
     id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-    channel: Literal["telegram", "whatsapp", "viber"]
+    channel: Literal["telegram", "whatsapp", "viber", "email", "voice"]
     token: SecretStr = Field(min_length=1)
     secrets: dict[str, SecretStr] = Field(default_factory=dict)
     options: dict[str, Any] = Field(default_factory=dict)

@@ -88,6 +88,8 @@ class InboundMessage(BaseModel):
     contact: ContactHints = Field(default_factory=ContactHints)
     reply_to: str | None = Field(default=None, max_length=256)
     deep_link: str | None = Field(default=None, max_length=256)  # /start parameter, Viber context: a store or campaign
+    # Sent by a machine (auto-reply, out-of-office, bounce, bulk): stored for operators, never answered.
+    auto_submitted: bool = False
     raw: dict[str, Any] = Field(default_factory=dict)  # provider payload, kept for audit
 
 
@@ -118,6 +120,7 @@ class OutboundMessage(BaseModel):
     template: str | None = None
     template_vars: dict[str, str] = Field(default_factory=dict)
     idempotency_key: str = Field(min_length=1, max_length=256)
+    reply_to: str | None = None  # the channel's id of the customer message this answers (e-mail threads on it)
     # Set by the outbox just before sending: when this customer last wrote on this channel account
     # (WhatsApp may only send free-form text within 24 hours of it).
     last_inbound_at: datetime | None = None
