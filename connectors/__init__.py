@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from connectors import telegram, viber, whatsapp
+from connectors import mail, telegram, viber, voice, whatsapp
 from connectors.api import ApiCallbackSender
 from connectors.base import Sender, SenderContext
 from connectors.webchat import WebChatSender
@@ -38,6 +38,8 @@ REGISTRY: dict[Channel, ChannelSpec] = {
     Channel.TELEGRAM: ChannelSpec(telegram.build_sender, telegram.check_account),
     Channel.WHATSAPP: ChannelSpec(whatsapp.build_sender, whatsapp.check_account),
     Channel.VIBER: ChannelSpec(viber.build_sender, viber.check_account),
+    Channel.EMAIL: ChannelSpec(mail.build_sender, mail.check_account),
+    Channel.VOICE: ChannelSpec(voice.build_sender, voice.check_account),
 }
 
 

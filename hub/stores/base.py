@@ -123,6 +123,18 @@ class MessageStore(Protocol):
         ...
 
 
+class CursorStore(Protocol):
+    """Named positions of long-running readers (an IMAP mailbox's last UID), kept across restarts."""
+
+    async def get(self, name: str) -> str | None:
+        """The saved position, if any."""
+        ...
+
+    async def set(self, name: str, value: str) -> None:
+        """Save the position (overwrites)."""
+        ...
+
+
 class Stores(Protocol):
     """The set of stores one backend provides, with its lifecycle."""
 
@@ -139,6 +151,11 @@ class Stores(Protocol):
     @property
     def messages(self) -> MessageStore:
         """Messages in both directions."""
+        ...
+
+    @property
+    def cursors(self) -> CursorStore:
+        """Reader positions."""
         ...
 
     async def open(self) -> None:

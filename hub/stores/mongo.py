@@ -358,6 +358,22 @@ _INDEXES: dict[str, list[IndexModel]] = {
 }
 
 
+class MongoCursorStore:
+    """CursorStore on MongoDB: one small document per reader."""
+
+    def __init__(self, db: MongoDatabase) -> None:
+        self.db = db
+
+    async def get(self, name: str) -> str | None:
+        """The saved position, if any."""
+        doc = await self.db.collection("cursors").find_one({"_id": name})
+        return None if doc is None else str(doc["value"])
+
+    async def set(self, name: str, value: str) -> None:
+        """Save the position."""
+        await self.db.collection("cursors").update_one({"_id": name}, {"$set": {"value": value}}, upsert=True)
+
+
 class MongoStores:
     """All stores on one MongoDB database."""
 
@@ -366,6 +382,7 @@ class MongoStores:
         self.customers = MongoCustomerStore(self.db)
         self.conversations = MongoConversationStore(self.db)
         self.messages = MongoMessageStore(self.db)
+        self.cursors = MongoCursorStore(self.db)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStores:

@@ -277,6 +277,25 @@ class SqliteMessageStore:
         return int(await self.db.one("SELECT count(*) FROM messages"))
 
 
+class SqliteCursorStore:
+    """CursorStore on SQLite."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def get(self, name: str) -> str | None:
+        """The saved position, if any."""
+        value = await self.db.one("SELECT value FROM cursors WHERE name = ?", (name,))
+        return None if value is None else str(value)
+
+    async def set(self, name: str, value: str) -> None:
+        """Save the position."""
+        await self.db.run(
+            "INSERT INTO cursors (name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
+
 class SqliteStores:
     """All stores on one SQLite file."""
 
@@ -285,6 +304,7 @@ class SqliteStores:
         self.customers = SqliteCustomerStore(self.db)
         self.conversations = SqliteConversationStore(self.db)
         self.messages = SqliteMessageStore(self.db)
+        self.cursors = SqliteCursorStore(self.db)
 
     async def open(self) -> None:
         """Connect and migrate."""

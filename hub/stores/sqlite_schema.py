@@ -45,4 +45,11 @@ MIGRATIONS: list[str] = [
     CREATE INDEX messages_conversation ON messages(conversation_id, seq);
     CREATE INDEX messages_customer ON messages(customer_id, seq);
     """,
+    # 2: positions of long-running readers (IMAP UIDs)
+    """
+    CREATE TABLE cursors (
+        name TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
 ]

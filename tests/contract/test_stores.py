@@ -535,3 +535,20 @@ async def test_last_inbound_at_is_the_latest_inbound_on_that_channel_account(sto
     last = await stores.messages.last_inbound_at(anna.id, Channel.TELEGRAM, "tg-main")
     assert last == at(3)
     assert_utc(last)
+
+
+async def test_cursors_are_saved_overwritten_and_kept_across_a_reopen(stores_factory: StoresFactory) -> None:
+    first = stores_factory()
+    await first.open()
+    try:
+        assert await first.cursors.get("imap:support:INBOX") is None
+        await first.cursors.set("imap:support:INBOX", "1700000000:41")
+        await first.cursors.set("imap:support:INBOX", "1700000000:42")
+    finally:
+        await first.close()
+    again = stores_factory()
+    await again.open()
+    try:
+        assert await again.cursors.get("imap:support:INBOX") == "1700000000:42"
+    finally:
+        await again.close()
