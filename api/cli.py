@@ -12,6 +12,7 @@ import uvicorn
 from pydantic import ValidationError
 
 from api.app import create_app
+from api.commands import bus as bus_commands
 from api.commands import telegram as telegram_commands
 from api.commands import viber as viber_commands
 from hub.logs import configure_logging
@@ -22,6 +23,7 @@ from hub.worker import run_worker
 app = typer.Typer(help="Otklik: omnichannel customer-feedback hub.", no_args_is_help=True)
 bot = typer.Typer(help="Long-running bot runners (development: no public URL needed).", no_args_is_help=True)
 app.add_typer(bot, name="bot")
+app.add_typer(bus_commands.app, name="bus")
 app.add_typer(telegram_commands.app, name="telegram")
 app.add_typer(viber_commands.app, name="viber")
 

@@ -70,6 +70,10 @@ class Bus(Protocol):
         """Entries that failed every attempt, oldest first."""
         ...
 
+    async def replay(self, stream: str, entry_id: str) -> bool:
+        """Publish a dead letter's payload again as a new entry and drop the dead letter; False if unknown."""
+        ...
+
     async def broadcast(self, topic: str, data: str) -> None:
         """Tell current subscribers of `topic`; nobody listening means nobody hears it."""
         ...

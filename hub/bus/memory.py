@@ -185,6 +185,16 @@ class MemoryBus:
         """Entries that failed every attempt."""
         return list(self._streams[stream].dead[:limit])
 
+    async def replay(self, stream: str, entry_id: str) -> bool:
+        """Publish the dead letter's payload again and forget the dead letter."""
+        dead = self._streams[stream].dead
+        letter = next((d for d in dead if d.entry_id == entry_id), None)
+        if letter is None:
+            return False
+        await self.publish(stream, letter.payload)
+        dead.remove(letter)
+        return True
+
     async def broadcast(self, topic: str, data: str) -> None:
         """Hand `data` to every current subscriber of `topic`."""
         for queue in self._subscribers.get(topic, ()):

@@ -136,6 +136,24 @@ class RedisStreamBus:
             )
         return letters
 
+    async def replay(self, stream: str, entry_id: str) -> bool:
+        """Publish the dead letter's payload again (a new entry) and delete it from the dead-letter stream."""
+        dead = f"{self._key(stream)}:dead"
+        try:
+            rows = await self._redis.xrange(dead, "-", "+")  # dead letters are few; a scan is fine here
+        except _ERRORS as e:
+            raise Unavailable(f"redis unreachable: {e}") from e
+        for dead_id, raw in rows or []:
+            fields = {_text(k): _text(v) for k, v in (raw or {}).items()}
+            if fields.get("entry_id") == entry_id:
+                await self.publish(stream, fields["payload"])
+                try:
+                    await self._redis.xdel(dead, _text(dead_id))
+                except _ERRORS as e:
+                    raise Unavailable(f"redis unreachable: {e}") from e
+                return True
+        return False
+
     async def broadcast(self, topic: str, data: str) -> None:
         """PUBLISH to the topic's channel; nobody subscribed means nobody hears it."""
         try:

@@ -256,3 +256,22 @@ async def test_redis_ping_raises_unavailable_when_redis_is_unreachable() -> None
     with pytest.raises(Unavailable):
         await asyncio.wait_for(bus.ping(), WAIT)
     await bus.close()
+
+
+async def test_a_replayed_dead_letter_is_handled_again_and_leaves_the_dead_letters(bus: Bus) -> None:
+    broken = True
+    handled: list[str] = []
+
+    async def flaky(payload: str) -> None:
+        if broken:
+            raise ValueError("downstream is broken")
+        handled.append(payload)
+
+    async with consuming(bus, flaky):
+        entry_id = await bus.publish(STREAM, "order-4512")
+        await dead_letters_reach(bus, 1)
+        broken = False  # the cause was fixed
+        assert await bus.replay(STREAM, entry_id) is True
+        await eventually(lambda: handled == ["order-4512"])
+    assert await bus.dead_letters(STREAM) == []
+    assert await bus.replay(STREAM, entry_id) is False
