@@ -6,9 +6,15 @@ from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter
 
-from hub import events, ingest
+from hub import calls, events, ingest
 from hub.identity import identity_on
-from models.channel_events import ChannelEvent, DeliveryUpdate, MessageEdit, SubscriptionChange
+from models.channel_events import (
+    CallEnded,
+    ChannelEvent,
+    DeliveryUpdate,
+    MessageEdit,
+    SubscriptionChange,
+)
 from models.customers import UNSUBSCRIBED
 from models.events import Event
 from models.messages import DeliveryStatus, Direction, InboundMessage
@@ -39,8 +45,12 @@ async def handle(payload: str, hub: Hub) -> None:
         await apply_status(event, hub)
     elif isinstance(event, MessageEdit):
         await apply_edit(event, hub)
-    else:
+    elif isinstance(event, SubscriptionChange):
         await apply_subscription(event, hub)
+    elif isinstance(event, CallEnded):
+        await calls.end_call(event, hub)
+    else:
+        await calls.store_transcript(event, hub)
 
 
 async def apply_status(update: DeliveryUpdate, hub: Hub) -> None:

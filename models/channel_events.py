@@ -58,6 +58,47 @@ class SubscriptionChange(BaseModel):
     at: datetime = Field(default_factory=utcnow)
 
 
+class CallEnded(BaseModel):
+    """A phone call is over (the telephony's status callback): closes the voice turn in the history."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["call_ended"] = "call_ended"
+    channel: Channel = Channel.VOICE
+    account_id: str
+    external_user_id: str = Field(min_length=1, max_length=64)  # the caller's number
+    call_id: str = Field(min_length=1, max_length=128)
+    status: str = Field(max_length=32)  # completed, busy, no-answer, failed, canceled
+    duration_seconds: int | None = Field(default=None, ge=0)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class TranscriptTurn(BaseModel):
+    """One speaker's turn in a call transcript."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    speaker: Literal["customer", "operator", "bot"]
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    at: datetime | None = None
+
+
+class CallTranscript(BaseModel):
+    """A finished call as the call centre's own telephony transcribed it; each turn becomes a message."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["transcript"] = "transcript"
+    channel: Channel = Channel.VOICE
+    account_id: str
+    external_user_id: str = Field(min_length=1, max_length=64)  # the caller's number
+    call_id: str = Field(min_length=1, max_length=128)
+    started_at: datetime
+    recording_url: str | None = Field(default=None, max_length=2000)
+    turns: list[TranscriptTurn] = Field(min_length=1, max_length=2000)
+
+
 ChannelEvent = Annotated[
-    InboundMessage | DeliveryUpdate | MessageEdit | SubscriptionChange, Field(discriminator="kind")
+    InboundMessage | DeliveryUpdate | MessageEdit | SubscriptionChange | CallEnded | CallTranscript,
+    Field(discriminator="kind"),
 ]
