@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from pydantic import TypeAdapter
@@ -22,6 +23,7 @@ from models.messages import DeliveryStatus, Direction, InboundMessage
 if TYPE_CHECKING:
     from hub.runtime import Hub
 
+STATUS_RACE_PAUSES = (0.2, 0.5, 1.0, 0.0)  # seconds: wait for our own send to be recorded, then give up
 CHANNEL_EVENT: TypeAdapter[ChannelEvent] = TypeAdapter(ChannelEvent)
 
 _PROGRESS = [DeliveryStatus.PENDING, DeliveryStatus.SENT, DeliveryStatus.DELIVERED, DeliveryStatus.READ]
@@ -55,8 +57,14 @@ async def handle(payload: str, hub: Hub) -> None:
 
 async def apply_status(update: DeliveryUpdate, hub: Hub) -> None:
     """Move our sent message to the reported status, if that is progress."""
-    found = await hub.stores.messages.find_external(update.channel, update.account_id, Direction.OUTBOUND,
-                                                    update.external_id)
+    found = None
+    for pause in STATUS_RACE_PAUSES:
+        found = await hub.stores.messages.find_external(update.channel, update.account_id, Direction.OUTBOUND,
+                                                        update.external_id)
+        if found is not None:
+            break
+        # A fast platform can report 'delivered' before the outbox has stored the id the send returned.
+        await asyncio.sleep(pause)
     if found is None or not advances(found.status, update.status):
         return  # not ours (sent by someone else on this number) or stale
     await hub.stores.messages.set_status(found.id, update.status, reason=update.reason)
