@@ -23,6 +23,7 @@ from hub.worker import run_worker
 app = typer.Typer(help="Otklik: omnichannel customer-feedback hub.", no_args_is_help=True)
 bot = typer.Typer(help="Long-running bot runners (development: no public URL needed).", no_args_is_help=True)
 app.add_typer(bot, name="bot")
+bot.command("telegram")(telegram_commands.polling)
 app.add_typer(bus_commands.app, name="bus")
 app.add_typer(telegram_commands.app, name="telegram")
 app.add_typer(viber_commands.app, name="viber")
