@@ -11,7 +11,7 @@ from fastapi import FastAPI
 
 from api import errors
 from api.middleware import ObservabilityMiddleware
-from api.routes import channel_api, health, telegram, viber, webchat, whatsapp
+from api.routes import channel_api, health, telegram, viber, voice, webchat, whatsapp
 from hub.runtime import running_hub
 from hub.settings import Settings
 from hub.worker import run_worker
@@ -44,7 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
     app.include_router(channel_api.router)
-    for channel in (telegram, whatsapp, viber):
+    for channel in (telegram, whatsapp, viber, voice):
         app.include_router(channel.router)
     if settings.webchat_enabled:
         app.include_router(webchat.router)
