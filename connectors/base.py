@@ -38,3 +38,4 @@ class SenderContext:
     exit_stack: AsyncExitStack
     stores: Stores  # read-only use: e.g. the e-mail sender reads the thread it answers
     timeout: float = 10.0
+    public_url: str | None = None  # OTKLIK_PUBLIC_URL: where platforms reach our webhooks (status callbacks)

@@ -26,7 +26,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from twilio.twiml.voice_response import Gather, VoiceResponse  # type: ignore[import-untyped]
+from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from connectors.base import Sender, SenderContext, SendReceipt
 from connectors.twilio_common import FormParams, check_signature, form_params

@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from twilio.base.exceptions import TwilioException  # type: ignore[import-untyped]
+from twilio.base.exceptions import TwilioException
 
 from connectors import twilio_common
 from connectors.base import SenderContext, SendReceipt
@@ -274,9 +274,10 @@ def _template(sid: str, variables: dict[str, str]) -> dict[str, Any]:
 class TwilioWhatsAppSender:
     """Sends through Twilio's Messages API with the async client; maps refusals to SendError."""
 
-    def __init__(self, messages: Any, options: _Options) -> None:
+    def __init__(self, messages: Any, options: _Options, status_callback: str | None) -> None:
         self.messages = messages  # twilio's MessageList of the account
         self.options = options
+        self.status_callback = status_callback
 
     async def send(self, msg: OutboundMessage) -> SendReceipt:
         """Deliver one message; the receipt carries the Message SID that status callbacks name."""
@@ -285,7 +286,7 @@ class TwilioWhatsAppSender:
         except ValueError as e:
             raise SendError(f"recipient {msg.recipient!r} is not a WhatsApp number", retryable=False) from e
         params = {"to": to, "from_": self.options.from_, "messaging_service_sid": self.options.messaging_service_sid,
-                  "status_callback": self.options.status_callback, **content_of(msg, self.options, utcnow())}
+                  "status_callback": self.status_callback, **content_of(msg, self.options, utcnow())}
         try:
             created = await self.messages.create_async(**{k: v for k, v in params.items() if v is not None})
         except (TwilioException, ValueError) as e:  # 429/5xx/network: already retryable SendErrors (HTTP client)
@@ -303,9 +304,12 @@ def _refusal(error: Exception) -> SendError:
 def build_sender(account: ChannelAccount, ctx: SenderContext) -> TwilioWhatsAppSender:
     """The account's sender: a twilio Client on aiohttp, pointed at options.api_base, closed with the hub."""
     options = options_of(account)
-    if options.status_callback is None:
-        log.warning("whatsapp account without options.webhook_url: no StatusCallback, delivery status unknown",
-                    extra={"account": account.id})
+    # The account's own webhook URL wins; else our public address; else no status comes back.
+    status_callback = options.status_callback or (
+        f"{ctx.public_url.rstrip('/')}/webhooks/whatsapp/{account.id}/status" if ctx.public_url else None)
+    if status_callback is None:
+        log.warning("whatsapp account without OTKLIK_PUBLIC_URL or options.webhook_url: no StatusCallback, "
+                    "delivery status unknown", extra={"account": account.id})
     client = twilio_common.build_client(options.account_sid, account.token.get_secret_value(), options.api_base,
                                         ctx.timeout, ctx.exit_stack)
-    return TwilioWhatsAppSender(client.messages, options)
+    return TwilioWhatsAppSender(client.messages, options, status_callback)

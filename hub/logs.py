@@ -42,3 +42,4 @@ def configure_logging(level: str = "INFO", *, as_json: bool = True) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    logging.getLogger("twilio").setLevel(max(root.level, logging.WARNING))  # it logs every request at INFO

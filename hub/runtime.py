@@ -111,7 +111,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
         try:
             async with httpx.AsyncClient(timeout=settings.outbox_timeout) as http, AsyncExitStack() as stack:
                 hub = Hub(settings, stores, bus, build_accounts(settings), http)
-                context = SenderContext(http, bus, stack, stores, settings.outbox_timeout)
+                context = SenderContext(http, bus, stack, stores, settings.outbox_timeout, settings.public_url)
                 hub.senders = build_senders(hub.accounts, context)
                 yield hub
         finally:

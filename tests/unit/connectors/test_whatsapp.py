@@ -292,12 +292,14 @@ async def fake() -> AsyncIterator[FakeTwilioApi]:
         yield server
 
 
-async def send(fake: FakeTwilioApi, msg: OutboundMessage, token: str = TOKEN, api_base: str | None = None) -> Any:
+async def send(fake: FakeTwilioApi, msg: OutboundMessage, token: str = TOKEN, api_base: str | None = None,
+               public_url: str | None = None, **options: Any) -> Any:
     """Send one message through a freshly built sender; closes what it opened."""
     account = ACCOUNT.model_copy(update={"token": SecretStr(token),
-                                         "options": {**OPTIONS, "api_base": api_base or fake.url}})
+                                         "options": {**OPTIONS, "api_base": api_base or fake.url, **options}})
     async with httpx.AsyncClient() as http, AsyncExitStack() as stack:
-        context = SenderContext(http=http, bus=None, exit_stack=stack, stores=None, timeout=5.0)  # type: ignore[arg-type]
+        context = SenderContext(http=http, bus=None, exit_stack=stack, stores=None,  # type: ignore[arg-type]
+                                timeout=5.0, public_url=public_url)
         sender = whatsapp.build_sender(account, context)
         return await sender.send(msg.model_copy(update={"last_inbound_at": datetime.now(UTC) - timedelta(hours=1)}))
 
@@ -310,6 +312,17 @@ async def test_sender_posts_messages_json_and_returns_the_message_sid(fake: Fake
         "whatsapp:+79161234567", "whatsapp:+14155238886", "Ответ по заказу")
     assert call.one("StatusCallback") == URL + "/status"
     assert receipt.external_id == fake.messages[0]["sid"] and receipt.status is DeliveryStatus.SENT
+
+
+async def test_without_a_webhook_url_status_callbacks_go_to_the_public_url(fake: FakeTwilioApi) -> None:
+    options = {k: v for k, v in OPTIONS.items() if k != "webhook_url"}
+    account = ACCOUNT.model_copy(update={"options": {**options, "api_base": fake.url}})
+    async with httpx.AsyncClient() as http, AsyncExitStack() as stack:
+        context = SenderContext(http=http, bus=None, exit_stack=stack, stores=None,  # type: ignore[arg-type]
+                                timeout=5.0, public_url="https://otklik.example.ru/")
+        sender = whatsapp.build_sender(account, context)
+        await sender.send(outbound().model_copy(update={"last_inbound_at": datetime.now(UTC)}))
+    assert fake.calls[0].one("StatusCallback") == "https://otklik.example.ru/webhooks/whatsapp/shop/status"
 
 
 @pytest.mark.parametrize(("error", "retry_after"), [(too_many_requests(7), 7.0), (SERVER_ERROR, None)])
