@@ -12,9 +12,11 @@ from fastapi import FastAPI
 from api import errors
 from api.middleware import ObservabilityMiddleware
 from api.routes import channel_api, health, telegram, viber, voice, webchat, whatsapp
+from bots.mail_poller import run_mail_poller
 from hub.runtime import running_hub
 from hub.settings import Settings
 from hub.worker import run_worker
+from models.channels import Channel
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +29,17 @@ def create_app(settings: Settings) -> FastAPI:
         async with running_hub(settings) as hub:
             app.state.hub = hub
             stop = asyncio.Event()
-            worker = asyncio.create_task(run_worker(hub, stop)) if settings.runs_worker_in_api else None
+            background = [asyncio.create_task(run_worker(hub, stop))] if settings.runs_worker_in_api else []
+            if settings.runs_worker_in_api and settings.read_mail_in_api:  # one process: mailboxes are read here too
+                background += [asyncio.create_task(run_mail_poller(hub, account, stop))
+                               for account in hub.accounts if account.channel is Channel.EMAIL]
             try:
                 yield
             finally:
                 stop.set()
-                if worker is not None:
+                for task in background:
                     with suppress(asyncio.CancelledError):
-                        await asyncio.wait_for(worker, timeout=10)
+                        await asyncio.wait_for(task, timeout=10)
 
     app = FastAPI(
         title="Otklik", version="0.1.0", lifespan=lifespan,

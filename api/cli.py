@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from api.commands import bus as bus_commands
+from api.commands import mail as mail_commands
 from api.commands import telegram as telegram_commands
 from api.commands import viber as viber_commands
 from hub.logs import configure_logging
@@ -25,6 +26,7 @@ bot = typer.Typer(help="Long-running bot runners (development: no public URL nee
 app.add_typer(bot, name="bot")
 bot.command("telegram")(telegram_commands.polling)
 app.add_typer(bus_commands.app, name="bus")
+app.add_typer(mail_commands.app, name="mail")
 app.add_typer(telegram_commands.app, name="telegram")
 app.add_typer(viber_commands.app, name="viber")
 

@@ -58,6 +58,8 @@ class Settings(BaseSettings):
     bus_retry_after: float = Field(default=30.0, gt=0)
     # Run the worker inside the API process; None means "when the bus is in-process" (it must be then).
     embedded_worker: bool | None = None
+    # With the embedded worker, `otklik serve` also reads the e-mail accounts' mailboxes (else `otklik mail poll`).
+    read_mail_in_api: bool = True
 
     api_accounts: list[ApiAccountConfig] = Field(default_factory=list)
     accounts: list[ChannelAccountConfig] = Field(default_factory=list)  # Telegram, WhatsApp, Viber
