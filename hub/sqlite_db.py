@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -38,9 +38,9 @@ async def execute_many(conn: aiosqlite.Connection, sql: str, rows: Iterable[Para
 class SqliteDatabase:
     """A connection in WAL mode with its write lock and schema migrations."""
 
-    def __init__(self, path: str, migrations: list[str], *, name: str = "SQLite store") -> None:
+    def __init__(self, path: str, migrations: Mapping[str, list[str]], *, name: str = "SQLite store") -> None:
         self.path = path
-        self.migrations = migrations
+        self.migrations = migrations  # per feature ("core", "webhooks", ...): each its own numbered list
         self.name = name
         self._conn: aiosqlite.Connection | None = None
         self.write_lock = asyncio.Lock()
@@ -53,15 +53,21 @@ class SqliteDatabase:
         return self._conn
 
     async def open(self) -> None:
-        """Connect, switch to WAL and apply pending migrations (PRAGMA user_version counts them)."""
+        """Connect, switch to WAL and apply each feature's pending migrations, recorded in schema_versions."""
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self._conn = await aiosqlite.connect(self.path, isolation_level=None)
         for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON"):
             await execute(self._conn, f"PRAGMA {pragma}")  # WAL + NORMAL: durable across app crashes
-        current = int(await self.one("PRAGMA user_version") or 0)
-        for number, script in enumerate(self.migrations[current:], start=current + 1):
-            await self._conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version={number};\nCOMMIT;")
+        await execute(self._conn, "CREATE TABLE IF NOT EXISTS schema_versions"
+                                  " (feature TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        for feature, scripts in self.migrations.items():
+            current = int(await self.one("SELECT version FROM schema_versions WHERE feature = ?", (feature,)) or 0)
+            for number, script in enumerate(scripts[current:], start=current + 1):
+                # Features are independent: each adds its own tables, so they may grow in any order.
+                await self._conn.executescript(
+                    f"BEGIN;\n{script}\nINSERT INTO schema_versions (feature, version) VALUES ('{feature}', {number})"
+                    f" ON CONFLICT(feature) DO UPDATE SET version = excluded.version;\nCOMMIT;")
 
     async def close(self) -> None:
         """Close the connection."""

@@ -28,7 +28,7 @@ class SqliteBusJournal:
     """The journal on its own SQLite file (WAL), apart from the store so neither waits on the other."""
 
     def __init__(self, path: str) -> None:
-        self.db = SqliteDatabase(path, _MIGRATIONS, name="bus journal")
+        self.db = SqliteDatabase(path, {"bus_journal": _MIGRATIONS}, name="bus journal")
 
     async def open(self) -> None:
         """Create the file and table if needed."""

@@ -300,7 +300,7 @@ class SqliteStores:
     """All stores on one SQLite file."""
 
     def __init__(self, path: str) -> None:
-        self.db = SqliteDatabase(path, MIGRATIONS)
+        self.db = SqliteDatabase(path, {"core": MIGRATIONS})
         self.customers = SqliteCustomerStore(self.db)
         self.conversations = SqliteConversationStore(self.db)
         self.messages = SqliteMessageStore(self.db)

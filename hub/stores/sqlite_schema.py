@@ -1,6 +1,8 @@
-"""SQLite schema migrations, applied in order on open; PRAGMA user_version records how far we got.
+"""The core SQLite schema migrations (customers, conversations, messages, cursors), applied in order on
+open; the table schema_versions records how far each feature got.
 
-Append new migrations; never edit one that has shipped.
+Append new migrations; never edit one that has shipped. A new feature keeps its own list beside its
+adapter and registers it with SqliteDatabase under its own name.
 """
 
 from __future__ import annotations
