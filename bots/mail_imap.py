@@ -62,6 +62,8 @@ class ImapSession:
         self.uidvalidity = 0
         self.lost = asyncio.Event()
         self.plain_transport: Any = None  # the TCP transport under STARTTLS
+        # The server reported EXISTS since the last search: mail may have arrived after it.
+        self.news = False
 
     @classmethod
     async def open(cls, account: ChannelAccount, *, seconds: float = 30.0) -> ImapSession:
@@ -88,7 +90,25 @@ class ImapSession:
             raise
         found = next((m for m in map(_UIDVALIDITY.search, _lines(selected)) if m), None)
         session.uidvalidity = int(found.group(1)) if found else 0
+        session._watch_for_exists()
         return session
+
+    def _watch_for_exists(self) -> None:
+        """Note every untagged EXISTS, wherever it arrives.
+
+        aioimaplib drops an EXISTS that comes between commands or beside a SEARCH ("ignored untagged
+        response"): mail delivered while we searched would then wait for the next IDLE timeout. This
+        instance-level hook on its line handler is the one seam the library leaves for it.
+        """
+        protocol = self.client.protocol
+        original = protocol._untagged_response
+
+        def observe(line: bytes) -> Any:
+            if _EXISTS.match(line.removeprefix(b"* ")):
+                self.news = True
+            return original(line)
+
+        protocol._untagged_response = observe
 
     @property
     def can_idle(self) -> bool:
@@ -97,6 +117,7 @@ class ImapSession:
 
     async def uids_after(self, uid: int) -> list[int]:
         """UIDs of the mailbox's messages above `uid`, ascending."""
+        self.news = False
         response = await self._ok("UID SEARCH", self.client.uid_search("UID", f"{uid + 1}:*", charset=None))
         # aioimaplib hands "* SEARCH 4 5" over as b"4 5" (and an empty result as b"")
         found = [int(n) for line in _lines(response)[:-1] for n in line.removeprefix(b"SEARCH").split() if n.isdigit()]
@@ -119,8 +140,11 @@ class ImapSession:
     async def wait_for_news(self, stop: asyncio.Event, seconds: float) -> None:
         """IDLE until the server reports new mail (EXISTS), `seconds` pass or `stop` is set."""
         queue = self.client.protocol.idle_queue
-        while not queue.empty():  # left over from the previous IDLE: this drain already covered it
-            queue.get_nowait()
+        leftovers = []
+        while not queue.empty():  # pushed after the previous IDLE ended, perhaps after the last search
+            leftovers.append(queue.get_nowait())
+        if self.news or any(_reports_exists(x) for x in leftovers if x != aioimaplib.STOP_WAIT_SERVER_PUSH):
+            return  # mail came in while we were reading: read again before idling
         idle = await self._call("IDLE", self.client.idle_start(timeout=min(seconds, IDLE_LIMIT)))
         try:
             while not stop.is_set():
@@ -134,7 +158,7 @@ class ImapSession:
                 if not push.done() or push.cancelled() or push.exception() is not None:
                     continue
                 pushed = push.result()
-                if pushed == aioimaplib.STOP_WAIT_SERVER_PUSH or any(b"EXISTS" in bytes(x) for x in pushed):
+                if pushed == aioimaplib.STOP_WAIT_SERVER_PUSH or _reports_exists(pushed):
                     return
         finally:
             if not self.lost.is_set() and self.client.has_pending_idle():
@@ -188,6 +212,14 @@ class ImapSession:
         if response.result != "OK":
             raise ImapError(f"{what} refused: {b' '.join(_lines(response)).decode(errors='replace')[:300]}")
         return response
+
+
+_EXISTS = re.compile(rb"^\d+ EXISTS\r?\n?$")
+
+
+def _reports_exists(pushed: Any) -> bool:
+    """Whether a server push (a list of lines) announces a new message count."""
+    return any(b"EXISTS" in bytes(x) for x in pushed)
 
 
 def _lines(response: Any) -> list[bytes]:
