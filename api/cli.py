@@ -15,6 +15,7 @@ from api.app import create_app
 from api.commands import bus as bus_commands
 from api.commands import mail as mail_commands
 from api.commands import telegram as telegram_commands
+from api.commands import tokens as tokens_commands
 from api.commands import viber as viber_commands
 from hub.logs import configure_logging
 from hub.runtime import running_hub
@@ -27,6 +28,7 @@ app.add_typer(bot, name="bot")
 bot.command("telegram")(telegram_commands.polling)
 app.add_typer(bus_commands.app, name="bus")
 app.add_typer(mail_commands.app, name="mail")
+app.add_typer(tokens_commands.app, name="tokens")
 app.add_typer(telegram_commands.app, name="telegram")
 app.add_typer(viber_commands.app, name="viber")
 

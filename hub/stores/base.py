@@ -13,6 +13,7 @@ from models.conversations import Conversation
 from models.customers import Customer, Identity
 from models.ids import ConversationId, CustomerId, MessageId
 from models.messages import Attachment, DeliveryStatus, Direction, Message
+from models.tokens import ApiToken
 
 
 class CustomerStore(Protocol):
@@ -135,6 +136,26 @@ class CursorStore(Protocol):
         ...
 
 
+class TokenStore(Protocol):
+    """API tokens (hashes only)."""
+
+    async def add(self, token: ApiToken) -> None:
+        """Insert a new token."""
+        ...
+
+    async def get(self, token_id: str) -> ApiToken | None:
+        """The token with this id, revoked or not."""
+        ...
+
+    async def list(self) -> list[ApiToken]:
+        """Every token, newest first."""
+        ...
+
+    async def revoke(self, token_id: str, *, at: datetime) -> bool:
+        """Mark revoked (keeps the first time); False if unknown."""
+        ...
+
+
 class Stores(Protocol):
     """The set of stores one backend provides, with its lifecycle."""
 
@@ -156,6 +177,11 @@ class Stores(Protocol):
     @property
     def cursors(self) -> CursorStore:
         """Reader positions."""
+        ...
+
+    @property
+    def tokens(self) -> TokenStore:
+        """API tokens."""
         ...
 
     async def open(self) -> None:

@@ -41,13 +41,15 @@ def _is(value: str) -> Doc:
     return {"$eq": value, **_STRING}
 
 
-def _dump(model: BaseModel, **extra: Any) -> Doc:
+def dump_model(model: BaseModel, **extra: Any) -> Doc:
+    """A model as a document, its id as `_id`."""
     doc = model.model_dump(mode="python")
     doc["_id"] = doc.pop("id")
     return {**doc, **extra}
 
 
-def _load(cls: type[M], doc: Doc) -> M:
+def load_model(cls: type[M], doc: Doc) -> M:
+    """A document back as a model."""
     doc["id"] = doc.pop("_id")
     return cls.model_validate(doc)  # our index-only fields (identity_keys, open_key, seq) are ignored
 
@@ -108,16 +110,16 @@ class MongoCustomerStore:
         doc = await self._coll.find_one({"_id": customer_id})
         if doc is None:
             raise NotFound(f"customer {customer_id} not found")
-        return _load(Customer, doc)
+        return load_model(Customer, doc)
 
     async def find_by_identity(self, identity: Identity) -> Customer | None:
         """The customer this identity is linked to, if any."""
         doc = await self._coll.find_one({"identity_keys": _is(identity.key)})
-        return None if doc is None else _load(Customer, doc)
+        return None if doc is None else load_model(Customer, doc)
 
     async def create(self, customer: Customer) -> None:
         """Insert (one atomic document); Conflict if any identity or the id is taken."""
-        doc = _dump(customer, identity_keys=[i.key for i in customer.identities])
+        doc = dump_model(customer, identity_keys=[i.key for i in customer.identities])
         try:
             await self._coll.insert_one(doc)
         except DuplicateKeyError as e:
@@ -157,7 +159,7 @@ class MongoCustomerStore:
         )
         if doc is None:
             raise NotFound(f"customer {customer_id} not found")
-        return _load(Customer, doc)
+        return load_model(Customer, doc)
 
 
 def _open_key(conversation: Conversation) -> str | None:
@@ -180,17 +182,17 @@ class MongoConversationStore:
         doc = await self._coll.find_one({"_id": conversation_id})
         if doc is None:
             raise NotFound(f"conversation {conversation_id} not found")
-        return _load(Conversation, doc)
+        return load_model(Conversation, doc)
 
     async def current_for(self, customer_id: CustomerId) -> Conversation | None:
         """The customer's conversation that is not closed, if any."""
         doc = await self._coll.find_one({"open_key": _is(customer_id)})
-        return None if doc is None else _load(Conversation, doc)
+        return None if doc is None else load_model(Conversation, doc)
 
     async def create(self, conversation: Conversation) -> None:
         """Insert; Conflict if the customer already has one that is not closed."""
         try:
-            await self._coll.insert_one(_dump(conversation, open_key=_open_key(conversation)))
+            await self._coll.insert_one(dump_model(conversation, open_key=_open_key(conversation)))
         except DuplicateKeyError as e:
             raise Conflict(f"customer {conversation.customer_id} already has an open conversation") from e
 
@@ -200,7 +202,7 @@ class MongoConversationStore:
         try:
             result = await self._coll.replace_one(
                 {"_id": conversation.id, "version": expected_version},
-                _dump(conversation, open_key=_open_key(conversation)),
+                dump_model(conversation, open_key=_open_key(conversation)),
             )
         except DuplicateKeyError as e:
             conversation.version = expected_version
@@ -214,7 +216,7 @@ class MongoConversationStore:
         cursor = self._coll.find({"customer_id": customer_id}).sort(
             [("updated_at", DESCENDING), ("_id", DESCENDING)]
         ).limit(limit)
-        return [_load(Conversation, doc) async for doc in cursor]
+        return [load_model(Conversation, doc) async for doc in cursor]
 
 
 class MongoMessageStore:
@@ -243,7 +245,7 @@ class MongoMessageStore:
     async def add(self, message: Message) -> bool:
         """Insert; False if the same inbound external id, outbound key or id is already stored."""
         try:
-            await self._coll.insert_one(_dump(message, seq=await self._next_seq()))
+            await self._coll.insert_one(dump_model(message, seq=await self._next_seq()))
         except DuplicateKeyError:
             return False  # the seq taken is skipped; gaps are harmless
         return True
@@ -253,7 +255,7 @@ class MongoMessageStore:
         doc = await self._coll.find_one({"_id": message_id})
         if doc is None:
             raise NotFound(f"message {message_id} not found")
-        return _load(Message, doc)
+        return load_model(Message, doc)
 
     async def find_external(
         self, channel: Channel, account_id: str, direction: Direction, external_id: str
@@ -263,17 +265,17 @@ class MongoMessageStore:
             {"channel": channel.value, "account_id": account_id, "direction": direction.value,
              "external_id": _is(external_id)}
         )
-        return None if doc is None else _load(Message, doc)
+        return None if doc is None else load_model(Message, doc)
 
     async def find_by_key(self, idempotency_key: str) -> Message | None:
         """The outbound message sent under this key."""
         doc = await self._coll.find_one({"idempotency_key": _is(idempotency_key)})
-        return None if doc is None else _load(Message, doc)
+        return None if doc is None else load_model(Message, doc)
 
     async def _last(self, query: Doc, limit: int) -> list[Message]:
         """The last `limit` messages matching `query`, oldest first."""
         cursor = self._coll.find(query).sort("seq", DESCENDING).limit(limit)
-        newest_first = [_load(Message, doc) async for doc in cursor]
+        newest_first = [load_model(Message, doc) async for doc in cursor]
         return newest_first[::-1]
 
     async def list_for_conversation(
@@ -323,7 +325,7 @@ class MongoMessageStore:
              "direction": Direction.INBOUND.value},
             sort=[("seq", DESCENDING)],
         )
-        return None if doc is None else _load(Message, doc).sent_at
+        return None if doc is None else load_model(Message, doc).sent_at
 
     async def mark_handled(self, message_id: MessageId) -> None:
         """Flag the inbound message as fully handled."""
@@ -383,6 +385,9 @@ class MongoStores:
         self.conversations = MongoConversationStore(self.db)
         self.messages = MongoMessageStore(self.db)
         self.cursors = MongoCursorStore(self.db)
+        from hub.stores.mongo_tokens import MongoTokenStore  # feature modules import this one
+
+        self.tokens = MongoTokenStore(self.db)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStores:

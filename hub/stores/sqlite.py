@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.sqlite_db import SqliteDatabase, execute, execute_many
+from hub.stores import sqlite_tokens
 from hub.stores.sqlite_schema import MIGRATIONS
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
@@ -300,11 +301,12 @@ class SqliteStores:
     """All stores on one SQLite file."""
 
     def __init__(self, path: str) -> None:
-        self.db = SqliteDatabase(path, {"core": MIGRATIONS})
+        self.db = SqliteDatabase(path, {"core": MIGRATIONS, "tokens": sqlite_tokens.MIGRATIONS})
         self.customers = SqliteCustomerStore(self.db)
         self.conversations = SqliteConversationStore(self.db)
         self.messages = SqliteMessageStore(self.db)
         self.cursors = SqliteCursorStore(self.db)
+        self.tokens = sqlite_tokens.SqliteTokenStore(self.db)
 
     async def open(self) -> None:
         """Connect and migrate."""

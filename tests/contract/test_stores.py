@@ -552,3 +552,27 @@ async def test_cursors_are_saved_overwritten_and_kept_across_a_reopen(stores_fac
         assert await again.cursors.get("imap:support:INBOX") == "1700000000:42"
     finally:
         await again.close()
+
+
+# --- API tokens (issue 5)
+
+
+async def test_tokens_are_issued_checked_and_revoked(stores: Stores) -> None:
+    from hub import tokens
+    from models.errors import SignatureError
+    from models.tokens import Scope
+
+    token, full = await tokens.issue(stores.tokens, "crm", [Scope.CUSTOMERS_READ])
+    assert (await tokens.check(stores.tokens, full)).id == token.id
+    assert full not in (await stores.tokens.get(token.id) or token).model_dump_json()  # only a hash is kept
+    for forged in (full[:-1] + ("A" if full[-1] != "A" else "B"), "otk_nope_secret", "Bearer x", ""):
+        with pytest.raises(SignatureError):
+            await tokens.check(stores.tokens, forged)
+    assert await tokens.revoke(stores.tokens, token.id) is True
+    first = (await stores.tokens.get(token.id) or token).revoked_at
+    assert await tokens.revoke(stores.tokens, token.id) is True
+    assert (await stores.tokens.get(token.id) or token).revoked_at == first is not None
+    with pytest.raises(SignatureError, match="revoked"):
+        await tokens.check(stores.tokens, full)
+    assert await tokens.revoke(stores.tokens, "missing") is False
+    assert [t.name for t in await stores.tokens.list()] == ["crm"]
