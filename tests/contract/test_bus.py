@@ -12,12 +12,12 @@ from typing import cast
 from uuid import uuid4
 
 import pytest
-from redis.asyncio import Redis
 
 from hub.bus.base import Bus, BusPolicy, Handler
 from hub.bus.memory import MemoryBus
 from hub.bus.redis_streams import RedisStreamBus
 from models.errors import Unavailable
+from tests.redis_keys import drop_keys
 
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 POLICY = BusPolicy(max_attempts=3, retry_after=0.2, batch=8)
@@ -44,11 +44,7 @@ async def redis_bus() -> AsyncIterator[RedisStreamBus]:
         pytest.skip(f"no Redis at {REDIS_URL} (set REDIS_URL): {e}")
     yield bus
     await bus.close()
-    cleaner = Redis.from_url(REDIS_URL)
-    keys = [key async for key in cleaner.scan_iter(match=f"{prefix}*")]
-    if keys:
-        await cleaner.delete(*keys)
-    await cleaner.aclose()
+    await drop_keys(prefix, REDIS_URL)
 
 
 @pytest.fixture(params=["memory_bus", pytest.param("redis_bus", marks=pytest.mark.redis)])

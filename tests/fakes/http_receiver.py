@@ -7,17 +7,19 @@ as they would reach the real one.
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+
+from tests.fakes.serving import free_port, serving
+
+__all__ = ["HttpReceiver", "Received", "free_port", "http_receiver"]
 
 
 @dataclass
@@ -65,25 +67,10 @@ class HttpReceiver:
         return self.requests
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @asynccontextmanager
 async def http_receiver() -> AsyncIterator[HttpReceiver]:
     """Serve a HttpReceiver on a free port for the duration of the context."""
     receiver = HttpReceiver(port=free_port())
     app = Starlette(routes=[Route("/{path:path}", receiver.handle, methods=["GET", "POST", "PUT"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=receiver.port, log_level="warning",
-                                           lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
+    async with serving(app, receiver.port):
         yield receiver
-    finally:
-        server.should_exit = True
-        await task

@@ -21,13 +21,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.http_receiver import free_port
+from tests.fakes.serving import free_port, serving
 
 BOT_TOKEN = "123456789:AAFakeTokenForTestsOnly_abcdefghijk"
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Otklik", "username": "otklik_test_bot"}
@@ -185,15 +184,9 @@ async def fake_telegram_api() -> AsyncIterator[FakeTelegramApi]:
     """Serve a FakeTelegramApi on a free port for the duration of the context."""
     api = FakeTelegramApi(port=free_port())
     app = Starlette(routes=[Route("/bot{token}/{method}", api.handle, methods=["GET", "POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api.port, log_level="warning",
-                                           lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield api
-    finally:
-        api.closing = True
-        api.arrived.set()
-        server.should_exit = True
-        await task
+    async with serving(app, api.port):
+        try:
+            yield api
+        finally:
+            api.closing = True  # wakes long-polling getUpdates so the server can stop
+            api.arrived.set()

@@ -25,13 +25,12 @@ from email.utils import format_datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.fakes.http_receiver import free_port
+from tests.fakes.serving import free_port, serving
 
 WINDOW = timedelta(hours=24)
 
@@ -190,12 +189,5 @@ async def twilio_api(account_sid: str, auth_token: str) -> AsyncIterator[FakeTwi
     """Serve a FakeTwilioApi on a free port for the duration of the context."""
     fake = FakeTwilioApi(account_sid, auth_token, port=free_port())
     app = Starlette(routes=[Route("/2010-04-01/Accounts/{sid}/Messages.json", fake.create_message, methods=["POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=fake.port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
+    async with serving(app, fake.port):
         yield fake
-    finally:
-        server.should_exit = True
-        await task

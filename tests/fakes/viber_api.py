@@ -23,13 +23,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from tests.fakes.http_receiver import free_port
+from tests.fakes.serving import free_port, serving
 
 STATUS_NAMES = {
     0: "ok", 1: "invalidUrl", 2: "invalidAuthToken", 3: "badData", 4: "missingData",
@@ -163,12 +162,5 @@ async def fake_viber_api(token: str) -> AsyncIterator[FakeViberApi]:
     """Serve a FakeViberApi for `token` on a free port for the duration of the context."""
     api = FakeViberApi(token=token, port=free_port())
     app = Starlette(routes=[Route("/pa/{name}", api.handle, methods=["GET", "POST"])])
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=api.port, log_level="warning", lifespan="off"))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
+    async with serving(app, api.port):
         yield api
-    finally:
-        server.should_exit = True
-        await task

@@ -6,15 +6,14 @@ import asyncio
 import subprocess
 import sys
 import uuid
-from typing import Any
 
 import pytest
-from redis.asyncio import Redis
 
 from hub.bus.base import BusPolicy
 from hub.bus.redis_streams import RedisStreamBus
 from tests.conftest import REDIS_URL
 from tests.integration.processes import clean_env
+from tests.redis_keys import drop_keys
 
 pytestmark = pytest.mark.redis
 
@@ -61,19 +60,9 @@ async def test_dead_letters_are_listed_and_a_replay_is_handled_again() -> None:
         left = await bus.dead_letters("inbound.1")
     finally:
         await bus.close()
-        await _drop(prefix)
+        await drop_keys(prefix)
 
     assert listed.returncode == 0 and f"inbound.1\t{entry}\t1\t" in listed.stdout
     assert "ValueError: store rejected it" in listed.stdout
     assert replayed.returncode == 0 and handled == ['{"poison": true}'] and left == []
     assert unknown.returncode == 1 and "no dead letter 999-0" in unknown.stderr
-
-
-async def _drop(prefix: str) -> Any:
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        keys = [k async for k in redis.scan_iter(match=f"{prefix}*")]
-        if keys:
-            await redis.delete(*keys)
-    finally:
-        await redis.aclose()
