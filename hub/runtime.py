@@ -14,6 +14,8 @@ from connectors import SenderContext, build_senders, check_account
 from connectors.base import Sender
 from connectors.webchat import ACCOUNT_ID as WEBCHAT_ACCOUNT
 from hub.bus.base import Bus, BusPolicy
+from hub.context.base import CustomerContextProvider, OffContextProvider
+from hub.context.wiring import open_context_provider
 from hub.retry import RetryPolicy
 from hub.settings import Settings
 from hub.stores.base import Stores
@@ -73,6 +75,7 @@ class Hub:
     accounts: list[ChannelAccount]
     http: httpx.AsyncClient
     senders: dict[tuple[Channel, str], Sender] = field(default_factory=dict)
+    context: CustomerContextProvider = field(default_factory=OffContextProvider)  # the CRM's view of customers
 
     @property
     def reopen_window(self) -> timedelta:
@@ -113,6 +116,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
                 hub = Hub(settings, stores, bus, build_accounts(settings), http)
                 context = SenderContext(http, bus, stack, stores, settings.outbox_timeout, settings.public_url)
                 hub.senders = build_senders(hub.accounts, context)
+                hub.context = await stack.enter_async_context(open_context_provider(settings))
                 yield hub
         finally:
             await bus.close()

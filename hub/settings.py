@@ -75,6 +75,24 @@ class Settings(BaseSettings):
     outbox_max_delay: float = Field(default=30.0, ge=0)
     outbox_timeout: float = Field(default=10.0, gt=0)
 
+    # Outbound webhooks (hub/webhooks): backoff with full jitter, capped; dead after the budget (attempts or age).
+    webhook_max_attempts: int = Field(default=300, ge=1)
+    webhook_budget_hours: float = Field(default=24.0, gt=0)
+    webhook_backoff_base: float = Field(default=1.0, ge=0)
+    webhook_backoff_max: float = Field(default=600.0, ge=0)
+    webhook_timeout: float = Field(default=15.0, gt=0)
+    webhook_dispatch_interval: float = Field(default=1.0, gt=0)
+
+    # Customer context (hub/context): "demo" (generated data), "http" (the CRM's REST API) or "none". Unset:
+    # "http" when crm_base_url is set, else "demo" on the embedded default (SQLite store), else "none".
+    context_provider: Literal["demo", "http", "none"] | None = None
+    crm_base_url: str | None = Field(default=None, pattern=r"^https?://")
+    crm_token: SecretStr | None = None
+    crm_timeout: float = Field(default=3.0, gt=0)  # seconds for a whole call
+    crm_cache_seconds: float = Field(default=30.0, ge=0)  # reads only; 0 turns the cache off
+    crm_breaker_failures: int = Field(default=5, ge=1)  # consecutive failures that open the circuit
+    crm_breaker_reset_seconds: float = Field(default=30.0, gt=0)  # open this long before one trial call
+
     log_level: str = "INFO"
     log_json: bool = True
     host: str = "127.0.0.1"
@@ -98,3 +116,18 @@ class Settings(BaseSettings):
     def runs_worker_in_api(self) -> bool:
         """Whether `otklik serve` also consumes the streams."""
         return self.bus == "memory" if self.embedded_worker is None else self.embedded_worker
+
+    @model_validator(mode="after")
+    def _crm_consistent(self) -> Settings:
+        if self.context_backend == "http" and not (self.crm_base_url and self.crm_token):
+            raise ValueError("OTKLIK_CONTEXT_PROVIDER=http needs OTKLIK_CRM_BASE_URL and OTKLIK_CRM_TOKEN")
+        return self
+
+    @property
+    def context_backend(self) -> Literal["demo", "http", "none"]:
+        """The customer-context provider to build (context_provider, or its default)."""
+        if self.context_provider is not None:
+            return self.context_provider
+        if self.crm_base_url:
+            return "http"
+        return "demo" if self.store == "sqlite" else "none"
