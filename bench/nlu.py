@@ -1,0 +1,179 @@
+"""NLU benchmark: our pipeline against a plain TF-IDF + logistic-regression baseline, in the same run.
+
+CLINC150 (../shared/data/nlu/clinc150/data_full.json, Larson et al. 2019): train on `train`, choose the
+out-of-scope threshold on `val` + `oos_val`, evaluate on `test` + `oos_test`. Printed: in-scope accuracy
+(a rejection counts as wrong), macro-F1 over the 150 intents, out-of-scope recall and precision, training
+time, single-message latency p50/p99 in process after a warm-up (classifier alone, and for our pipeline
+the whole `BuiltinEngine.parse_now` with entities and language).
+
+Retail data (nlu/data): stratified 5-fold cross-validation, Russian and English separately, same two
+models; accuracy with `out_of_scope` as a trained class, macro-F1, and for ours the full engine decision
+(threshold tuned inside each fold) with out-of-scope precision/recall.
+
+    .venv/bin/python bench/nlu.py                 # everything, ~2 minutes on 2 cores
+    .venv/bin/python bench/nlu.py --skip-baseline # ours only (the LR baseline trains for ~35 s)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import StratifiedKFold
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from models.nlu import OUT_OF_SCOPE
+from nlu import language
+from nlu.artefacts import Metadata, ModelDirectory, NluModel
+from nlu.classifier import IntentClassifier
+from nlu.engine import BuiltinEngine
+from nlu.entities import EntityExtractor
+from nlu.evaluation import cross_validate
+from nlu.rasa_yaml import load_paths
+from nlu.thresholds import choose_threshold, decide
+from nlu.training_data import TrainingData
+
+ROOT = Path(__file__).resolve().parents[1]
+CLINC = ROOT.parent / "shared" / "data" / "nlu" / "clinc150" / "data_full.json"
+Ranker = Callable[[str], tuple[str, float]]
+
+
+class Baseline:
+    """TF-IDF word 1-2-grams + logistic regression (the issue's "plain" model)."""
+
+    def fit(self, texts: list[str], labels: list[str]) -> Baseline:
+        """Train."""
+        self.vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)
+        self.lr = LogisticRegression(C=10, max_iter=2000).fit(self.vectorizer.fit_transform(texts), labels)
+        return self
+
+    def top(self, text: str) -> tuple[str, float]:
+        """Best intent and its probability."""
+        probs = self.lr.predict_proba(self.vectorizer.transform([text]))[0]
+        i = int(np.argmax(probs))
+        return str(self.lr.classes_[i]), float(probs[i])
+
+
+def ours_top(classifier: IntentClassifier) -> Ranker:
+    """Best intent and confidence from our classifier."""
+    return lambda text: classifier.rank(text)[0]
+
+
+def latency(fn: Callable[[str], Any], texts: list[str]) -> tuple[float, float]:
+    """p50, p99 in milliseconds of fn(text), one text at a time, after a warm-up."""
+    for text in texts[:50]:
+        fn(text)
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        fn(text)
+        times.append(time.perf_counter() - started)
+    return float(np.percentile(times, 50) * 1e3), float(np.percentile(times, 99) * 1e3)
+
+
+def clinc(skip_baseline: bool) -> None:
+    """Train on train, threshold on val + oos_val, evaluate on test + oos_test."""
+    data = json.loads(CLINC.read_text(encoding="utf-8"))
+    train_x, train_y = (list(c) for c in zip(*data["train"], strict=True))
+    val = data["val"] + [[t, OUT_OF_SCOPE] for t, _ in data["oos_val"]]
+    test = data["test"] + [[t, OUT_OF_SCOPE] for t, _ in data["oos_test"]]
+    print(f"CLINC150: {len(train_x)} train, {len(val)} val (+oos), {len(test)} test (+{len(data['oos_test'])} oos)")
+    started = time.perf_counter()
+    ours = IntentClassifier().fit(train_x, train_y)
+    report("ours: tf-idf stems 1-2 + char_wb 2-5, LinearSVC, temperature", ours_top(ours),
+           time.perf_counter() - started, val, test)
+    engine = _engine_for(ours)
+    p50, p99 = latency(engine.parse_now, [t for t, _ in test[:2000]])
+    print(f"  whole parse (entities, language, ranking): p50 {p50:.3f} ms  p99 {p99:.3f} ms")
+    if not skip_baseline:
+        started = time.perf_counter()
+        baseline = Baseline().fit(train_x, train_y)
+        report("baseline: tf-idf word 1-2 + LogisticRegression", baseline.top, time.perf_counter() - started,
+               val, test)
+
+
+def _engine_for(classifier: IntentClassifier) -> BuiltinEngine:
+    meta = Metadata(version="bench", data_hash="", intents=classifier.labels, threshold=0.5,
+                    trained_at=datetime.now(UTC), examples=0)
+    engine = BuiltinEngine(ModelDirectory(ROOT / "var" / "nlu-bench-unused"), check_every=3600)
+    engine.model = NluModel(classifier, EntityExtractor.from_data(TrainingData()), meta)
+    return engine
+
+
+def report(name: str, top: Ranker, seconds: float, val: list[list[str]], test: list[list[str]]) -> None:
+    """Threshold on val, then the figures on test."""
+    val_pred = [top(t) for t, _ in val]
+    threshold = choose_threshold([p for p, _ in val_pred], [c for _, c in val_pred], [y for _, y in val])
+    pred = [top(t) for t, _ in test]
+    decided = [decide(p, c, threshold) for p, c in pred]
+    truth = [y for _, y in test]
+    in_scope = [(d, y) for d, y in zip(decided, truth, strict=True) if y != OUT_OF_SCOPE]
+    raw = [(p, y) for (p, _), y in zip(pred, truth, strict=True) if y != OUT_OF_SCOPE]
+    intents = sorted(set(truth) - {OUT_OF_SCOPE})
+    said_oos = [d == OUT_OF_SCOPE for d in decided]
+    real_oos = [y == OUT_OF_SCOPE for y in truth]
+    hits = sum(s and r for s, r in zip(said_oos, real_oos, strict=True))
+    p50, p99 = latency(lambda text: top(text), [t for t, _ in test[:2000]])
+    print(f"{name}\n  training {seconds:.1f} s; threshold {threshold:.2f} (from val + oos_val)\n"
+          f"  in-scope accuracy: {np.mean([p == y for p, y in raw]):.4f} without rejection, "
+          f"{np.mean([d == y for d, y in in_scope]):.4f} with the threshold\n"
+          f"  macro-F1 (150 intents, thresholded): "
+          f"{f1_score(truth, decided, labels=intents, average='macro', zero_division=0):.4f}\n"
+          f"  out-of-scope recall {hits / sum(real_oos):.4f}  precision {hits / max(sum(said_oos), 1):.4f}\n"
+          f"  classifier latency p50 {p50:.3f} ms  p99 {p99:.3f} ms")
+
+
+def retail(skip_baseline: bool) -> None:
+    """5-fold cross-validation on the shipped retail data, per language."""
+    data = load_paths([ROOT / "nlu" / "data"])
+    for lang in ("ru", "en"):
+        part = TrainingData(examples=[e for e in data.examples if language.detect(e.text) == lang],
+                            synonyms=data.synonyms, regexes=data.regexes, lookups=data.lookups)
+        texts, labels = part.texts_and_labels()
+        print(f"retail {lang}: {len(texts)} examples, {len(set(labels))} intents (incl. out_of_scope), 5-fold")
+        models: list[tuple[str, Callable[[list[str], list[str]], Ranker]]] = [
+            ("ours", lambda x, y: ours_top(IntentClassifier().fit(x, y)))]
+        if not skip_baseline:
+            models.append(("baseline", lambda x, y: Baseline().fit(x, y).top))
+        for name, make in models:
+            predicted = _folds(texts, labels, make)
+            print(f"  {name:<9} accuracy {np.mean([p == y for p, y in zip(predicted, labels, strict=True)]):.4f}"
+                  f"  macro-F1 {f1_score(labels, predicted, average='macro', zero_division=0):.4f}")
+        engine = cross_validate(part, 5)
+        print(f"  ours, engine decision with tuned threshold: accuracy {engine.accuracy:.4f}  macro-F1 "
+              f"{engine.macro_f1:.4f}  oos precision {engine.oos_precision or 0:.4f} recall {engine.oos_recall:.4f}")
+
+
+def _folds(texts: list[str], labels: list[str], make: Callable[[list[str], list[str]], Ranker]) -> list[str]:
+    predicted = [""] * len(texts)
+    for train_idx, test_idx in StratifiedKFold(5, shuffle=True, random_state=7).split(texts, labels):
+        top = make([texts[i] for i in train_idx], [labels[i] for i in train_idx])
+        for i in test_idx:
+            predicted[i] = top(texts[i])[0]
+    return predicted
+
+
+def main() -> None:
+    """Run the benchmark."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--skip-baseline", action="store_true")
+    parser.add_argument("--skip-clinc", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_clinc:
+        clinc(args.skip_baseline)
+    retail(args.skip_baseline)
+
+
+if __name__ == "__main__":
+    main()

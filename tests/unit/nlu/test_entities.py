@@ -1,0 +1,122 @@
+"""Entities: built-in extractors, the data's regexes and lookups, synonyms to canonical values."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from models.nlu import Entity
+from nlu.entities import EntityExtractor
+from nlu.rasa_yaml import load_text
+from nlu.training_data import TrainingData
+
+TODAY = date(2025, 3, 10)
+DATA = '''version: "3.1"
+nlu:
+- synonym: Санкт-Петербург
+  examples: |
+    - питер
+    - спб
+- lookup: city
+  examples: |
+    - Санкт-Петербург
+    - Казань
+    - Нижний Новгород
+- regex: promo
+  examples: |
+    - \\b[A-Z]{4}\\d{2}\\b
+'''
+
+
+def found(text: str, data: TrainingData | None = None) -> list[tuple[str, str]]:
+    extractor = EntityExtractor.from_data(data or TrainingData())
+    return [(e.entity, e.canonical) for e in extractor.extract(text, TODAY)]
+
+
+def one(text: str, entity: str) -> Entity:
+    extractor = EntityExtractor.from_data(TrainingData())
+    hits = [e for e in extractor.extract(text, TODAY) if e.entity == entity]
+    assert len(hits) == 1, hits
+    return hits[0]
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    ("звоните +7 916 123-45-67", "+79161234567"),
+    ("мой номер 8 (916) 123 45 67", "+79161234567"),
+    ("call me at +44 20 7946 0958", "+442079460958"),
+])
+def test_phones_are_normalised_to_e164(text: str, canonical: str) -> None:
+    assert one(text, "phone").canonical == canonical
+
+
+def test_an_email_is_found_and_lowercased() -> None:
+    entity = one("пишите на Anna.K@Mail.RU, спасибо", "email")
+    assert (entity.value, entity.canonical) == ("Anna.K@Mail.RU", "anna.k@mail.ru")
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    ("где заказ № 4512367", "4512367"), ("заказа номер 88120345 нет", "88120345"), ("order #A-77812", "A77812")])
+def test_order_numbers_need_the_word_order_nearby(text: str, canonical: str) -> None:
+    assert one(text, "order_id").canonical == canonical
+
+
+def test_a_loyalty_card_number_is_read_without_spaces() -> None:
+    assert one("карта лояльности 2000 1234 5678 9012 не работает", "loyalty_card").canonical == "2000123456789012"
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    ("списали 1 500 ₽", "1500.00 RUB"), ("стоит 150 руб.", "150.00 RUB"), ("149,90 рублей", "149.90 RUB"),
+    ("refund $20", "20.00 USD"), ("30 евро", "30.00 EUR")])
+def test_money_amounts_carry_their_currency(text: str, canonical: str) -> None:
+    assert one(text, "amount").canonical == canonical
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    ("вчера", "2025-03-09"), ("сегодня", "2025-03-10"), ("yesterday", "2025-03-09"), ("2025-02-28", "2025-02-28"),
+    ("01.02.2025", "2025-02-01"), ("5 марта", "2025-03-05"), ("on March 5th", "2025-03-05")])
+def test_dates_become_iso_dates(text: str, canonical: str) -> None:
+    assert one(text, "date").canonical == canonical
+
+
+def test_an_impossible_date_is_not_a_date() -> None:
+    assert found("31.02.2025") == []
+
+
+@pytest.mark.parametrize("text", ["в магазине 118 грязно", "магазин №118", "store #118"])
+def test_store_numbers_need_the_word_store_nearby(text: str) -> None:
+    assert one(text, "store_id").canonical == "118"
+
+
+def test_a_lookup_matches_inflected_forms_and_multiword_values() -> None:
+    data = load_text(DATA)
+    assert found("магазины в Казани и в Нижнем Новгороде", data) == [
+        ("city", "Казань"), ("city", "Нижний Новгород")]
+
+
+def test_synonyms_give_the_canonical_value_in_any_case_and_form() -> None:
+    data = load_text(DATA)
+    assert found("Магазин в Питере", data) == [("city", "Санкт-Петербург")]
+    assert found("а в СПб?", data) == [("city", "Санкт-Петербург")]
+
+
+def test_regex_entities_come_from_the_data() -> None:
+    assert found("промокод SALE20 не работает", load_text(DATA)) == [("promo", "SALE20")]
+
+
+def test_entity_offsets_point_at_the_value() -> None:
+    text = "Заказ 4512367 привезите в Казань"
+    for e in EntityExtractor.from_data(load_text(DATA)).extract(text, TODAY):
+        assert text[e.start:e.end] == e.value
+
+
+@given(st.text(max_size=200))
+def test_any_text_gives_non_overlapping_spans_inside_it(text: str) -> None:
+    entities = EntityExtractor.from_data(load_text(DATA)).extract(text, TODAY)
+    for e in entities:
+        assert 0 <= e.start <= e.end <= len(text) and text[e.start:e.end] == e.value
+    for a, b in itertools.pairwise(entities):
+        assert a.end <= b.start
