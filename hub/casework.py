@@ -1,0 +1,97 @@
+"""Working on a conversation from outside the channel: internal notes, and its topic, priority and group.
+
+A note is a Message with direction `internal`: it sits in the conversation's history for operators and
+the CRM, but is never queued in the outbox (which refuses one anyway) nor shown on a customer's pull
+endpoint or web chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hub import events
+from models.clock import utcnow
+from models.conversations import Conversation, ConversationEvent, Priority
+from models.errors import Conflict
+from models.events import Event
+from models.ids import ConversationId
+from models.messages import AuthorKind, Direction, Message
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+SAVE_ATTEMPTS = 5
+TRIAGE_FIELDS = ("topic", "priority", "group")
+
+
+async def add_note(
+    hub: Hub, conversation_id: ConversationId, text: str, *, actor: str, author_name: str | None = None,
+    key: str | None = None,
+) -> tuple[Message, bool]:
+    """Store an internal note (once per `key`, when given); the note and whether it is new."""
+    if key is not None and (known := await hub.stores.messages.find_by_key(key)) is not None:
+        if known.direction is not Direction.INTERNAL or known.conversation_id != conversation_id:
+            raise Conflict(f"idempotency key {key!r} was used for another request")
+        return known, False
+    conversation = await hub.stores.conversations.get(conversation_id)
+    note = Message(
+        conversation_id=conversation.id, customer_id=conversation.customer_id, direction=Direction.INTERNAL,
+        author=AuthorKind.OPERATOR, channel=conversation.channel, account_id=conversation.account_id,
+        idempotency_key=key, text=text, raw={"actor": actor, "author_name": author_name},
+    )
+    if not await hub.stores.messages.add(note):  # the same key, a moment ago
+        known = await hub.stores.messages.find_by_key(key or "")
+        if known is None:
+            raise Conflict(f"note for conversation {conversation_id} could not be stored; retry")
+        return known, False
+    await events.publish(hub, Event.model_validate({
+        "id": f"conversation.note_added:{note.id}", "type": "conversation.note_added",
+        "customer_id": note.customer_id, "conversation_id": note.conversation_id, "message_id": note.id}))
+    return note, True
+
+
+async def change(
+    hub: Hub, conversation_id: ConversationId, changes: dict[str, Any], *, actor: str
+) -> Conversation:
+    """Set topic, priority and/or group, each change recorded in the history and announced."""
+
+    def apply(conversation: Conversation) -> list[str]:
+        at, changed = utcnow(), []
+        for field in TRIAGE_FIELDS:
+            if field not in changes or getattr(conversation, field) == changes[field]:
+                continue
+            before, after = getattr(conversation, field), changes[field]
+            setattr(conversation, field, Priority(after) if field == "priority" else after)
+            conversation.history.append(ConversationEvent(
+                at=at, kind=f"{field}_changed", actor=actor, data={"from": before, "to": after}))
+            changed.append(field)
+        if changed:
+            conversation.updated_at = at
+        return changed
+
+    conversation, changed = await update(hub, conversation_id, apply)
+    if changed:
+        await events.publish(hub, Event.model_validate({
+            "id": f"conversation.updated:{conversation.id}:{conversation.version}", "type": "conversation.updated",
+            "customer_id": conversation.customer_id, "conversation_id": conversation.id,
+            "data": {"changed": changed, "actor": actor}}))
+    return conversation
+
+
+async def update(
+    hub: Hub, conversation_id: ConversationId, apply: Callable[[Conversation], list[str]]
+) -> tuple[Conversation, list[str]]:
+    """Load, `apply` and save (unless nothing changed), again from a fresh copy if someone saved meanwhile."""
+    for _ in range(SAVE_ATTEMPTS):
+        conversation = await hub.stores.conversations.get(conversation_id)
+        version = conversation.version
+        changed = apply(conversation)
+        if not changed:
+            return conversation, changed
+        try:
+            await hub.stores.conversations.save(conversation, expected_version=version)
+        except Conflict:
+            continue
+        return conversation, changed
+    raise Conflict(f"conversation {conversation_id} kept changing; try again")
