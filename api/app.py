@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
-from api import errors
+from api import crm, errors
 from api.middleware import ObservabilityMiddleware
-from api.routes import channel_api, health, telegram, viber, voice, webchat, whatsapp
+from api.routes import channel_api, crm_webhooks, health, telegram, viber, voice, webchat, whatsapp
 from bots.mail_poller import run_mail_poller
 from hub.runtime import running_hub
 from hub.settings import Settings
@@ -48,7 +48,9 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
+    app.include_router(crm.router)  # the CRM REST API, /api/v1
     app.include_router(channel_api.router)
+    app.include_router(crm_webhooks.router)
     for channel in (telegram, whatsapp, viber, voice):
         app.include_router(channel.router)
     if settings.webchat_enabled:

@@ -14,9 +14,11 @@ from pydantic import ValidationError
 from api.app import create_app
 from api.commands import bus as bus_commands
 from api.commands import mail as mail_commands
+from api.commands import nlu as nlu_commands
 from api.commands import telegram as telegram_commands
 from api.commands import tokens as tokens_commands
 from api.commands import viber as viber_commands
+from api.commands import webhooks as webhooks_commands
 from hub.logs import configure_logging
 from hub.runtime import running_hub
 from hub.settings import Settings
@@ -28,9 +30,11 @@ app.add_typer(bot, name="bot")
 bot.command("telegram")(telegram_commands.polling)
 app.add_typer(bus_commands.app, name="bus")
 app.add_typer(mail_commands.app, name="mail")
+app.add_typer(nlu_commands.app, name="nlu")
 app.add_typer(tokens_commands.app, name="tokens")
 app.add_typer(telegram_commands.app, name="telegram")
 app.add_typer(viber_commands.app, name="viber")
+app.add_typer(webhooks_commands.app, name="webhooks")
 
 
 def load_settings() -> Settings:

@@ -9,7 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from models.errors import OtklikError
+from models.errors import OtklikError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +24,8 @@ async def _otklik_error(request: Request, exc: Exception) -> JSONResponse:
     if exc.status_code >= 500:
         log.warning("request failed", extra={"code": exc.code, "reason": exc.reason, "path": request.url.path})
     headers = {"retry-after": "5"} if exc.status_code == 503 else None
+    if isinstance(exc, RateLimited):
+        headers = {"retry-after": str(exc.retry_after)}
     return error_response(exc.status_code, exc.code, exc.reason, headers)
 
 

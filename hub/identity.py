@@ -26,6 +26,11 @@ _CHANNEL_KIND = {
 _SCOPED = {Channel.API}
 
 
+def kind_of(channel: Channel) -> IdentityKind:
+    """The kind of identity a channel knows people by."""
+    return _CHANNEL_KIND[channel]
+
+
 def identity_on(channel: Channel, account_id: str, external_user_id: str) -> Identity:
     """A channel's address of a person as an identity (an API client's ids are scoped by its account)."""
     value = f"{account_id}:{external_user_id}" if channel in _SCOPED else external_user_id

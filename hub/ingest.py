@@ -72,6 +72,16 @@ async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
         "id": f"message.received:{stored.id}", "type": "message.received", "customer_id": stored.customer_id,
         "conversation_id": stored.conversation_id, "message_id": stored.id,
         "data": {"channel": stored.channel.value}}))
+    await _read_topic(stored, hub)
     conversation = await hub.stores.conversations.get(stored.conversation_id)
     if conversation.state is ConversationState.BOT and not msg.auto_submitted:  # never answer a machine: loops
         await outbox.enqueue(autoack.acknowledgement(msg, stored, conversation), hub)
+
+
+async def _read_topic(stored: Message, hub: Hub) -> None:
+    """Store the NLU engine's reading with the message (for the bot, the inbox and reports)."""
+    if hub.nlu is None or not stored.text.strip() or stored.nlu is not None:
+        return
+    reading = await hub.nlu.parse(stored.text)  # loads a newly trained model first, if there is one
+    if hub.nlu.has_model:
+        await hub.stores.messages.set_nlu(stored.id, reading)

@@ -18,7 +18,7 @@ from hub.identity import identity_on
 from models.customers import UNSUBSCRIBED
 from models.errors import SendError
 from models.events import Event
-from models.messages import DeliveryStatus, Message, OutboundMessage
+from models.messages import DeliveryStatus, Direction, Message, OutboundMessage
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -44,6 +44,9 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
     stored = await hub.stores.messages.find_by_key(out.idempotency_key)
     if stored is None:  # queued by an older process that stored nothing: store it now
         stored = await enqueue_record(out, hub)
+    if stored.direction is Direction.INTERNAL:  # a key that names an internal note: notes are never sent
+        log.warning("refused to send an internal note", extra={"message_id": stored.id})
+        return
     if stored.status is not DeliveryStatus.PENDING:  # a redelivery: repeat the event in case it was lost
         failed = stored.status is DeliveryStatus.FAILED
         await events.publish(hub, _event("message.failed" if failed else "message.sent", stored))

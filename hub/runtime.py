@@ -21,6 +21,7 @@ from hub.settings import Settings
 from hub.stores.base import Stores
 from models.channels import Channel, ChannelAccount
 from models.errors import NotFound
+from nlu.service import NluService, build_nlu
 
 
 def build_stores(settings: Settings) -> Stores:
@@ -76,6 +77,7 @@ class Hub:
     http: httpx.AsyncClient
     senders: dict[tuple[Channel, str], Sender] = field(default_factory=dict)
     context: CustomerContextProvider = field(default_factory=OffContextProvider)  # the CRM's view of customers
+    nlu: NluService | None = None  # what customer messages are about (nlu/), built in running_hub
 
     @property
     def reopen_window(self) -> timedelta:
@@ -117,6 +119,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
                 context = SenderContext(http, bus, stack, stores, settings.outbox_timeout, settings.public_url)
                 hub.senders = build_senders(hub.accounts, context)
                 hub.context = await stack.enter_async_context(open_context_provider(settings))
+                hub.nlu = build_nlu(settings, http)
                 yield hub
         finally:
             await bus.close()

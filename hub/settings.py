@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     webhook_backoff_max: float = Field(default=600.0, ge=0)
     webhook_timeout: float = Field(default=15.0, gt=0)
     webhook_dispatch_interval: float = Field(default=1.0, gt=0)
+    # A fresh event's delivery waits this long after the event, so an earlier event of the same conversation
+    # that another worker is still fanning out goes first; None: 0 on the in-process bus, 1 s on Redis.
+    webhook_order_hold: float | None = Field(default=None, ge=0)
 
     # Customer context (hub/context): "demo" (generated data), "http" (the CRM's REST API) or "none". Unset:
     # "http" when crm_base_url is set, else "demo" on the embedded default (SQLite store), else "none".
@@ -92,6 +95,16 @@ class Settings(BaseSettings):
     crm_cache_seconds: float = Field(default=30.0, ge=0)  # reads only; 0 turns the cache off
     crm_breaker_failures: int = Field(default=5, ge=1)  # consecutive failures that open the circuit
     crm_breaker_reset_seconds: float = Field(default=30.0, gt=0)  # open this long before one trial call
+
+    # NLU (nlu/): our in-process engine or a Rasa server; below the threshold a text is out of scope.
+    nlu_engine: Literal["builtin", "rasa"] = "builtin"
+    nlu_model_dir: str = "var/nlu"
+    nlu_threshold: float | None = Field(default=None, ge=0.0, le=1.0)  # None: the one tuned at training
+    nlu_reload_seconds: float = Field(default=2.0, ge=0.0)  # how often the service looks for a new model
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_token: SecretStr | None = None
+    rasa_timeout: float = Field(default=1.0, gt=0.0)
+    rasa_fallback: Literal["builtin", "handover"] = "builtin"  # when Rasa is down, slow or failing
 
     log_level: str = "INFO"
     log_json: bool = True

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from hub import channel_events, outbox
 from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.runtime import Hub
+from hub.webhooks import runner as webhooks
 from models.errors import Unavailable
 from models.messages import OutboundMessage
 
@@ -40,6 +41,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
 
     consumers = [hub.bus.consume(s, INGEST_GROUP, name, on_inbound, stop=stop) for s in hub.partitions(INBOUND)]
     consumers += [hub.bus.consume(s, OUTBOX_GROUP, name, on_outbound, stop=stop) for s in hub.partitions(OUTBOUND)]
+    consumers += webhooks.consumers(hub, stop, name, patiently(hub, stop))  # events -> deliveries -> POSTs
     log.info("worker started", extra={"consumer": name, "partitions": hub.settings.partitions})
     await asyncio.gather(*consumers)
     log.info("worker stopped", extra={"consumer": name})

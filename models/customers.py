@@ -10,6 +10,7 @@ import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from models.clock import utcnow
+from models.errors import Conflict
 from models.ids import CustomerId, new_id
 
 
@@ -26,6 +27,7 @@ class IdentityKind(StrEnum):
 
 
 UNSUBSCRIBED = "unsubscribed"  # customer attribute: identity keys the customer may not be messaged on
+PREFERRED_CHANNEL = "preferred_channel"  # customer attribute: the channel proactive messages try first
 DEFAULT_REGION = "RU"  # a number written without a country code is taken as Russian: this is a Russian chain
 
 
@@ -77,6 +79,7 @@ class Customer(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
     created_at: datetime = Field(default_factory=utcnow)
     version: int = 0
+    merged_into: CustomerId | None = None  # set when merged into another customer, who now has everything
 
     @field_validator("identities")
     @classmethod
@@ -89,3 +92,33 @@ class Customer(BaseModel):
     def has(self, identity: Identity) -> bool:
         """Whether this identity is already linked to the customer."""
         return any(i.key == identity.key for i in self.identities)
+
+
+def merged_profile(survivor: Customer, merged: Customer) -> Customer:
+    """`survivor` after taking `merged` in: every identity, the attributes it lacks, both unsubscriptions."""
+    attributes = {**merged.attributes, **survivor.attributes}
+    unsubscribed = {*survivor.attributes.get(UNSUBSCRIBED, []), *merged.attributes.get(UNSUBSCRIBED, [])}
+    if unsubscribed:
+        attributes[UNSUBSCRIBED] = sorted(unsubscribed)
+    return survivor.model_copy(update={
+        "name": survivor.name or merged.name, "identities": [*survivor.identities, *merged.identities],
+        "attributes": attributes, "version": survivor.version + 1,
+    })
+
+
+def emptied(merged: Customer, into: CustomerId) -> Customer:
+    """`merged` once its identities have moved to `into`: a redirect kept for old references."""
+    return merged.model_copy(update={"identities": [], "merged_into": into, "version": merged.version + 1})
+
+
+def merge_needed(survivor: Customer, merged: Customer) -> bool:
+    """Whether merging `merged` into `survivor` is still to do (False: already done); Conflict if it cannot be."""
+    if survivor.id == merged.id:
+        raise Conflict(f"customer {survivor.id} cannot be merged into itself")
+    if merged.merged_into == survivor.id:
+        return False
+    if merged.merged_into is not None:
+        raise Conflict(f"customer {merged.id} was already merged into {merged.merged_into}")
+    if survivor.merged_into is not None:
+        raise Conflict(f"customer {survivor.id} was merged into {survivor.merged_into}; merge into that one")
+    return True

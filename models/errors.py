@@ -8,6 +8,7 @@
     ├── NotFound (404)
     ├── Conflict (409)            stale version, duplicate key
     │   └── InvalidTransition (409)
+    ├── RateLimited (429)         a token's requests over its limit: retry after `retry_after` seconds
     ├── Unavailable (503)         store or bus down: the sender must retry
     └── SendError (502)           a channel refused or failed a send
 """
@@ -72,6 +73,17 @@ class InvalidTransition(Conflict):
     """A conversation was asked to move between states that are not connected."""
 
     code = "invalid_transition"
+
+
+class RateLimited(OtklikError):
+    """Too many requests for one API token just now."""
+
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, reason: str, *, retry_after: int) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class Unavailable(OtklikError):

@@ -12,6 +12,7 @@ from models.channels import Channel
 from models.clock import utcnow
 from models.customers import normalize_phone
 from models.ids import ConversationId, CustomerId, MessageId, new_id
+from models.nlu import ParseResult
 
 MAX_TEXT = 20_000
 
@@ -21,6 +22,7 @@ class Direction(StrEnum):
 
     INBOUND = "inbound"
     OUTBOUND = "outbound"
+    INTERNAL = "internal"  # a note for operators and the CRM: never sent, never shown to the customer
 
 
 class AuthorKind(StrEnum):
@@ -149,6 +151,7 @@ class Message(BaseModel):
     edits: list[str] = Field(default_factory=list)  # earlier texts of an edited message, oldest first
     edited_at: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
+    nlu: ParseResult | None = None  # inbound: what the NLU engine read in it
 
     @classmethod
     def from_inbound(

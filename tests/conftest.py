@@ -33,6 +33,7 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
             "secret_key": "test-secret-key-0123456789",
             "sqlite_path": str(tmp_path / "otklik.sqlite3"),
             "bus_journal_path": str(tmp_path / "otklik-bus.sqlite3"),
+            "nlu_model_dir": str(tmp_path / "nlu"),  # no model unless a test trains one
             "api_accounts": [{"id": "crm", "token": API_TOKEN}],
             "redis_prefix": f"otklik-test-{uuid.uuid4().hex}:",
             "outbox_base_delay": 0.0,

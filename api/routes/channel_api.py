@@ -55,7 +55,8 @@ async def user_messages(account_id: str, user_id: str, request: Request, hub: Hu
     who = Identity(kind=IdentityKind.API, value=f"{account.id}:{user_id}")
     customer = await hub.stores.customers.find_by_identity(who)
     found: list[Message] = [] if customer is None else await hub.stores.messages.list_for_customer(customer.id)
-    mine = [m for m in found if m.channel is Channel.API and m.account_id == account.id]
+    mine = [m for m in found if m.channel is Channel.API and m.account_id == account.id
+            and m.direction is not Direction.INTERNAL]  # operators' notes never reach the customer
     if not account.callback_url:  # for a pull account, being read is being delivered
         for m in mine:
             if m.direction is Direction.OUTBOUND and m.status is DeliveryStatus.SENT:

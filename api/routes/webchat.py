@@ -17,7 +17,7 @@ from hub.runtime import Hub
 from models.channels import Channel
 from models.customers import Identity, IdentityKind
 from models.errors import PayloadError
-from models.messages import Message
+from models.messages import Direction, Message
 
 router = APIRouter(prefix="/chat", tags=["web chat"])
 templates = Jinja2Templates(directory=Path(__file__).parent.parent / "templates")
@@ -85,7 +85,7 @@ async def _history(hub: Hub, visitor: str) -> list[Message]:
     if customer is None:
         return []
     found = await hub.stores.messages.list_for_customer(customer.id, limit=100)
-    return [m for m in found if m.channel is Channel.WEBCHAT]
+    return [m for m in found if m.channel is Channel.WEBCHAT and m.direction is not Direction.INTERNAL]
 
 
 def _sse(data: str) -> str:

@@ -8,11 +8,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from hub.stores.crm_base import CrmStore
+from hub.stores.webhooks_base import WebhookStore
 from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity
 from models.ids import ConversationId, CustomerId, MessageId
 from models.messages import Attachment, DeliveryStatus, Direction, Message
+from models.nlu import ParseResult
 from models.tokens import ApiToken
 
 
@@ -119,6 +122,10 @@ class MessageStore(Protocol):
         """Every follow-up of this inbound message is done; redeliveries may skip it."""
         ...
 
+    async def set_nlu(self, message_id: MessageId, result: ParseResult) -> None:
+        """Store the NLU reading of a message (replacing an earlier one); NotFound if absent."""
+        ...
+
     async def count(self) -> int:
         """How many messages are stored (health, benchmarks)."""
         ...
@@ -182,6 +189,16 @@ class Stores(Protocol):
     @property
     def tokens(self) -> TokenStore:
         """API tokens."""
+        ...
+
+    @property
+    def crm(self) -> CrmStore:
+        """The CRM API's paged queries and customer-merge moves."""
+        ...
+
+    @property
+    def webhooks(self) -> WebhookStore:
+        """Outbound webhook subscriptions and deliveries."""
         ...
 
     async def open(self) -> None:

@@ -28,6 +28,7 @@ from models.customers import Customer, Identity
 from models.errors import Conflict, NotFound, Unavailable
 from models.ids import ConversationId, CustomerId, MessageId
 from models.messages import Attachment, DeliveryStatus, Direction, Message, apply_edit
+from models.nlu import ParseResult
 
 Doc = dict[str, Any]
 M = TypeVar("M", bound=BaseModel)
@@ -331,6 +332,12 @@ class MongoMessageStore:
         """Flag the inbound message as fully handled."""
         await self._coll.update_one({"_id": message_id}, {"$set": {"handled": True}})
 
+    async def set_nlu(self, message_id: MessageId, result: ParseResult) -> None:
+        """Store the NLU reading; NotFound if the message is absent."""
+        update = await self._coll.update_one({"_id": message_id}, {"$set": {"nlu": result.model_dump(mode="json")}})
+        if update.matched_count != 1:
+            raise NotFound(f"message {message_id} not found")
+
     async def count(self) -> int:
         """How many messages are stored."""
         return await self._coll.count_documents({})
@@ -347,6 +354,7 @@ _INDEXES: dict[str, list[IndexModel]] = {
                    partialFilterExpression={"open_key": _STRING}),
         IndexModel([("customer_id", ASCENDING), ("updated_at", DESCENDING)], name="customer_updated"),
         IndexModel([("state", ASCENDING), ("updated_at", ASCENDING)], name="state_updated"),
+        IndexModel([("updated_at", ASCENDING), ("_id", ASCENDING)], name="updated_id"),  # CRM API pages
     ],
     "messages": [
         IndexModel([("channel", ASCENDING), ("account_id", ASCENDING), ("direction", ASCENDING),
@@ -388,6 +396,12 @@ class MongoStores:
         from hub.stores.mongo_tokens import MongoTokenStore  # feature modules import this one
 
         self.tokens = MongoTokenStore(self.db)
+        from hub.stores.mongo_crm import MongoCrmStore
+
+        self.crm = MongoCrmStore(self.db)
+        from hub.stores.mongo_webhooks import MongoWebhookStore
+
+        self.webhooks = MongoWebhookStore(self.db)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStores:
@@ -404,6 +418,7 @@ class MongoStores:
             await self.db.collection("counters").update_one(
                 {"_id": "messages"}, {"$setOnInsert": {"seq": 0}}, upsert=True
             )
+            await self.webhooks.open()  # its indexes and counter
         except ConnectionFailure as e:  # other failures (say, an index clashing with ours) are not outages
             await self.db.close()
             raise Unavailable(f"MongoDB store: {e}") from e

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.sqlite_db import SqliteDatabase, execute, execute_many
-from hub.stores import sqlite_tokens
+from hub.stores import sqlite_crm, sqlite_tokens, sqlite_webhooks
 from hub.stores.sqlite_schema import MIGRATIONS
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
@@ -20,6 +20,7 @@ from models.customers import Customer, Identity
 from models.errors import Conflict, NotFound
 from models.ids import ConversationId, CustomerId, MessageId
 from models.messages import Attachment, DeliveryStatus, Direction, Message, apply_edit
+from models.nlu import ParseResult
 
 
 class SqliteCustomerStore:
@@ -143,10 +144,11 @@ class SqliteConversationStore:
         try:
             async with self.db.transaction() as conn:
                 updated = await execute(
-                    conn, "UPDATE conversations SET state = ?, open_key = ?, updated_at = ?, version = ?, doc = ?"
-                    " WHERE id = ? AND version = ?",
+                    conn, "UPDATE conversations SET state = ?, open_key = ?, updated_at = ?, version = ?, doc = ?,"
+                    " customer_id = ? WHERE id = ? AND version = ?",  # a merge moves conversations between customers
                     (conversation.state, _open_key(conversation), conversation.updated_at.isoformat(),
-                     conversation.version, conversation.model_dump_json(), conversation.id, expected_version),
+                     conversation.version, conversation.model_dump_json(), conversation.customer_id, conversation.id,
+                     expected_version),
                 )
         except sqlite3.IntegrityError as e:
             conversation.version = expected_version
@@ -273,6 +275,13 @@ class SqliteMessageStore:
             "UPDATE messages SET doc = json_set(doc, '$.handled', json('true')) WHERE id = ?", (message_id,)
         )
 
+    async def set_nlu(self, message_id: MessageId, result: ParseResult) -> None:
+        """Store the NLU reading; NotFound if the message is absent."""
+        changed = await self.db.run("UPDATE messages SET doc = json_set(doc, '$.nlu', json(?)) WHERE id = ?",
+                                    (result.model_dump_json(), message_id))
+        if changed != 1:
+            raise NotFound(f"message {message_id} not found")
+
     async def count(self) -> int:
         """How many messages are stored."""
         return int(await self.db.one("SELECT count(*) FROM messages"))
@@ -301,12 +310,15 @@ class SqliteStores:
     """All stores on one SQLite file."""
 
     def __init__(self, path: str) -> None:
-        self.db = SqliteDatabase(path, {"core": MIGRATIONS, "tokens": sqlite_tokens.MIGRATIONS})
+        self.db = SqliteDatabase(path, {"core": MIGRATIONS, "tokens": sqlite_tokens.MIGRATIONS,
+                                        "crm": sqlite_crm.MIGRATIONS, "webhooks": sqlite_webhooks.MIGRATIONS})
         self.customers = SqliteCustomerStore(self.db)
         self.conversations = SqliteConversationStore(self.db)
         self.messages = SqliteMessageStore(self.db)
         self.cursors = SqliteCursorStore(self.db)
         self.tokens = sqlite_tokens.SqliteTokenStore(self.db)
+        self.crm = sqlite_crm.SqliteCrmStore(self.db)
+        self.webhooks = sqlite_webhooks.SqliteWebhookStore(self.db)
 
     async def open(self) -> None:
         """Connect and migrate."""

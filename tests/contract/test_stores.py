@@ -19,6 +19,7 @@ from models.customers import Customer, Identity, IdentityKind
 from models.errors import Conflict, NotFound, Unavailable
 from models.ids import ConversationId, CustomerId, MessageId
 from models.messages import Attachment, AuthorKind, DeliveryStatus, Direction, Message
+from models.webhooks import Delivery, Subscription, WebhookStatus, delivery_id
 
 S = ConversationState
 StoresFactory = Callable[[], Stores]  # as in conftest: a new, unopened Stores on the same data
@@ -576,3 +577,310 @@ async def test_tokens_are_issued_checked_and_revoked(stores: Stores) -> None:
         await tokens.check(stores.tokens, full)
     assert await tokens.revoke(stores.tokens, "missing") is False
     assert [t.name for t in await stores.tokens.list()] == ["crm"]
+
+
+# --- Outbound webhooks (issue 5)
+
+
+def webhook_subscription(**overrides: object) -> Subscription:
+    """A subscription to every event."""
+    values: dict[str, object] = {"url": "https://crm.example.ru/hooks", "secret": "whsec_" + "A" * 32,
+                                 "events": ["*"], "created_at": T0, **overrides}
+    return Subscription.model_validate(values)
+
+
+def webhook_delivery(subscription_id: str, event_id: str, *, lane: str = "conv-1", minute: int = 0) -> Delivery:
+    """A pending delivery of a message.received event, due at T0 + minute."""
+    return Delivery(
+        id=delivery_id(subscription_id, event_id), subscription_id=subscription_id, event_id=event_id,
+        event_type="message.received", event_at=at(minute), lane=lane, conversation_id=lane,
+        payload=f'{{"id":"{event_id}"}}', created_at=at(minute), next_attempt_at=at(minute),
+        budget_started_at=at(minute),
+    )
+
+
+async def test_webhook_subscriptions_keep_their_secret_and_can_be_switched_off_and_removed(stores: Stores) -> None:
+    first, second = webhook_subscription(), webhook_subscription(events=["message.*"], created_at=at(1))
+    await stores.webhooks.add_subscription(first)
+    await stores.webhooks.add_subscription(second)
+    with pytest.raises(Conflict):
+        await stores.webhooks.add_subscription(first)
+
+    loaded = await stores.webhooks.get_subscription(first.id)
+    assert loaded.secret.get_secret_value() == "whsec_" + "A" * 32 and loaded == first
+    assert [s.id for s in await stores.webhooks.list_subscriptions()] == [first.id, second.id]
+    assert await stores.webhooks.set_active(second.id, False) is True
+    assert (await stores.webhooks.get_subscription(second.id)).active is False
+    assert await stores.webhooks.remove_subscription(first.id) is True
+    assert await stores.webhooks.remove_subscription(first.id) is False
+    assert await stores.webhooks.set_active("wh_missing", True) is False
+    with pytest.raises(NotFound):
+        await stores.webhooks.get_subscription(first.id)
+
+
+async def test_a_delivery_is_added_once_per_subscription_and_event(stores: Stores) -> None:
+    first = webhook_delivery("wh_a", "message.received:1")
+    assert await stores.webhooks.add_delivery(first) is True
+    assert await stores.webhooks.add_delivery(first.model_copy(update={"payload": "{}"})) is False
+    assert await stores.webhooks.add_delivery(webhook_delivery("wh_b", "message.received:1")) is True
+
+    loaded = await stores.webhooks.get_delivery(first.id)
+    assert loaded.payload == first.payload and loaded.seq > 0 and loaded.event_at == at(0)
+    assert_utc(loaded.next_attempt_at)
+    with pytest.raises(NotFound):
+        await stores.webhooks.get_delivery("msg_missing")
+
+
+async def test_deliveries_are_listed_newest_first_with_filters_and_a_cursor(stores: Stores) -> None:
+    for n in range(5):
+        await stores.webhooks.add_delivery(webhook_delivery("wh_a" if n % 2 == 0 else "wh_b", f"e:{n}", minute=n))
+    everything = await stores.webhooks.list_deliveries()
+    assert [d.event_id for d in everything] == ["e:4", "e:3", "e:2", "e:1", "e:0"]
+    page = await stores.webhooks.list_deliveries(limit=2)
+    rest = await stores.webhooks.list_deliveries(before_seq=page[-1].seq, limit=10)
+    assert [d.event_id for d in page + rest] == [d.event_id for d in everything]
+    assert [d.event_id for d in await stores.webhooks.list_deliveries(subscription_id="wh_b")] == ["e:3", "e:1"]
+    in_range = await stores.webhooks.list_deliveries(since=at(1), until=at(3))
+    assert [d.event_id for d in in_range] == ["e:2", "e:1"]
+    assert await stores.webhooks.list_deliveries(status=WebhookStatus.DELIVERED) == []
+
+
+async def test_due_gives_only_the_first_open_delivery_of_each_lane(stores: Stores) -> None:
+    for n, lane in enumerate(["c1", "c1", "c2", "c1"]):
+        await stores.webhooks.add_delivery(webhook_delivery("wh_a", f"e:{n}", lane=lane, minute=n))
+    await stores.webhooks.add_delivery(webhook_delivery("wh_b", "e:0", lane="c1", minute=0))  # another subscriber
+
+    due = await stores.webhooks.due(at(10), limit=10)
+    assert sorted((d.subscription_id, d.event_id) for d in due) == [("wh_a", "e:0"), ("wh_a", "e:2"), ("wh_b", "e:0")]
+    assert [d.event_id for d in await stores.webhooks.due(at(10), limit=1)] == ["e:0"]
+
+
+async def test_due_skips_what_is_not_yet_due_and_what_someone_holds(stores: Stores) -> None:
+    await stores.webhooks.add_delivery(webhook_delivery("wh_a", "e:0", lane="c1", minute=0))
+    await stores.webhooks.add_delivery(webhook_delivery("wh_a", "e:1", lane="c2", minute=5))
+    assert [d.event_id for d in await stores.webhooks.due(at(1), limit=10)] == ["e:0"]
+
+    held = await stores.webhooks.claim(delivery_id("wh_a", "e:0"), owner="w1", now=at(1), until=at(20))
+    assert held is not None and held.attempts == 1 and held.lease_owner == "w1"
+    assert [d.event_id for d in await stores.webhooks.due(at(10), limit=10)] == ["e:1"]
+
+
+async def test_only_one_of_concurrent_claims_wins(stores_factory: StoresFactory) -> None:
+    one, two = stores_factory(), stores_factory()
+    await one.open()
+    await two.open()
+    try:
+        ids = []
+        for n in range(10):
+            delivery = webhook_delivery("wh_a", f"e:{n}", lane=f"c{n}")
+            await one.webhooks.add_delivery(delivery)
+            ids.append(delivery.id)
+        claims = [s.webhooks.claim(i, owner=name, now=at(1), until=at(5))
+                  for i in ids for s, name in ((one, "w1"), (two, "w2"))]
+        won = [c for c in await asyncio.gather(*claims) if c is not None]
+    finally:
+        await one.close()
+        await two.close()
+    assert sorted(c.id for c in won) == sorted(ids)
+
+
+async def test_an_expired_lease_is_claimed_again_and_its_old_owner_cannot_settle(stores: Stores) -> None:
+    await stores.webhooks.add_delivery(webhook_delivery("wh_a", "e:0"))
+    the_id = delivery_id("wh_a", "e:0")
+    crashed = await stores.webhooks.claim(the_id, owner="w1", now=at(1), until=at(2))
+    assert crashed is not None
+    assert await stores.webhooks.claim(the_id, owner="w2", now=at(1), until=at(3)) is None
+    again = await stores.webhooks.claim(the_id, owner="w2", now=at(2), until=at(4))
+    assert again is not None and again.attempts == 2
+
+    late = crashed.model_copy(update={"status": WebhookStatus.DELIVERED, "lease_owner": None, "lease_until": None})
+    assert await stores.webhooks.settle(late, owner="w1") is False
+    assert (await stores.webhooks.get_delivery(the_id)).lease_owner == "w2"
+
+
+async def test_settle_writes_the_outcome_and_lets_the_next_in_the_lane_go(stores: Stores) -> None:
+    await stores.webhooks.add_delivery(webhook_delivery("wh_a", "e:0", minute=0))
+    await stores.webhooks.add_delivery(webhook_delivery("wh_a", "e:1", minute=1))
+    held = await stores.webhooks.claim(delivery_id("wh_a", "e:0"), owner="w1", now=at(2), until=at(3))
+    assert held is not None
+    failed = held.model_copy(update={"status": WebhookStatus.FAILED, "next_attempt_at": at(9), "last_error": "HTTP 503",
+                                     "lease_owner": None, "lease_until": None})
+    assert await stores.webhooks.settle(failed, owner="w1") is True
+    assert await stores.webhooks.due(at(5), limit=10) == []  # e:1 waits behind the failed e:0
+    assert [d.event_id for d in await stores.webhooks.due(at(9), limit=10)] == ["e:0"]
+
+    held = await stores.webhooks.claim(delivery_id("wh_a", "e:0"), owner="w1", now=at(9), until=at(10))
+    assert held is not None
+    dead = held.model_copy(update={"status": WebhookStatus.DEAD, "lease_owner": None, "lease_until": None})
+    assert await stores.webhooks.settle(dead, owner="w1") is True
+    assert [d.event_id for d in await stores.webhooks.due(at(9), limit=10)] == ["e:1"]
+    stored = await stores.webhooks.get_delivery(held.id)
+    assert (stored.status, stored.attempts, stored.last_error) == (WebhookStatus.DEAD, 2, "HTTP 503")
+    assert [d.event_id for d in await stores.webhooks.list_deliveries(status=WebhookStatus.DEAD)] == ["e:0"]
+
+
+async def test_replay_makes_a_delivery_due_again_unless_it_is_being_sent(stores: Stores) -> None:
+    await stores.webhooks.add_delivery(webhook_delivery("wh_a", "e:0"))
+    the_id = delivery_id("wh_a", "e:0")
+    held = await stores.webhooks.claim(the_id, owner="w1", now=at(1), until=at(3))
+    assert held is not None
+    assert await stores.webhooks.replay(the_id, now=at(2)) is None
+    dead = held.model_copy(update={"status": WebhookStatus.DEAD, "lease_owner": None, "lease_until": None})
+    await stores.webhooks.settle(dead, owner="w1")
+
+    replayed = await stores.webhooks.replay(the_id, now=at(4))
+    assert replayed is not None
+    stored = await stores.webhooks.get_delivery(the_id)
+    assert (stored.status, stored.replays, stored.budget_attempts, stored.attempts) == (WebhookStatus.PENDING, 1, 0, 1)
+    assert stored.budget_started_at == at(4) and stored.payload == held.payload
+    assert [d.id for d in await stores.webhooks.due(at(4), limit=10)] == [the_id]
+    with pytest.raises(NotFound):
+        await stores.webhooks.replay("msg_missing", now=at(4))
+
+
+async def test_webhooks_survive_close_and_reopen(stores_factory: StoresFactory) -> None:
+    first = stores_factory()
+    await first.open()
+    subscription = webhook_subscription()
+    try:
+        await first.webhooks.add_subscription(subscription)
+        await first.webhooks.add_delivery(webhook_delivery(subscription.id, "e:0"))
+    finally:
+        await first.close()
+    again = stores_factory()
+    await again.open()
+    try:
+        assert (await again.webhooks.get_subscription(subscription.id)).secret == subscription.secret
+        assert [d.event_id for d in await again.webhooks.due(at(1), limit=10)] == ["e:0"]
+    finally:
+        await again.close()
+
+
+# --- CRM API: conversation pages, customer merges (issue 5)
+
+
+async def test_conversations_page_runs_in_updated_order_from_after_the_cursor(stores: Stores) -> None:
+    from hub.stores.crm_base import ConversationQuery
+
+    convs = [conversation(CustomerId(f"c{n}"), minute=10 - n) for n in range(4)]  # created newest first
+    twin = conversation(CustomerId("c9"), minute=7)  # the same updated_at as convs[3]: the id breaks the tie
+    for conv in [*convs, twin]:
+        await stores.conversations.create(conv)
+    expected = sorted([*convs, twin], key=lambda c: (c.updated_at, c.id))
+    first = await stores.crm.conversations_page(ConversationQuery(), after=None, limit=3)
+    assert [c.id for c in first] == [c.id for c in expected[:3]]
+    after = (first[-1].updated_at, first[-1].id)
+    rest = await stores.crm.conversations_page(ConversationQuery(), after=after, limit=3)
+    assert [c.id for c in rest] == [c.id for c in expected[3:]]
+
+
+async def test_conversations_page_filters_by_every_field_of_the_query(stores: Stores) -> None:
+    from datetime import timezone
+
+    from hub.stores.crm_base import ConversationQuery
+
+    queued = conversation(CustomerId("c1"), minute=1)
+    queued.topic = "delivery"
+    queued.transition(S.QUEUED, at=at(2), group="logistics")
+    other = Conversation.open(CustomerId("c2"), Channel.WHATSAPP, "wa", at=at(3))
+    closed = conversation(CustomerId("c3"), minute=4)
+    for conv in (queued, other, closed):
+        await stores.conversations.create(conv)
+    await close(stores, closed, minute=5)
+
+    async def ids(query: ConversationQuery) -> list[ConversationId]:
+        return [c.id for c in await stores.crm.conversations_page(query, after=None, limit=10)]
+
+    assert await ids(ConversationQuery(states=frozenset({S.QUEUED, S.CLOSED}))) == [queued.id, closed.id]
+    assert await ids(ConversationQuery(channel=Channel.WHATSAPP)) == [other.id]
+    assert await ids(ConversationQuery(group="logistics", topic="delivery")) == [queued.id]
+    assert await ids(ConversationQuery(topic="returns")) == []
+    assert await ids(ConversationQuery(customer_id=CustomerId("c3"))) == [closed.id]
+    assert await ids(ConversationQuery(updated_after=at(3))) == [closed.id]
+    moscow = timezone(timedelta(hours=3))
+    assert await ids(ConversationQuery(updated_after=at(3).astimezone(moscow))) == [closed.id]
+
+
+async def test_save_may_give_a_conversation_to_another_customer(stores: Stores) -> None:
+    from hub.stores.crm_base import ConversationQuery
+
+    conv = conversation(CustomerId("c1"))
+    await stores.conversations.create(conv)
+    conv.customer_id = CustomerId("c2")
+    await stores.conversations.save(conv, expected_version=0)
+    assert await stores.conversations.current_for(CustomerId("c1")) is None
+    assert [c.id for c in await stores.conversations.list_for_customer(CustomerId("c2"))] == [conv.id]
+    page = await stores.crm.conversations_page(ConversationQuery(customer_id=CustomerId("c2")), after=None, limit=5)
+    assert [c.id for c in page] == [conv.id]
+
+
+async def test_merge_customers_moves_identities_and_leaves_a_redirect(stores: Stores) -> None:
+    keeper, gone = customer(phone(), name="Anna"), customer(telegram(), name="Anya")
+    keeper.attributes = {"city": "Kazan", "unsubscribed": ["phone:+79161234567"]}
+    gone.attributes = {"city": "Moscow", "card": "7001", "unsubscribed": ["telegram:1001"]}
+    await stores.customers.create(keeper)
+    await stores.customers.create(gone)
+    merged = await stores.crm.merge_customers(keeper.id, gone.id)
+    assert [i.key for i in merged.identities] == ["phone:+79161234567", "telegram:1001"]
+    assert merged.attributes == {"city": "Kazan", "card": "7001",
+                                 "unsubscribed": ["phone:+79161234567", "telegram:1001"]}
+    assert await stores.customers.get(keeper.id) == merged
+    found = await stores.customers.find_by_identity(telegram())
+    assert found is not None and found.id == keeper.id
+    redirect = await stores.customers.get(gone.id)
+    assert (redirect.merged_into, redirect.identities) == (keeper.id, [])
+    await stores.customers.create(customer(Identity(kind=IdentityKind.EMAIL, value="a@b.ru")))  # index still fine
+
+
+async def test_merge_customers_again_changes_nothing_and_other_merges_conflict(stores: Stores) -> None:
+    first, second, third = customer(phone()), customer(telegram()), customer(telegram("2002"))
+    for c in (first, second, third):
+        await stores.customers.create(c)
+    done = await stores.crm.merge_customers(first.id, second.id)
+    assert await stores.crm.merge_customers(first.id, second.id) == done
+    with pytest.raises(Conflict):
+        await stores.crm.merge_customers(third.id, second.id)  # already merged into first
+    with pytest.raises(Conflict):
+        await stores.crm.merge_customers(second.id, third.id)  # second is only a redirect now
+    with pytest.raises(Conflict):
+        await stores.crm.merge_customers(first.id, first.id)
+    with pytest.raises(NotFound):
+        await stores.crm.merge_customers(first.id, CustomerId("nobody"))
+    assert (await stores.customers.get(third.id)).identities == third.identities
+
+
+async def test_move_messages_gives_every_message_of_one_customer_to_another(stores: Stores) -> None:
+    conv = conversation(CustomerId("c1"))
+    mine = [inbound(conv, "m1"), outbound(conv, "k1", minute=1)]
+    theirs = inbound(conversation(CustomerId("c2")), "m2", minute=2)
+    for message in [*mine, theirs]:
+        await stores.messages.add(message)
+    assert await stores.crm.move_messages(CustomerId("c1"), CustomerId("c2")) == 2
+    moved = await stores.messages.list_for_customer(CustomerId("c2"))
+    assert [m.id for m in moved] == [mine[0].id, mine[1].id, theirs.id]
+    assert {m.customer_id for m in moved} == {"c2"}
+    assert (await stores.messages.get(mine[0].id)).customer_id == "c2"
+    assert await stores.messages.list_for_customer(CustomerId("c1")) == []
+    assert await stores.crm.move_messages(CustomerId("c1"), CustomerId("c2")) == 0
+
+
+async def test_set_nlu_stores_the_parse_result_with_the_message(stores: Stores) -> None:
+    from models.nlu import Entity, IntentScore, ParseResult
+
+    c = customer(phone())
+    await stores.customers.create(c)
+    conv = conversation(c.id)
+    await stores.conversations.create(conv)
+    message = inbound(conv, "nlu-1")
+    await stores.messages.add(message)
+    result = ParseResult(
+        text="где заказ 4512", intent="order_status", confidence=0.91, language="ru", engine="builtin",
+        model_version="v1", ranking=[IntentScore(name="order_status", confidence=0.91)],
+        entities=[Entity(entity="order_id", value="4512", start=10, end=14, extractor="builtin", canonical="4512")])
+    await stores.messages.set_nlu(message.id, result)
+    assert (await stores.messages.get(message.id)).nlu == result
+    again = result.model_copy(update={"intent": "out_of_scope", "out_of_scope": True})
+    await stores.messages.set_nlu(message.id, again)  # a redelivery parses again: the newest reading wins
+    assert (await stores.messages.get(message.id)).nlu == again
+    with pytest.raises(NotFound):
+        await stores.messages.set_nlu(MessageId("missing"), result)
