@@ -82,6 +82,6 @@ async def _read_topic(stored: Message, hub: Hub) -> None:
     """Store the NLU engine's reading with the message (for the bot, the inbox and reports)."""
     if hub.nlu is None or not stored.text.strip() or stored.nlu is not None:
         return
-    reading = await hub.nlu.parse(stored.text)  # loads a newly trained model first, if there is one
-    if hub.nlu.has_model:
-        await hub.stores.messages.set_nlu(stored.id, reading)
+    await hub.nlu.refresh()
+    if hub.nlu.has_model:  # without one, a reading would only say "out of scope": store nothing
+        await hub.stores.messages.set_nlu(stored.id, await hub.nlu.parse(stored.text))

@@ -27,6 +27,11 @@ class NluService:
         """The configured engine's reading of `text`."""
         return await self.engine.parse(text)
 
+    async def refresh(self) -> None:
+        """Pick up a newly trained builtin model if one appeared (a cheap, rate-limited check)."""
+        if self.builtin is not None:
+            await self.builtin.reload_if_changed()
+
     async def reload_if_changed(self) -> bool:
         """Load a newly activated builtin model now rather than at the next check; True if one was loaded."""
         return False if self.builtin is None else await self.builtin.reload_if_changed(force=True)
