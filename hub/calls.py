@@ -11,7 +11,6 @@ from hub.conversations import attach
 from models.channel_events import CallEnded, CallTranscript, TranscriptTurn
 from models.conversations import Conversation, ConversationEvent
 from models.errors import Conflict
-from models.events import Event
 from models.messages import Attachment, AuthorKind, DeliveryStatus, Direction, InboundMessage, Message
 
 if TYPE_CHECKING:
@@ -58,9 +57,8 @@ async def store_transcript(transcript: CallTranscript, hub: Hub) -> None:
         else:
             message = _spoken(transcript, index, turn, conversation)
         if await hub.stores.messages.add(message) and message.direction is Direction.INBOUND:
-            await events.publish(hub, Event.model_validate({
-                "id": f"message.received:{message.id}", "type": "message.received", "customer_id": customer.id,
-                "conversation_id": conversation.id, "message_id": message.id, "data": {"channel": "voice"}}))
+            await events.emit(hub, "message.received", message.id, customer_id=customer.id,
+                              conversation_id=conversation.id, message_id=message.id, channel="voice")
 
 
 def _when(transcript: CallTranscript, index: int, turn: TranscriptTurn) -> datetime:

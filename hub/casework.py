@@ -14,7 +14,6 @@ from hub import events
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationEvent, Priority
 from models.errors import Conflict
-from models.events import Event
 from models.ids import ConversationId
 from models.messages import AuthorKind, Direction, Message
 
@@ -45,9 +44,8 @@ async def add_note(
         if known is None:
             raise Conflict(f"note for conversation {conversation_id} could not be stored; retry")
         return known, False
-    await events.publish(hub, Event.model_validate({
-        "id": f"conversation.note_added:{note.id}", "type": "conversation.note_added",
-        "customer_id": note.customer_id, "conversation_id": note.conversation_id, "message_id": note.id}))
+    await events.emit(hub, "conversation.note_added", note.id, customer_id=note.customer_id,
+                      conversation_id=note.conversation_id, message_id=note.id)
     return note, True
 
 
@@ -72,10 +70,9 @@ async def change(
 
     conversation, changed = await update(hub, conversation_id, apply)
     if changed:
-        await events.publish(hub, Event.model_validate({
-            "id": f"conversation.updated:{conversation.id}:{conversation.version}", "type": "conversation.updated",
-            "customer_id": conversation.customer_id, "conversation_id": conversation.id,
-            "data": {"changed": changed, "actor": actor}}))
+        await events.emit(hub, "conversation.updated", f"{conversation.id}:{conversation.version}",
+                          customer_id=conversation.customer_id, conversation_id=conversation.id,
+                          changed=changed, actor=actor)
     return conversation
 
 

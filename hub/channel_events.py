@@ -17,7 +17,6 @@ from models.channel_events import (
     SubscriptionChange,
 )
 from models.customers import UNSUBSCRIBED
-from models.events import Event
 from models.messages import DeliveryStatus, Direction, InboundMessage
 
 if TYPE_CHECKING:
@@ -70,10 +69,8 @@ async def apply_status(update: DeliveryUpdate, hub: Hub) -> None:
     await hub.stores.messages.set_status(found.id, update.status, reason=update.reason)
     kind = {DeliveryStatus.FAILED: "message.failed", DeliveryStatus.DELIVERED: "message.delivered",
             DeliveryStatus.READ: "message.read"}.get(update.status, "message.sent")
-    await events.publish(hub, Event.model_validate({
-        "id": f"{kind}:{found.id}", "type": kind, "customer_id": found.customer_id,
-        "conversation_id": found.conversation_id, "message_id": found.id,
-        "data": {"reason": update.reason} if update.reason else {}}))
+    await events.emit(hub, kind, found.id, customer_id=found.customer_id, conversation_id=found.conversation_id,
+                      message_id=found.id, reason=update.reason)
 
 
 async def apply_edit(edit: MessageEdit, hub: Hub) -> None:
@@ -82,9 +79,8 @@ async def apply_edit(edit: MessageEdit, hub: Hub) -> None:
                                             edit.attachments, at=edit.at)
     if edited is None:
         return
-    await events.publish(hub, Event.model_validate({
-        "id": f"message.edited:{edited.id}:{len(edited.edits)}", "type": "message.edited",
-        "customer_id": edited.customer_id, "conversation_id": edited.conversation_id, "message_id": edited.id}))
+    await events.emit(hub, "message.edited", f"{edited.id}:{len(edited.edits)}", customer_id=edited.customer_id,
+                      conversation_id=edited.conversation_id, message_id=edited.id)
 
 
 async def apply_subscription(change: SubscriptionChange, hub: Hub) -> None:
@@ -99,6 +95,5 @@ async def apply_subscription(change: SubscriptionChange, hub: Hub) -> None:
         return
     await hub.stores.customers.set_attributes(customer.id, {UNSUBSCRIBED: sorted(updated) or None})
     kind = "customer.subscribed" if change.subscribed else "customer.unsubscribed"
-    await events.publish(hub, Event.model_validate({
-        "id": f"{kind}:{customer.id}:{change.at.isoformat()}", "type": kind, "customer_id": customer.id,
-        "data": {"identity": identity.key}}))
+    await events.emit(hub, kind, f"{customer.id}:{change.at.isoformat()}", customer_id=customer.id,
+                      identity=identity.key)

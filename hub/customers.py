@@ -16,7 +16,6 @@ from hub import events
 from models.conversations import TRANSITIONS, Conversation, ConversationEvent, ConversationState
 from models.customers import Customer, Identity, merge_needed
 from models.errors import Conflict, InvalidTransition, NotFound
-from models.events import Event
 from models.ids import CustomerId
 
 if TYPE_CHECKING:
@@ -90,9 +89,8 @@ async def merge(hub: Hub, survivor_id: CustomerId, merged_id: CustomerId, *, act
         await _move(hub, conversation, survivor_id, actor=actor)
     await hub.stores.crm.move_messages(merged_id, survivor_id)
     result = await hub.stores.customers.get(survivor_id)
-    await events.publish(hub, Event.model_validate({
-        "id": f"customer.merged:{merged_id}", "type": "customer.merged", "customer_id": survivor_id,
-        "data": {"merged_customer_id": merged_id, "actor": actor}}))
+    await events.emit(hub, "customer.merged", merged_id, customer_id=survivor_id,
+                      merged_customer_id=merged_id, actor=actor)
     return result
 
 
@@ -161,13 +159,11 @@ async def _close(hub: Hub, conversation: Conversation, *, continued_in: Conversa
     conversation.transition(S.CLOSED, actor=actor, note=f"customers merged: continues in conversation "
                                                          f"{continued_in.id}")
     await hub.stores.conversations.save(conversation, expected_version=version)
-    await events.publish(hub, Event.model_validate({
-        "id": f"conversation.closed:{conversation.id}:{conversation.version}", "type": "conversation.closed",
-        "customer_id": conversation.customer_id, "conversation_id": conversation.id,
-        "data": {"reason": "customers merged", "continued_in": continued_in.id}}))
+    await events.emit(hub, "conversation.closed", f"{conversation.id}:{conversation.version}",
+                      customer_id=conversation.customer_id, conversation_id=conversation.id,
+                      reason="customers merged", continued_in=continued_in.id)
 
 
 async def _announce(hub: Hub, kind: str, customer: Customer, *, version: int | None = None, **data: Any) -> None:
     suffix = "" if version is None else f":{version}"
-    await events.publish(hub, Event.model_validate({
-        "id": f"{kind}:{customer.id}{suffix}", "type": kind, "customer_id": customer.id, "data": data}))
+    await events.emit(hub, kind, f"{customer.id}{suffix}", customer_id=customer.id, **data)

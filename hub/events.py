@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hub.bus.base import EVENTS
 from models.events import Event
@@ -14,6 +14,20 @@ if TYPE_CHECKING:
 def conversation_topic(conversation_id: str) -> str:
     """The broadcast topic of one conversation's live view."""
     return f"conversation:{conversation_id}"
+
+
+async def emit(
+    hub: Hub, kind: str, key: str, *, customer_id: str | None = None, conversation_id: str | None = None,
+    message_id: str | None = None, **data: Any,
+) -> None:
+    """Publish a `kind` event whose id is `kind:key` (None-valued data left out).
+
+    The key names the happening (a message id, a conversation id and version), so a redelivered step
+    publishes the same id again and subscribers drop the repeat.
+    """
+    await publish(hub, Event.model_validate({
+        "id": f"{kind}:{key}", "type": kind, "customer_id": customer_id, "conversation_id": conversation_id,
+        "message_id": message_id, "data": {k: v for k, v in data.items() if v is not None}}))
 
 
 async def publish(hub: Hub, event: Event) -> None:

@@ -17,7 +17,6 @@ from hub.conversations import Attached, attach
 from models.channel_events import ChannelEvent, DeliveryUpdate
 from models.clock import utcnow
 from models.conversations import ConversationState
-from models.events import Event
 from models.messages import Direction, InboundMessage, Message
 
 if TYPE_CHECKING:
@@ -54,24 +53,20 @@ async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
     """Resolve, thread and store; None if a concurrent delivery stored the same message first."""
     customer, created = await identity.resolve(msg, hub.stores.customers)
     if created:
-        await events.publish(hub, Event.model_validate(
-            {"id": f"customer.created:{customer.id}", "type": "customer.created", "customer_id": customer.id}))
+        await events.emit(hub, "customer.created", customer.id, customer_id=customer.id)
     conversation, how = await attach(msg, customer, hub.stores.conversations, window=hub.reopen_window, at=utcnow())
     if how is not Attached.JOINED:
         kind = "conversation.opened" if how is Attached.OPENED else "conversation.reopened"
-        await events.publish(hub, Event.model_validate({
-            "id": f"{kind}:{conversation.id}:{conversation.version}", "type": kind,
-            "customer_id": customer.id, "conversation_id": conversation.id}))
+        await events.emit(hub, kind, f"{conversation.id}:{conversation.version}",
+                          customer_id=customer.id, conversation_id=conversation.id)
     stored = Message.from_inbound(msg, conversation.id, customer.id)
     return stored if await hub.stores.messages.add(stored) else None
 
 
 async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
     """Announce the message and let the bot answer while the conversation is in its hands."""
-    await events.publish(hub, Event.model_validate({
-        "id": f"message.received:{stored.id}", "type": "message.received", "customer_id": stored.customer_id,
-        "conversation_id": stored.conversation_id, "message_id": stored.id,
-        "data": {"channel": stored.channel.value}}))
+    await events.emit(hub, "message.received", stored.id, customer_id=stored.customer_id,
+                      conversation_id=stored.conversation_id, message_id=stored.id, channel=stored.channel.value)
     await _read_topic(stored, hub)
     conversation = await hub.stores.conversations.get(stored.conversation_id)
     if conversation.state is ConversationState.BOT and not msg.auto_submitted:  # never answer a machine: loops

@@ -17,7 +17,6 @@ from hub.bus.base import OUTBOUND
 from hub.identity import identity_on
 from models.customers import UNSUBSCRIBED
 from models.errors import SendError
-from models.events import Event
 from models.messages import DeliveryStatus, Direction, Message, OutboundMessage
 
 if TYPE_CHECKING:
@@ -49,7 +48,7 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
         return
     if stored.status is not DeliveryStatus.PENDING:  # a redelivery: repeat the event in case it was lost
         failed = stored.status is DeliveryStatus.FAILED
-        await events.publish(hub, _event("message.failed" if failed else "message.sent", stored))
+        await _announce(hub, "message.failed" if failed else "message.sent", stored)
         return
     sender = hub.senders.get((out.channel, out.account_id))
     if sender is None:
@@ -77,7 +76,7 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
             metrics.SEND_SECONDS.labels(out.channel).observe(time.perf_counter() - started)
             metrics.OUTBOUND.labels(out.channel, "sent").inc()
             await hub.stores.messages.set_status(stored.id, receipt.status, external_id=receipt.external_id)
-            await events.publish(hub, _event("message.sent", stored))
+            await _announce(hub, "message.sent", stored)
             return
 
 
@@ -92,11 +91,9 @@ async def _failed(hub: Hub, stored: Message, reason: str) -> None:
     log.warning("send failed", extra={"message_id": stored.id, "reason": reason})
     metrics.OUTBOUND.labels(stored.channel, "failed").inc()
     await hub.stores.messages.set_status(stored.id, DeliveryStatus.FAILED, reason=reason)
-    await events.publish(hub, _event("message.failed", stored, reason=reason))
+    await _announce(hub, "message.failed", stored, reason=reason)
 
 
-def _event(kind: str, stored: Message, **data: str) -> Event:
-    return Event.model_validate({
-        "id": f"{kind}:{stored.id}", "type": kind, "customer_id": stored.customer_id,
-        "conversation_id": stored.conversation_id, "message_id": stored.id, "data": data,
-    })
+async def _announce(hub: Hub, kind: str, stored: Message, **data: str) -> None:
+    await events.emit(hub, kind, stored.id, customer_id=stored.customer_id, conversation_id=stored.conversation_id,
+                      message_id=stored.id, **data)

@@ -19,7 +19,6 @@ from models.clock import utcnow
 from models.conversations import Conversation, ConversationState
 from models.customers import Customer
 from models.errors import Conflict
-from models.events import Event
 from models.ids import ConversationId, CustomerId
 from models.messages import AuthorKind, DeliveryStatus, Direction, Message, OutboundMessage
 
@@ -85,8 +84,7 @@ async def _conversation_for(hub: Hub, customer: Customer, route: Route, *, actor
             await store.create(conversation)
         except Conflict:
             continue  # one appeared meanwhile: join it
-        await events.publish(hub, Event.model_validate({
-            "id": f"conversation.opened:{conversation.id}:{conversation.version}", "type": "conversation.opened",
-            "customer_id": customer.id, "conversation_id": conversation.id, "data": {"proactive": True}}))
+        await events.emit(hub, "conversation.opened", f"{conversation.id}:{conversation.version}",
+                          customer_id=customer.id, conversation_id=conversation.id, proactive=True)
         return conversation
     raise Conflict(f"customer {customer.id}: conversations kept changing; try again")

@@ -16,7 +16,6 @@ from hub.casework import update
 from models.channels import Channel
 from models.conversations import TRANSITIONS, Conversation, ConversationState
 from models.errors import Conflict, InvalidTransition
-from models.events import Event
 from models.ids import ConversationId
 from models.messages import AuthorKind, DeliveryStatus, Direction, Message, OutboundMessage
 
@@ -77,8 +76,7 @@ async def _mark_resolved(hub: Hub, conversation_id: ConversationId, outcome: str
 
     conversation, changed = await update(hub, conversation_id, apply)
     if changed:
-        await events.publish(hub, Event.model_validate({
-            "id": f"conversation.resolved:{conversation.id}:{conversation.version}", "type": "conversation.resolved",
-            "customer_id": conversation.customer_id, "conversation_id": conversation.id,
-            "data": {"actor": actor, "outcome": outcome}}))
+        await events.emit(hub, "conversation.resolved", f"{conversation.id}:{conversation.version}",
+                          customer_id=conversation.customer_id, conversation_id=conversation.id,
+                          actor=actor, outcome=outcome)
     return conversation
