@@ -27,10 +27,7 @@ log = logging.getLogger(__name__)
 
 async def enqueue(out: OutboundMessage, hub: Hub) -> Message:
     """Store the message as pending and queue it for delivery; returns the stored record."""
-    stored = Message.from_outbound(out)
-    if not await hub.stores.messages.add(stored):
-        known = await hub.stores.messages.find_by_key(out.idempotency_key)
-        stored = known if known is not None else stored
+    stored = await _record(out, hub)
     # Queued even when already stored: a crash between store and queue must not strand it.
     # `deliver` skips anything no longer pending, so a second queue entry sends nothing twice.
     queued = out.model_copy(update={"id": stored.id})
@@ -42,7 +39,7 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
     """Send one queued message through its channel account, with the outbox's retries."""
     stored = await hub.stores.messages.find_by_key(out.idempotency_key)
     if stored is None:  # queued by an older process that stored nothing: store it now
-        stored = await enqueue_record(out, hub)
+        stored = await _record(out, hub)
     if stored.direction is Direction.INTERNAL:  # a key that names an internal note: notes are never sent
         log.warning("refused to send an internal note", extra={"message_id": stored.id})
         return
@@ -80,10 +77,11 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
             return
 
 
-async def enqueue_record(out: OutboundMessage, hub: Hub) -> Message:
-    """Store a pending record for a queued message that has none."""
+async def _record(out: OutboundMessage, hub: Hub) -> Message:
+    """The stored record of `out`: a new pending one, or the one already kept under its idempotency key."""
     stored = Message.from_outbound(out)
-    await hub.stores.messages.add(stored)
+    if await hub.stores.messages.add(stored):
+        return stored
     return await hub.stores.messages.find_by_key(out.idempotency_key) or stored
 
 
