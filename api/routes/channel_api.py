@@ -9,9 +9,9 @@ from pydantic import BaseModel
 
 from api.deps import HubDep, read_body
 from connectors import api
+from hub.identity import identity_on
 from hub.ingest import accept
 from models.channels import Channel
-from models.customers import Identity, IdentityKind
 from models.messages import DeliveryStatus, Direction, Message
 
 router = APIRouter(prefix="/channels/api", tags=["api channel"])
@@ -52,7 +52,7 @@ async def user_messages(account_id: str, user_id: str, request: Request, hub: Hu
     """What this account's user wrote and was answered here, for clients without a callback URL."""
     account = hub.account(Channel.API, account_id)
     api.verify(request.headers, account)
-    who = Identity(kind=IdentityKind.API, value=f"{account.id}:{user_id}")
+    who = identity_on(Channel.API, account.id, user_id)  # the same scoping the pipeline gave it
     customer = await hub.stores.customers.find_by_identity(who)
     found: list[Message] = [] if customer is None else await hub.stores.messages.list_for_customer(customer.id)
     mine = [m for m in found if m.channel is Channel.API and m.account_id == account.id

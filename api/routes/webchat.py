@@ -12,10 +12,10 @@ from fastapi.templating import Jinja2Templates
 
 from api.deps import HubDep, read_body
 from connectors import webchat
+from hub.identity import identity_on
 from hub.ingest import accept
 from hub.runtime import Hub
 from models.channels import Channel
-from models.customers import Identity, IdentityKind
 from models.errors import PayloadError
 from models.messages import Direction, Message
 
@@ -81,7 +81,7 @@ async def _next_or_timeout(iterator: AsyncIterator[str], seconds: float) -> str:
 
 
 async def _history(hub: Hub, visitor: str) -> list[Message]:
-    customer = await hub.stores.customers.find_by_identity(Identity(kind=IdentityKind.WEBCHAT, value=visitor))
+    customer = await hub.stores.customers.find_by_identity(identity_on(Channel.WEBCHAT, webchat.ACCOUNT_ID, visitor))
     if customer is None:
         return []
     found = await hub.stores.messages.list_for_customer(customer.id, limit=100)
