@@ -9,10 +9,14 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
-from api import crm, errors
+from api import cases as case_pages
+from api import crm, errors, flows_page
+from api import inbox as inbox_pages
+from api import web as web_pages
 from api.middleware import ObservabilityMiddleware
 from api.routes import channel_api, crm_webhooks, health, telegram, viber, voice, webchat, whatsapp
 from bots.mail_poller import run_mail_poller
+from hub.cases.config import case_config
 from hub.runtime import running_hub
 from hub.settings import Settings
 from hub.worker import run_worker
@@ -28,6 +32,7 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running_hub(settings) as hub:
             app.state.hub = hub
+            case_config(hub)  # an invalid case catalogue or calendars file stops the start, naming the file
             stop = asyncio.Event()
             background = [asyncio.create_task(run_worker(hub, stop))] if settings.runs_worker_in_api else []
             if settings.runs_worker_in_api and settings.read_mail_in_api:  # one process: mailboxes are read here too
@@ -46,8 +51,12 @@ def create_app(settings: Settings) -> FastAPI:
         description="Omnichannel customer-feedback hub: channel webhooks, web chat, CRM API.",
     )
     errors.install(app)
+    web_pages.install(app)  # static files, sign-in and admin pages, web auth failures
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
     app.include_router(health.router)
+    app.include_router(inbox_pages.router)  # the operator inbox: pages, actions, live updates
+    app.include_router(case_pages.router)  # case list and case pages for stores and specialists
+    app.include_router(flows_page.router)  # /dialogs: which bot flows are served, why a change was refused
     app.include_router(crm.router)  # the CRM REST API, /api/v1
     app.include_router(channel_api.router)
     app.include_router(crm_webhooks.router)

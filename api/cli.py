@@ -13,10 +13,13 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from api.commands import bus as bus_commands
+from api.commands import dialogs as dialogs_commands
+from api.commands import directory as directory_commands
 from api.commands import mail as mail_commands
 from api.commands import nlu as nlu_commands
 from api.commands import telegram as telegram_commands
 from api.commands import tokens as tokens_commands
+from api.commands import users as users_commands
 from api.commands import viber as viber_commands
 from api.commands import webhooks as webhooks_commands
 from hub.logs import configure_logging
@@ -29,12 +32,16 @@ bot = typer.Typer(help="Long-running bot runners (development: no public URL nee
 app.add_typer(bot, name="bot")
 bot.command("telegram")(telegram_commands.polling)
 app.add_typer(bus_commands.app, name="bus")
+app.add_typer(dialogs_commands.app, name="dialogs")
 app.add_typer(mail_commands.app, name="mail")
 app.add_typer(nlu_commands.app, name="nlu")
 app.add_typer(tokens_commands.app, name="tokens")
 app.add_typer(telegram_commands.app, name="telegram")
 app.add_typer(viber_commands.app, name="viber")
 app.add_typer(webhooks_commands.app, name="webhooks")
+app.add_typer(users_commands.app, name="users")
+app.add_typer(users_commands.groups_app, name="groups")
+app.add_typer(directory_commands.app, name="directory")
 
 
 def load_settings() -> Settings:
@@ -87,14 +94,17 @@ def demo(
 ) -> None:
     """Create demo secrets (once, in .env), load demo data and serve on the embedded default."""
     from api.demo import ensure_demo_env, seed
+    from api.demo_people import banner, ensure_demo_password
 
     token = ensure_demo_env(env_file)
+    password = ensure_demo_password(env_file)
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
-    asyncio.run(seed(settings))
+    asyncio.run(seed(settings, password))
     base = f"http://127.0.0.1:{port}"
     typer.echo(
         f"\nOtklik demo on {base}\n"
+        + banner(base, password) +
         f"  web chat:  {base}/chat\n"
         f"  API docs:  {base}/docs\n"
         f"  API channel: curl -H 'Authorization: Bearer {token}' -H 'content-type: application/json' \\\n"

@@ -7,6 +7,8 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from api.demo_people import seed_people
+from bots.demo import ensure_nlu_model
 from hub.runtime import running_hub
 from hub.settings import Settings
 from models.channels import Channel
@@ -60,9 +62,11 @@ _THREADS = [
 ]
 
 
-async def seed(settings: Settings) -> None:
+async def seed(settings: Settings, demo_password: str = "demo password") -> None:
     """Insert the demo customers and conversations; running it again changes nothing."""
+    ensure_nlu_model(settings)  # the bot's flows start on intents: a model trained from nlu/data (bots/demo.py)
     async with running_hub(settings) as hub:
+        await seed_people(hub.stores.directory, demo_password)  # staff to sign in as (api/demo_people.py)
         for cid, name, identities in _PEOPLE:
             try:
                 await hub.stores.customers.create(Customer(id=CustomerId(cid), name=name, identities=identities))

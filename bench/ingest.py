@@ -577,6 +577,7 @@ def otklik_env(setup: Setup, tmp: Path, token: str, receiver: Receiver, prefix: 
         "OTKLIK_BUS": setup.bus,
         "OTKLIK_API_ACCOUNTS": json.dumps([{"id": ACCOUNT, "token": token, "callback_url": receiver.url}]),
         "OTKLIK_LOG_LEVEL": "WARNING",
+        "OTKLIK_DIALOGS_DIR": "",  # ingest and the plain acknowledgement; bench/bot.py measures the dialog bot
         "OTKLIK_HOST": "127.0.0.1",
         **EXTRA_ENV,
     })

@@ -1,7 +1,7 @@
-"""The placeholder participant until the dialog bot exists: acknowledge every customer message.
+"""The fallback participant when no dialog flows are served (OTKLIK_DIALOGS_DIR=""): acknowledge each message.
 
-It proves the outbound path end to end (outbox, retries, channel delivery) and tells the shopper
-they were heard, in their language, through the channel they wrote from.
+It tells the shopper they were heard, in their language, through the channel they wrote from; the dialog
+bot (bots/participant.py) takes its place whenever flows are loaded.
 """
 
 from __future__ import annotations

@@ -10,8 +10,8 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from bots import autoack
-from hub import events, identity, metrics, outbox
+from bots import participant
+from hub import events, identity, metrics
 from hub.bus.base import INBOUND
 from hub.conversations import Attached, attach
 from models.channel_events import ChannelEvent, DeliveryUpdate
@@ -70,7 +70,7 @@ async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
     await _read_topic(stored, hub)
     conversation = await hub.stores.conversations.get(stored.conversation_id)
     if conversation.state is ConversationState.BOT and not msg.auto_submitted:  # never answer a machine: loops
-        await outbox.enqueue(autoack.acknowledgement(msg, stored, conversation), hub)
+        await participant.answer(msg, stored, conversation, hub)  # the dialog bot (autoack without flows)
 
 
 async def _read_topic(stored: Message, hub: Hub) -> None:
@@ -79,4 +79,5 @@ async def _read_topic(stored: Message, hub: Hub) -> None:
         return
     await hub.nlu.refresh()
     if hub.nlu.has_model:  # without one, a reading would only say "out of scope": store nothing
-        await hub.stores.messages.set_nlu(stored.id, await hub.nlu.parse(stored.text))
+        stored.nlu = await hub.nlu.parse(stored.text)  # kept on the object too: the bot reads it next
+        await hub.stores.messages.set_nlu(stored.id, stored.nlu)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -10,9 +11,11 @@ from datetime import timedelta
 
 import httpx
 
+from bots.flows import build_registry
 from connectors import SenderContext, build_senders, check_account
 from connectors.base import Sender
 from connectors.webchat import ACCOUNT_ID as WEBCHAT_ACCOUNT
+from dialogs.registry import FlowRegistry
 from hub.bus.base import Bus, BusPolicy
 from hub.context.base import CustomerContextProvider, OffContextProvider
 from hub.context.wiring import open_context_provider
@@ -78,6 +81,9 @@ class Hub:
     senders: dict[tuple[Channel, str], Sender] = field(default_factory=dict)
     context: CustomerContextProvider = field(default_factory=OffContextProvider)  # the CRM's view of customers
     nlu: NluService | None = None  # what customer messages are about (nlu/), built in running_hub
+    dialogs: FlowRegistry | None = None  # the bot's flows (dialogs/), hot-reloaded; None: plain acknowledgements
+    # Automatic assignment in this process takes turns, so two hand-offs never both fill an operator's last slot.
+    assign_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def reopen_window(self) -> timedelta:
@@ -120,6 +126,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
                 hub.senders = build_senders(hub.accounts, context)
                 hub.context = await stack.enter_async_context(open_context_provider(settings))
                 hub.nlu = build_nlu(settings, http)
+                hub.dialogs = build_registry(settings)
                 yield hub
         finally:
             await bus.close()

@@ -106,10 +106,39 @@ class Settings(BaseSettings):
     rasa_timeout: float = Field(default=1.0, gt=0.0)
     rasa_fallback: Literal["builtin", "handover"] = "builtin"  # when Rasa is down, slow or failing
 
+    # Dialog bot (bots/, dialogs/): the YAML flows it serves (None: the shipped dialogs/flows; "" turns the
+    # bot off, leaving the plain acknowledgement); changed files are picked up within this many seconds.
+    dialogs_dir: str | None = None
+    dialogs_reload_seconds: float = Field(default=2.0, ge=0.0)
+
+    # Web sign-in (api/web_auth.py): server-side sessions with idle and absolute expiry; failed sign-ins per
+    # login and address are limited within a window.
+    session_idle_minutes: float = Field(default=120.0, gt=0)
+    session_absolute_hours: float = Field(default=12.0, gt=0)
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_minutes: float = Field(default=15.0, gt=0)
+
+    # Operator inbox (hub/routing.py, conversation_sla.py, follow_ups.py): routes and SLA targets from a YAML
+    # file (None: built-in defaults); the worker's SLA / follow-up / assignment sweep runs this often.
+    inbox_config_path: str | None = None
+    inbox_scan_interval: float = Field(default=15.0, gt=0)
+
     log_level: str = "INFO"
     log_json: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+
+    # Cases (hub/cases): request-type catalogue and working-hours calendars (None: the shipped YAML files),
+    # how often the worker scans SLA deadlines (reminders, breaches, escalation).
+    cases_catalogue_path: str | None = None
+    calendars_path: str | None = None
+    cases_scan_interval: float = Field(default=30.0, gt=0)
+    # Case attachments uploaded on the case page (api/cases/files.py): where, how large, which file types.
+    case_files_dir: str = "var/case-files"
+    case_file_max_bytes: int = Field(default=10_000_000, ge=1024)
+    case_file_types: list[str] = Field(default_factory=lambda: [
+        "jpg", "jpeg", "png", "gif", "webp", "heic", "pdf", "txt", "csv", "doc", "docx", "xls", "xlsx", "mp4",
+        "mp3", "ogg", "zip"])
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

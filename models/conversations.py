@@ -83,6 +83,19 @@ class Conversation(BaseModel):
     last_message_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
     outcome: str | None = None
+    # The inbox (hub/handover.py, assignment.py, conversation_sla.py, follow_ups.py): when it entered its
+    # current queue, the bot's handover note, SLA deadlines and the follow-up reminder after resolving.
+    queued_at: datetime | None = None
+    handover_note: str | None = None
+    handover_summary: dict[str, Any] = Field(default_factory=dict)
+    sla_first_response_due: datetime | None = None
+    sla_resolution_due: datetime | None = None
+    sla_next_due: datetime | None = None  # the earliest deadline neither met nor breached yet (scanned)
+    first_response_at: datetime | None = None
+    sla_breached: list[str] = Field(default_factory=list)  # "first_response", "resolution"
+    follow_up_at: datetime | None = None
+    follow_up_note: str | None = None
+    follow_up_state: str | None = None  # "scheduled", then "due" when it is back in the operator's list
     history: list[ConversationEvent] = Field(default_factory=list)
     version: int = 0
 

@@ -117,6 +117,8 @@ class OutboundMessage(BaseModel):
     recipient: str  # the channel's address: chat id, phone, e-mail, API user id
     text: str = Field(default="", max_length=MAX_TEXT)
     author: AuthorKind = AuthorKind.BOT
+    author_id: str | None = None  # an operator's user id (hub/operator_replies.py)
+    author_name: str | None = None
     buttons: list[Button] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)
     template: str | None = None
@@ -136,6 +138,8 @@ class Message(BaseModel):
     customer_id: CustomerId
     direction: Direction
     author: AuthorKind
+    author_id: str | None = None  # who of the operators wrote it
+    author_name: str | None = None
     channel: Channel
     account_id: str
     external_id: str | None = None  # the channel's id: dedupes inbound, maps status callbacks outbound
@@ -181,6 +185,8 @@ class Message(BaseModel):
             customer_id=out.customer_id,
             direction=Direction.OUTBOUND,
             author=out.author,
+            author_id=out.author_id,
+            author_name=out.author_name,
             channel=out.channel,
             account_id=out.account_id,
             idempotency_key=out.idempotency_key,

@@ -53,7 +53,7 @@ class GroupKind(StrEnum):
 
 def store_group_id(store_id: str) -> GroupId:
     """The queue of one store: every store has exactly one."""
-    return GroupId(f"store:{store_id}")
+    return GroupId(f"store:{store_id.lower()}")  # group ids are lower-case; store numbers may not be
 
 
 class Group(BaseModel):
@@ -90,6 +90,8 @@ class User(BaseModel):
     @field_validator("login")
     @classmethod
     def _lower_login(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("login must not be blank")
         return value.strip().lower()
 
     def has(self, *roles: Role) -> bool:

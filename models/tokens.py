@@ -22,6 +22,8 @@ class Scope(StrEnum):
     WEBHOOKS_MANAGE = "webhooks:manage"
     CASES_READ = "cases:read"
     CASES_WRITE = "cases:write"
+    DIRECTORY_READ = "directory:read"     # stores, groups, users (never password hashes)
+    DIRECTORY_WRITE = "directory:write"   # bulk upsert of stores, groups and users
 
 
 class ApiToken(BaseModel):

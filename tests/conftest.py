@@ -39,6 +39,7 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
             "outbox_base_delay": 0.0,
             "bus_retry_after": 0.5,
             "log_json": False,
+            "dialogs_dir": "",  # the dialog bot is off (plain acknowledgements) unless a test serves flows
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

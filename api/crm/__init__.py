@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.crm import conversations, customers, proactive
+from api.crm import cases, conversations, customers, directory, proactive
 from api.crm.ratelimit import lifespan, rate_limit
 from api.crm.schemas import ErrorBody
 
@@ -29,3 +29,5 @@ router = APIRouter(prefix="/api/v1", dependencies=[Depends(rate_limit)], respons
 router.include_router(customers.router)
 router.include_router(conversations.router)
 router.include_router(proactive.router)
+router.include_router(cases.router)
+router.include_router(directory.router)

@@ -8,7 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from hub.stores.cases_base import CaseStore
 from hub.stores.crm_base import CrmStore
+from hub.stores.dialog_state_base import DialogStateStore
+from hub.stores.directory_base import DirectoryStore
+from hub.stores.inbox_base import InboxStore
 from hub.stores.webhooks_base import WebhookStore
 from models.channels import Channel
 from models.conversations import Conversation
@@ -199,6 +203,26 @@ class Stores(Protocol):
     @property
     def webhooks(self) -> WebhookStore:
         """Outbound webhook subscriptions and deliveries."""
+        ...
+
+    @property
+    def dialog_states(self) -> DialogStateStore:
+        """The bot's compact per-conversation dialog state."""
+        ...
+
+    @property
+    def inbox(self) -> InboxStore:
+        """The operator inbox's queue, SLA and follow-up queries, routes and canned responses."""
+        ...
+
+    @property
+    def directory(self) -> DirectoryStore:
+        """Users, groups, the chain's stores, web sessions."""
+        ...
+
+    @property
+    def cases(self) -> CaseStore:
+        """Cases of specialist groups and stores, with their queues."""
         ...
 
     async def open(self) -> None:

@@ -402,6 +402,18 @@ class MongoStores:
         from hub.stores.mongo_webhooks import MongoWebhookStore
 
         self.webhooks = MongoWebhookStore(self.db)
+        from hub.stores.mongo_dialog_state import MongoDialogStateStore
+
+        self.dialog_states = MongoDialogStateStore(self.db)
+        from hub.stores.mongo_directory import MongoDirectoryStore
+
+        self.directory = MongoDirectoryStore(self.db)
+        from hub.stores.mongo_inbox import MongoInboxStore
+
+        self.inbox = MongoInboxStore(self.db)
+        from hub.stores.mongo_cases import MongoCaseStore
+
+        self.cases = MongoCaseStore(self.db)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStores:
@@ -419,6 +431,9 @@ class MongoStores:
                 {"_id": "messages"}, {"$setOnInsert": {"seq": 0}}, upsert=True
             )
             await self.webhooks.open()  # its indexes and counter
+            await self.inbox.open()  # the inbox's indexes on conversations, canned responses
+            await self.directory.open()  # users, groups, stores, sessions indexes
+            await self.cases.open()  # case queues' indexes and the number counter
         except ConnectionFailure as e:  # other failures (say, an index clashing with ours) are not outages
             await self.db.close()
             raise Unavailable(f"MongoDB store: {e}") from e

@@ -12,7 +12,15 @@ from datetime import datetime
 from typing import Any
 
 from hub.sqlite_db import SqliteDatabase, execute, execute_many
-from hub.stores import sqlite_crm, sqlite_tokens, sqlite_webhooks
+from hub.stores import (
+    sqlite_cases,
+    sqlite_crm,
+    sqlite_dialog_state,
+    sqlite_directory,
+    sqlite_inbox,
+    sqlite_tokens,
+    sqlite_webhooks,
+)
 from hub.stores.sqlite_schema import MIGRATIONS
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
@@ -311,7 +319,11 @@ class SqliteStores:
 
     def __init__(self, path: str) -> None:
         self.db = SqliteDatabase(path, {"core": MIGRATIONS, "tokens": sqlite_tokens.MIGRATIONS,
-                                        "crm": sqlite_crm.MIGRATIONS, "webhooks": sqlite_webhooks.MIGRATIONS})
+                                        "crm": sqlite_crm.MIGRATIONS, "webhooks": sqlite_webhooks.MIGRATIONS,
+                                        "dialog_state": sqlite_dialog_state.MIGRATIONS,
+                                        "directory": sqlite_directory.MIGRATIONS,
+                                        "inbox": sqlite_inbox.MIGRATIONS,
+                                        "cases": sqlite_cases.MIGRATIONS})  # after core: it indexes conversations
         self.customers = SqliteCustomerStore(self.db)
         self.conversations = SqliteConversationStore(self.db)
         self.messages = SqliteMessageStore(self.db)
@@ -319,6 +331,10 @@ class SqliteStores:
         self.tokens = sqlite_tokens.SqliteTokenStore(self.db)
         self.crm = sqlite_crm.SqliteCrmStore(self.db)
         self.webhooks = sqlite_webhooks.SqliteWebhookStore(self.db)
+        self.dialog_states = sqlite_dialog_state.SqliteDialogStateStore(self.db)
+        self.directory = sqlite_directory.SqliteDirectoryStore(self.db)
+        self.inbox = sqlite_inbox.SqliteInboxStore(self.db)
+        self.cases = sqlite_cases.SqliteCaseStore(self.db)
 
     async def open(self) -> None:
         """Connect and migrate."""

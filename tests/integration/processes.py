@@ -12,8 +12,13 @@ import httpx
 
 
 def clean_env(**overrides: str) -> dict[str, str]:
-    """This environment without any OTKLIK_ variable, plus `overrides`."""
-    return {**{k: v for k, v in os.environ.items() if not k.startswith("OTKLIK_")}, **overrides}
+    """This environment without any OTKLIK_ variable, plus `overrides`.
+
+    The dialog bot is off (OTKLIK_DIALOGS_DIR=""): each message gets one plain acknowledgement, which is what
+    the pipeline tests count; a test of the bot passes its flows directory as an override.
+    """
+    return {**{k: v for k, v in os.environ.items() if not k.startswith("OTKLIK_")}, "OTKLIK_DIALOGS_DIR": "",
+            **overrides}
 
 
 def start(args: list[str], *, cwd: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:

@@ -21,7 +21,8 @@ from tests.integration import processes
 async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     """`otklik demo` running in an empty directory; yields its base URL and directory."""
     port = free_port()
-    process = processes.start(["demo", "--port", str(port)], cwd=tmp_path, env=processes.clean_env())
+    env = {k: v for k, v in processes.clean_env().items() if k != "OTKLIK_DIALOGS_DIR"}  # as a newcomer: the bot on
+    process = processes.start(["demo", "--port", str(port)], cwd=tmp_path, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         await processes.wait_ready(base, process)
@@ -45,13 +46,13 @@ async def test_demo_api_channel_message_is_answered_through_the_outbox(demo: tup
         assert sent.status_code == 202
         for _ in range(100):
             thread = (await client.get("/channels/api/demo/users/u1/messages")).json()["messages"]
-            if len(thread) == 2:
+            if len(thread) == 3 and thread[2]["status"] == "delivered":  # the bot's welcome, then its question
                 break
             await asyncio.sleep(0.05)
         metrics = (await client.get("/metrics")).text
 
-    assert [(m["direction"], m["author"]) for m in thread] == [("inbound", "customer"), ("outbound", "bot")]
-    assert "обращение №" in thread[1]["text"] and thread[1]["status"] == "delivered"
+    assert [(m["direction"], m["author"]) for m in thread] == [("inbound", "customer"), *[("outbound", "bot")] * 2]
+    assert "виртуальный помощник" in thread[1]["text"] and "номер заказа" in thread[2]["text"]
     assert re.search(r'otklik_inbound_messages_total\{channel="api",outcome="stored"\} 1\.0', metrics)
     assert (directory / "var" / "otklik.sqlite3").exists()
 
@@ -70,7 +71,7 @@ async def test_demo_web_chat_receives_the_reply_live_over_sse(demo: tuple[str, P
                         reply = json.loads(line[6:])
                         break
 
-    assert reply["author"] == "bot" and reply["text"].startswith("Thank you, we have your message")
+    assert reply["author"] == "bot" and reply["text"].startswith("Hello! I'm the store chain's virtual assistant")
 
 
 async def test_demo_data_is_loaded_once_even_when_started_twice(tmp_path: Path) -> None:

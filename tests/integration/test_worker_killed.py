@@ -44,6 +44,7 @@ def worker_env(settings: Settings, receiver: HttpReceiver) -> dict[str, str]:
     return {
         **{k: v for k, v in os.environ.items() if not k.startswith("OTKLIK_")},
         "OTKLIK_SECRET_KEY": "test-secret-key-0123456789",
+        "OTKLIK_DIALOGS_DIR": "",  # the plain acknowledgement: one reply per message, which this test counts
         "OTKLIK_BUS": "redis", "OTKLIK_REDIS_URL": REDIS_URL, "OTKLIK_REDIS_PREFIX": settings.redis_prefix,
         "OTKLIK_SQLITE_PATH": settings.sqlite_path, "OTKLIK_API_ACCOUNTS": json.dumps(account),
         "OTKLIK_BUS_RETRY_AFTER": "1", "OTKLIK_OUTBOX_BASE_DELAY": "0", "OTKLIK_LOG_LEVEL": "WARNING",

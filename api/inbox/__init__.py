@@ -1,0 +1,13 @@
+"""The operator inbox: server-rendered pages (queue, conversation, supervisor board), their actions, and
+live updates over SSE. Handlers load a view-model (`views.py`) through the stores and render it."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.inbox import actions, live, pages
+
+router = APIRouter()
+router.include_router(pages.router)
+router.include_router(actions.router)
+router.include_router(live.router)

@@ -1,0 +1,48 @@
+"""The supervisor board's view-model: queues per group, operators' state and load, SLA breaches, longest waits.
+
+The numbers come from `hub.board.board` (one snapshot through indexed queries); the two lists of
+conversations are read as rows with customer names and SLA clocks, like the queue page's.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from api.inbox.conversation_view import transfer_targets
+from api.inbox.rows import rows_of, viewer_of
+from api.inbox.views import BoardPage, GroupLoad, OperatorLoad
+from hub import board
+from models.errors import NotFound
+from models.staff import Availability, GroupId, User
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+ROWS_LIMIT = 20
+ORDER = {Availability.AVAILABLE: 0, Availability.AWAY: 1, Availability.OFFLINE: 2}
+
+
+async def load_board(hub: Hub, user: User) -> BoardPage:
+    """The whole chain's inbox right now, as a supervisor sees it."""
+    snapshot = await board.board(hub, limit=ROWS_LIMIT)
+    groups = [GroupLoad(id=g.group, name=await _group_name(hub, g.group), queued=g.queued,
+                        oldest_wait_seconds=g.oldest_wait_seconds, breaches=g.breached, available=g.available,
+                        operators=g.operators) for g in snapshot.groups]
+    operators = sorted((OperatorLoad(id=o.id, name=o.name, availability=o.availability, load=o.load,
+                                     capacity=o.capacity, groups=o.groups) for o in snapshot.operators),
+                       key=lambda o: (ORDER[Availability(o.availability)], -o.load, o.name))
+    names = [g.group for g in snapshot.groups]
+    store = hub.stores.inbox
+    return BoardPage(
+        viewer=viewer_of(user), groups=groups, operators=operators,
+        breaches=await rows_of(hub, await store.breached(names, limit=ROWS_LIMIT)),
+        longest=await rows_of(hub, await store.longest_waiting(names, limit=ROWS_LIMIT)),
+        targets=await transfer_targets(hub, None),
+    )
+
+
+async def _group_name(hub: Hub, group_id: str) -> str:
+    try:
+        return (await hub.stores.directory.get_group(GroupId(group_id))).name
+    except NotFound:
+        return group_id

@@ -1,0 +1,104 @@
+"""Conversations as list rows: who, what, since when, SLA time left; and the signed-in viewer."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from api.inbox.cache import cache_for
+from api.inbox.views import QueueRow, SlaView, Viewer
+from hub import conversation_sla, customers
+from hub.working_hours import Calendar
+from models.clock import utcnow
+from models.conversations import Conversation, ConversationState
+from models.customers import Customer
+from models.errors import NotFound
+from models.ids import CustomerId
+from models.staff import Role, User
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+S = ConversationState
+FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
+
+
+def viewer_of(user: User) -> Viewer:
+    """The user as pages show them."""
+    return Viewer(id=user.id, name=user.name, language=user.language, availability=user.availability.value,
+                  is_supervisor=is_supervisor(user), groups=list(user.groups))
+
+
+def is_supervisor(user: User) -> bool:
+    """Supervisors and admins see every group and the board."""
+    return user.has(Role.SUPERVISOR, Role.ADMIN)
+
+
+def sla_of(conversation: Conversation, calendar: Calendar, now: datetime) -> SlaView | None:
+    """The next SLA deadline of a queued or assigned conversation and the working time left to it (negative
+    once passed): first response until answered, then resolution."""
+    if conversation.state not in (S.QUEUED, S.ASSIGNED):
+        return None
+    left = conversation_sla.clock(conversation, calendar, now)
+    if left.first_response_left is not None and conversation.sla_first_response_due is not None:
+        target, due, seconds = FIRST_RESPONSE, conversation.sla_first_response_due, left.first_response_left
+    elif left.resolution_left is not None and conversation.sla_resolution_due is not None:
+        target, due, seconds = RESOLUTION, conversation.sla_resolution_due, left.resolution_left
+    else:
+        return None
+    return SlaView(target=target, due_at=due, seconds_left=seconds,
+                   breached=seconds < 0 or bool(left.breached))
+
+
+async def sla_now(hub: Hub, conversation: Conversation) -> SlaView | None:
+    """`sla_of` on the calendar of the conversation's group, now."""
+    return sla_of(conversation, await group_calendar(hub, conversation.group), utcnow())
+
+
+async def rows_of(hub: Hub, conversations: list[Conversation]) -> list[QueueRow]:
+    """List rows, each with its customer's display name and SLA clock (reads cached briefly, sent together)."""
+    now = utcnow()
+    groups = list({c.group for c in conversations})
+    calendars = dict(zip(groups, await asyncio.gather(*(group_calendar(hub, g) for g in groups)), strict=True))
+    names = await asyncio.gather(*(_customer_name(hub, c) for c in conversations))
+    return [_row(c, name, calendars[c.group], now) for c, name in zip(conversations, names, strict=True)]
+
+
+async def group_calendar(hub: Hub, group: str | None) -> Calendar:
+    """The working-hours calendar of a group (remembered for a few seconds)."""
+
+    async def load(_: str) -> object:
+        return await conversation_sla.calendar_for(hub, group)
+
+    calendar = await cache_for(hub.stores, "calendars").get(group or "", load)
+    assert isinstance(calendar, Calendar)
+    return calendar
+
+
+def _row(conversation: Conversation, customer_name: str, calendar: Calendar, now: datetime) -> QueueRow:
+    return QueueRow(
+        id=conversation.id, customer_name=customer_name, channel=conversation.channel,
+        state=conversation.state, topic=conversation.topic, priority=conversation.priority,
+        group=conversation.group, assignee=conversation.assignee,
+        waiting_since=conversation.queued_at or conversation.updated_at,
+        preview=(conversation.handover_note or "")[:200], sla=sla_of(conversation, calendar, now),
+        follow_up_at=conversation.follow_up_at, follow_up_note=conversation.follow_up_note,
+    )
+
+
+def display_name(customer: Customer) -> str:
+    """The customer's name, else their first identity, else their id."""
+    if customer.name:
+        return customer.name
+    return customer.identities[0].value if customer.identities else customer.id
+
+
+async def _customer_name(hub: Hub, conversation: Conversation) -> str:
+    async def load(customer_id: str) -> object:
+        try:
+            return display_name(await customers.current(hub, CustomerId(customer_id)))
+        except NotFound:
+            return customer_id
+
+    return str(await cache_for(hub.stores, "customer_names").get(conversation.customer_id, load))

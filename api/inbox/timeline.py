@@ -1,0 +1,67 @@
+"""The customer's timeline across every channel: messages, internal notes and the conversation's own events.
+
+Bounded: the newest `TIMELINE_LIMIT` messages of the customer (an indexed read), so a shopper with years
+of history opens as fast as a new one; the page says when older lines are left out.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from api.inbox.views import TimelineItem
+from models.conversations import Conversation, ConversationEvent
+from models.messages import Direction, Message
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+TIMELINE_LIMIT = 100
+HANDOVER_ACTORS = frozenset({"bot"})  # hand_over stores its note as written by the bot
+
+
+async def load_timeline(hub: Hub, conversation: Conversation) -> tuple[list[TimelineItem], bool]:
+    """The newest lines of the customer's timeline, oldest first, and whether older ones were left out."""
+    messages = await hub.stores.messages.list_for_customer(conversation.customer_id, limit=TIMELINE_LIMIT + 1)
+    truncated = len(messages) > TIMELINE_LIMIT
+    messages = messages[-TIMELINE_LIMIT:]
+    items = [message_item(m, conversation.id) for m in messages]
+    since = messages[0].created_at if truncated and messages else None
+    items += [_event_item(e, conversation, n) for n, e in enumerate(conversation.history)
+              if since is None or e.at >= since]
+    items.sort(key=lambda item: item.at)
+    return items, truncated
+
+
+def message_item(message: Message, current_conversation: str) -> TimelineItem:
+    """A stored message (or note) as a timeline line."""
+    note = message.direction is Direction.INTERNAL
+    raw_actor = message.raw.get("actor") if note else None
+    nlu = message.nlu
+    return TimelineItem(
+        kind="note" if note else "message", id=message.id, at=message.created_at if note else message.sent_at,
+        conversation_id=message.conversation_id, current=message.conversation_id == current_conversation,
+        channel=message.channel, direction=message.direction, author=message.author,
+        author_name=_author_name(message), text=message.text,
+        attachments=[a.name or a.kind for a in message.attachments],
+        status=message.status if message.direction is Direction.OUTBOUND else None,
+        status_reason=message.status_reason,
+        nlu_intent=nlu.intent if nlu else None, nlu_confidence=nlu.confidence if nlu else None,
+        handover=note and raw_actor in HANDOVER_ACTORS,
+    )
+
+
+def _author_name(message: Message) -> str | None:
+    if message.author_name:
+        return message.author_name
+    name = message.raw.get("author_name")  # notes keep their author in `raw` (hub/casework.add_note)
+    return str(name) if name else None
+
+
+def _event_item(event: ConversationEvent, conversation: Conversation, n: int) -> TimelineItem:
+    detail = event.note or ", ".join(f"{k}: {v}" for k, v in event.data.items() if v is not None) or None
+    if event.kind == "state_changed" and event.to_state is not None:
+        detail = f"{event.from_state} → {event.to_state}" + (f" · {detail}" if detail else "")
+    return TimelineItem(
+        kind="event", id=f"{conversation.id}:{n}", at=event.at, conversation_id=conversation.id, current=True,
+        author_name=event.actor, event=event.kind, event_detail=detail,
+    )

@@ -1,0 +1,220 @@
+"""View-models of the inbox pages: what a template may show, loaded by the handlers, never by templates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from models.channels import Channel
+from models.conversations import ConversationState, Priority
+from models.messages import AuthorKind, DeliveryStatus, Direction
+
+
+class _View(BaseModel):
+    """Views are read-only snapshots."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class Viewer(_View):
+    """The signed-in user as pages see them."""
+
+    id: str
+    name: str
+    language: str
+    availability: str
+    is_supervisor: bool
+    groups: list[str]
+
+
+class SlaView(_View):
+    """Time left to a conversation's next SLA target; negative when breached."""
+
+    target: str  # first_response | resolution
+    due_at: datetime
+    seconds_left: float
+    breached: bool
+
+
+class QueueRow(_View):
+    """One conversation in a list: who, what, since when, how urgent."""
+
+    id: str
+    customer_name: str
+    channel: Channel
+    state: ConversationState
+    topic: str | None
+    priority: Priority
+    group: str | None
+    assignee: str | None
+    waiting_since: datetime
+    preview: str
+    sla: SlaView | None = None
+    follow_up_at: datetime | None = None
+    follow_up_note: str | None = None
+
+
+class QueuePage(_View):
+    """The operator's home: their conversations, then their groups' queue."""
+
+    viewer: Viewer
+    mine: list[QueueRow]
+    queue: list[QueueRow]
+    follow_ups: list[QueueRow]
+    group: str | None  # the group filter, if any
+    next_cursor: str | None
+
+
+class TimelineItem(_View):
+    """One line of the customer's cross-channel timeline: a message, a note or a conversation event."""
+
+    kind: Literal["message", "note", "event"]
+    id: str
+    at: datetime
+    conversation_id: str
+    current: bool  # belongs to the conversation on screen
+    channel: Channel | None = None
+    direction: Direction | None = None
+    author: AuthorKind | None = None
+    author_name: str | None = None
+    text: str = ""
+    attachments: list[str] = []
+    status: DeliveryStatus | None = None
+    status_reason: str | None = None
+    nlu_intent: str | None = None
+    nlu_confidence: float | None = None
+    handover: bool = False  # the bot's handover note
+    event: str | None = None  # state_changed, topic_changed, ...
+    event_detail: str | None = None
+
+
+class IdentityView(_View):
+    """A linked identity, as kind and value."""
+
+    kind: str
+    value: str
+
+
+class PastConversation(_View):
+    """An earlier conversation of the customer."""
+
+    id: str
+    state: ConversationState
+    channel: Channel
+    topic: str | None
+    created_at: datetime
+    outcome: str | None
+
+
+class ContextView(_View):
+    """What the customer-context provider knows, or why nothing is shown."""
+
+    available: bool
+    reason: str | None = None  # not_found | unavailable
+    crm_name: str | None = None
+    city: str | None = None
+    loyalty_number: str | None = None
+    loyalty_tier: str | None = None
+    loyalty_points: int | None = None
+    purchases: list[str] = []  # "12.03 · store 118 · 1 234.00 ₽"
+    orders: list[str] = []  # "4512 · in_delivery · 2 340.00 ₽"
+
+
+class CustomerPanel(_View):
+    """The customer beside the conversation."""
+
+    id: str
+    name: str
+    identities: list[IdentityView]
+    attributes: dict[str, str]
+    previous: list[PastConversation]
+    context: ContextView
+
+
+class ChannelChoice(_View):
+    """A channel account the reply can go through."""
+
+    value: str  # "<channel>:<account>"
+    channel: Channel
+    account_id: str
+    origin: bool
+
+
+class CannedView(_View):
+    """A canned response or script the reply box can insert."""
+
+    id: str
+    title: str
+    text: str
+    kind: str  # canned | script
+    shortcut: str | None = None
+
+
+class TargetChoice(_View):
+    """Where a transfer can go: a group or an operator."""
+
+    value: str  # "group:<id>" | "user:<id>"
+    label: str
+
+
+class ConversationPage(_View):
+    """Everything the conversation page shows."""
+
+    viewer: Viewer
+    id: str
+    state: ConversationState
+    channel: Channel
+    account_id: str
+    topic: str | None
+    priority: Priority
+    group: str | None
+    assignee: str | None
+    assignee_name: str | None
+    mine: bool
+    can_claim: bool
+    can_reply: bool
+    can_resolve: bool
+    outcome: str | None
+    sla: SlaView | None
+    timeline: list[TimelineItem]
+    timeline_truncated: bool
+    customer: CustomerPanel
+    channels: list[ChannelChoice]
+    canned: list[CannedView]
+    targets: list[TargetChoice]
+
+
+class GroupLoad(_View):
+    """One group on the supervisor board."""
+
+    id: str
+    name: str
+    queued: int
+    oldest_wait_seconds: float | None
+    breaches: int
+    available: int  # operators available now
+    operators: int
+
+
+class OperatorLoad(_View):
+    """One operator on the supervisor board."""
+
+    id: str
+    name: str
+    availability: str
+    load: int
+    capacity: int
+    groups: list[str]
+
+
+class BoardPage(_View):
+    """The supervisor's live board."""
+
+    viewer: Viewer
+    groups: list[GroupLoad]
+    operators: list[OperatorLoad]
+    breaches: list[QueueRow]
+    longest: list[QueueRow]
+    targets: list[TargetChoice]

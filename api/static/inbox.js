@@ -1,0 +1,138 @@
+// Otklik inbox: keyboard shortcuts for the everyday actions, canned-answer search, fresh idempotency keys,
+// and live fragments that never overwrite what the operator is typing. No build step.
+(function () {
+  "use strict";
+
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+
+  function freshKey() {
+    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    return String(Date.now()) + "-" + Math.random().toString(36).slice(2, 12);
+  }
+
+  // j/k move through list rows, Enter opens the selected one.
+  function rows() { return Array.from(document.querySelectorAll("[data-row]")); }
+  var selected = -1;
+  function select(step) {
+    var all = rows();
+    if (!all.length) return;
+    selected = Math.max(0, Math.min(all.length - 1, selected + step));
+    all.forEach(function (row, i) { row.classList.toggle("selected", i === selected); });
+    all[selected].scrollIntoView({ block: "nearest" });
+    var link = all[selected].querySelector("a.open");
+    if (link) link.focus();
+  }
+
+  function click(selector) {
+    var el = document.querySelector(selector);
+    if (el) { el.click(); return true; }
+    return false;
+  }
+
+  function focus(selector) {
+    var el = document.querySelector(selector);
+    if (el) { el.focus(); return true; }
+    return false;
+  }
+
+  function openDetails(id, field) {
+    var details = document.getElementById(id);
+    if (!details) return;
+    details.open = true;
+    var input = details.querySelector(field);
+    if (input) input.focus();
+  }
+
+  function claimSelected() {
+    var row = rows()[selected];
+    var button = row ? row.querySelector("[data-action=claim]") : null;
+    if (button) button.click(); else click("#claim");
+  }
+
+  var keys = {
+    j: function () { select(1); },
+    k: function () { select(-1); },
+    c: claimSelected,
+    r: function () { focus("#reply-text"); },
+    n: function () { focus("#note-text"); },
+    e: function () { openDetails("resolve", "textarea"); },
+    t: function () { var d = document.querySelector("details.transfer"); if (d) { d.open = true; focus("details.transfer select"); } },
+    a: function () { click("[data-shortcut=a]"); },
+    "/": function () { focus("#canned-search"); },
+    g: function () { window.location.href = "/inbox"; }
+  };
+
+  document.addEventListener("keydown", function (event) {
+    if (event.ctrlKey && event.key === "Enter" && typing(event.target)) {
+      var form = event.target.form;
+      if (form) { event.preventDefault(); form.requestSubmit(); }
+      return;
+    }
+    if (event.key === "Escape" && typing(event.target)) { event.target.blur(); return; }
+    if (typing(event.target) || event.ctrlKey || event.metaKey || event.altKey) return;
+    var action = keys[event.key];
+    if (action) { event.preventDefault(); action(); }
+  });
+
+  // Canned answers: type to filter, Enter (or a click) inserts the first match into the reply box.
+  function cannedItems() { return Array.from(document.querySelectorAll("[data-canned]")); }
+  function insertCanned(item) {
+    var box = document.getElementById("reply-text");
+    if (!box || !item) return;
+    var text = item.getAttribute("data-canned-text");
+    var at = box.selectionStart || box.value.length;
+    box.value = box.value.slice(0, at) + text + box.value.slice(box.selectionEnd || at);
+    box.focus();
+    box.selectionStart = box.selectionEnd = at + text.length;
+  }
+  document.addEventListener("input", function (event) {
+    if (event.target.id !== "canned-search") return;
+    var query = event.target.value.toLowerCase();
+    cannedItems().forEach(function (item) {
+      item.hidden = query !== "" && item.textContent.toLowerCase().indexOf(query) < 0;
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    if (event.target.id !== "canned-search" || event.key !== "Enter") return;
+    event.preventDefault();
+    insertCanned(cannedItems().filter(function (item) { return !item.hidden; })[0]);
+    event.target.value = "";
+    cannedItems().forEach(function (item) { item.hidden = false; });
+  });
+  document.addEventListener("click", function (event) {
+    var item = event.target.closest && event.target.closest("[data-canned]");
+    if (item) insertCanned(item);
+  });
+
+  // After an HTMX reply or note: empty the box and take a new idempotency key for the next one.
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.detail.elt;
+    if (!form || form.tagName !== "FORM" || !event.detail.successful) return;
+    form.reset();
+    form.querySelectorAll("[data-fresh-key]").forEach(function (input) { input.value = freshKey(); });
+  });
+  document.addEventListener("htmx:responseError", function (event) {
+    var text = event.detail.xhr.responseText;
+    try { text = JSON.parse(text).error.reason; } catch (e) { /* not JSON: show as is */ }
+    var box = document.getElementById("inbox-flash");
+    if (!box) {
+      box = document.createElement("p");
+      box.id = "inbox-flash";
+      box.setAttribute("role", "alert");
+      document.body.appendChild(box);
+    }
+    box.textContent = text;  // textContent: the reason is shown as text, never as HTML
+  });
+
+  // A live redraw waits while the operator works inside the part it would replace.
+  document.addEventListener("htmx:sseBeforeMessage", function (event) {
+    var target = event.detail.elt;
+    var active = document.activeElement;
+    if (target && (target.contains(active) && typing(active) || target.querySelector("details[open]"))) {
+      event.preventDefault();
+    }
+  });
+  document.addEventListener("htmx:sseMessage", function () { selected = Math.min(selected, rows().length - 1); });
+})();

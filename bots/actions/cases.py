@@ -1,0 +1,31 @@
+"""create_case: a complaint the bot collected becomes a case (hub/cases) linked to the conversation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from bots.actions.base import ActionContext, Result, failed, slot_text
+from hub.cases.service import open_case
+from models.cases import CaseSource
+from models.errors import OtklikError
+
+# Slots the complaint flows fill, copied into the case's fields when present (store and order have their own).
+FIELDS = ("date", "product", "amount", "staff")
+
+
+async def create_case(ctx: ActionContext, slots: Mapping[str, Any]) -> Result:
+    """Open a case of `request_type` with the collected slots; the same complaint is never opened twice."""
+    request_type = slot_text(slots, "request_type") or "other"
+    details = slot_text(slots, "details") or ""
+    try:
+        case, _ = await open_case(
+            ctx.hub, conversation_id=ctx.conversation.id, request_type=request_type,
+            description=details or request_type, store_id=slot_text(slots, "store_id"),
+            order_id=slot_text(slots, "order_id"), priority=slot_text(slots, "priority") or "normal",
+            fields={name: str(slots[name]) for name in FIELDS if slot_text(slots, name)},
+            actor="bot", source=CaseSource.BOT, key=f"bot:case:{ctx.conversation.id}:{request_type}",
+        )
+    except OtklikError as e:  # a store the chain does not have, a missing field: a person sorts it out
+        return failed("rejected", detail=str(e))
+    return {"ok": True, "case_id": str(case.id), "case_number": f"#{case.number}"}

@@ -1,0 +1,1 @@
+"""The directory's services: users and sign-in, groups, retail stores and their bulk import."""

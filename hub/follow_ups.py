@@ -1,0 +1,138 @@
+"""Resolving from the inbox, and follow-up reminders.
+
+`resolve` sends the outcome and resolves (`hub/resolution.py`), optionally with a follow-up date: at that
+time `due_follow_ups` (a loop step of the worker) puts the conversation back in the operator's list with
+the reminder shown (`InboxStore.reminders_for`), announces `conversation.follow_up_due` and tells the
+operator's open pages. Each step is idempotent: the reminder's state moves scheduled → due once, under the
+conversation's version, and its event id names the reminder.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import suppress
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from hub import casework, events, inbox_live, resolution
+from hub.assignment import refill
+from models.clock import utcnow
+from models.conversations import Conversation, ConversationEvent, ConversationState
+from models.errors import Conflict, Forbidden, InvalidTransition, NotFound, PayloadError
+from models.ids import ConversationId
+from models.messages import Message
+from models.staff import Role, User, UserId
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+log = logging.getLogger(__name__)
+S = ConversationState
+SCHEDULED, DUE = "scheduled", "due"
+
+
+def _may_resolve(user: User, conversation: Conversation) -> bool:
+    if user.has(Role.SUPERVISOR, Role.ADMIN):
+        return True
+    return user.has(Role.OPERATOR) and (conversation.assignee == user.id or conversation.group in user.groups)
+
+
+async def resolve(
+    hub: Hub, conversation_id: ConversationId, outcome: str, *, key: str, actor: User,
+    follow_up_at: datetime | None = None, follow_up_note: str | None = None, notify: bool = True,
+) -> tuple[Conversation, Message | None]:
+    """Tell the shopper the outcome, resolve, and optionally set a follow-up reminder for the actor."""
+    if not outcome.strip():
+        raise PayloadError("an outcome text is required to resolve")
+    before = await hub.stores.conversations.get(conversation_id)
+    if not _may_resolve(actor, before):
+        raise Forbidden(f"{actor.login} may not resolve conversation {conversation_id}")
+    conversation, sent = await resolution.resolve(hub, conversation_id, outcome, key=key, actor=actor.id,
+                                                  notify=notify)
+    if follow_up_at is not None:
+        conversation = await schedule(hub, conversation_id, follow_up_at, follow_up_note, actor=actor)
+    await inbox_live.announce(hub, conversation, was_group=before.group, was_queued=before.state is S.QUEUED,
+                              was_assignee=before.assignee if before.state is S.ASSIGNED else None)
+    if before.state is S.ASSIGNED and before.assignee:
+        with suppress(NotFound):
+            await refill(hub, await hub.stores.directory.get_user(UserId(before.assignee)))
+    return conversation, sent
+
+
+async def schedule(
+    hub: Hub, conversation_id: ConversationId, at: datetime, note: str | None, *, actor: User,
+) -> Conversation:
+    """Remind `actor` of a resolved conversation at `at` (replacing an earlier reminder)."""
+    if at.tzinfo is None:
+        raise PayloadError("a follow-up time needs a timezone")
+
+    def apply(conversation: Conversation) -> list[str]:
+        if conversation.state not in (S.RESOLVED, S.CLOSED):
+            raise InvalidTransition(f"conversation {conversation_id} is {conversation.state}: resolve it first")
+        if (conversation.follow_up_state, conversation.follow_up_at, conversation.follow_up_note,
+                conversation.assignee) == (SCHEDULED, at, note, actor.id):
+            return []  # a repeat
+        conversation.follow_up_at, conversation.follow_up_note, conversation.follow_up_state = at, note, SCHEDULED
+        conversation.assignee = actor.id  # whose list it returns to
+        conversation.history.append(ConversationEvent(kind="follow_up_scheduled", actor=actor.id, note=note,
+                                                      data={"at": at.isoformat()}))
+        return ["follow_up"]
+
+    conversation, _ = await casework.update(hub, conversation_id, apply)
+    return conversation
+
+
+async def dismiss(hub: Hub, conversation_id: ConversationId, *, actor: User) -> Conversation:
+    """The operator is done with the reminder: it leaves their list."""
+
+    def apply(conversation: Conversation) -> list[str]:
+        if conversation.follow_up_state is None:
+            return []
+        if conversation.assignee != actor.id and not actor.has(Role.SUPERVISOR, Role.ADMIN):
+            raise Forbidden(f"the reminder of conversation {conversation_id} is not {actor.login}'s")
+        conversation.follow_up_state = None
+        conversation.history.append(ConversationEvent(kind="follow_up_dismissed", actor=actor.id))
+        return ["follow_up"]
+
+    conversation, _ = await casework.update(hub, conversation_id, apply)
+    return conversation
+
+
+async def due_follow_ups(hub: Hub, now: datetime | None = None, *, batch: int = 200) -> int:
+    """Bring back every reminder whose time has come (a loop step); how many came back."""
+    now = now or utcnow()
+    returned = 0
+    for found in await hub.stores.inbox.follow_ups_due(now, limit=batch):
+        try:
+            conversation, fired = await _fire(hub, found.id, now)
+        except (Conflict, NotFound) as e:  # busy or gone: the next round looks again
+            log.info("follow-up skipped", extra={"conversation_id": found.id, "reason": str(e)})
+            continue
+        if fired and conversation.follow_up_at is not None:
+            returned += 1
+            await events.emit(hub, "conversation.follow_up_due",
+                              f"{conversation.id}:{conversation.follow_up_at.isoformat()}",
+                              customer_id=conversation.customer_id, conversation_id=conversation.id,
+                              assignee=conversation.assignee, note=conversation.follow_up_note)
+            await inbox_live.notify(hub, "follow_up_due", conversation)
+    return returned
+
+
+async def _fire(hub: Hub, conversation_id: ConversationId, now: datetime) -> tuple[Conversation, bool]:
+    """Scheduled and due → due (or dropped if the customer reopened it meanwhile); whether it fired."""
+    fired: list[bool] = []
+
+    def apply(conversation: Conversation) -> list[str]:
+        due = conversation.follow_up_at
+        if conversation.follow_up_state != SCHEDULED or due is None or due > now:
+            return []
+        if conversation.state not in (S.RESOLVED, S.CLOSED):  # the customer came back: they are being served
+            conversation.follow_up_state = None
+            return ["follow_up"]
+        conversation.follow_up_state = DUE
+        conversation.history.append(ConversationEvent(at=now, kind="follow_up_due", note=conversation.follow_up_note))
+        fired.append(True)
+        return ["follow_up"]
+
+    conversation, _ = await casework.update(hub, conversation_id, apply)
+    return conversation, bool(fired)

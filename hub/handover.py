@@ -1,0 +1,84 @@
+"""Handover: the bot gives a conversation to people.
+
+`hand_over` picks the group for the topic (`hub/routing.py`), moves the conversation from `bot` to
+`queued` in that group with its priority, SLA deadlines and the bot's note (also stored as an internal
+note), announces `conversation.handed_over`, and lets automatic assignment give it to an operator.
+
+Idempotent: a repeat for a conversation already queued or assigned changes nothing (it only republishes
+the same event id and retries assignment, finishing what a crashed first call left undone); the note is
+stored under a key derived from the handover, so it is never doubled.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from hub import assignment, casework, conversation_sla, events, inbox_live, routing
+from models.clock import utcnow
+from models.conversations import Conversation, ConversationEvent, ConversationState, Priority
+from models.errors import InvalidTransition
+from models.ids import ConversationId
+
+if TYPE_CHECKING:
+    from hub.runtime import Hub
+
+S = ConversationState
+HANDED_OVER = "handed_over"
+
+
+async def hand_over(
+    hub: Hub, conversation_id: ConversationId, *, topic: str | None, priority: Priority = Priority.NORMAL,
+    note: str, summary: dict[str, Any] | None = None, actor: str = "bot",
+) -> Conversation:
+    """Queue the conversation in its topic's group with the bot's note; then assign it if someone is free."""
+    conversation = await hub.stores.conversations.get(conversation_id)
+    if conversation.state in (S.QUEUED, S.ASSIGNED):
+        return await _finish(hub, conversation)
+    if conversation.state is not S.BOT:
+        raise InvalidTransition(f"conversation {conversation_id} is {conversation.state}: it cannot be handed over")
+    topic = topic or conversation.topic
+    group = await routing.group_for(hub, topic)
+    calendar = await conversation_sla.calendar_for(hub, group)
+    ordinal = _handovers(conversation)
+    if note.strip():
+        await casework.add_note(hub, conversation_id, note, actor=actor, author_name=actor,
+                                key=f"handover:{conversation_id}:{ordinal}")
+
+    def apply(current: Conversation) -> list[str]:
+        if current.state is not S.BOT:
+            return []  # a concurrent handover won
+        at = utcnow()
+        current.topic, current.priority = topic, Priority(priority)
+        current.handover_note, current.handover_summary = note, dict(summary or {})
+        current.history.append(ConversationEvent(
+            at=at, kind=HANDED_OVER, actor=actor, note=note,
+            data={"topic": topic, "priority": current.priority.value, "group": group, "ordinal": ordinal}))
+        current.transition(S.QUEUED, actor=actor, note=note, at=at, group=group)
+        current.queued_at = at
+        conversation_sla.reset(current)  # reopened for the bot and handed over again: a new round
+        conversation_sla.start_clock(hub, current, calendar, at)
+        return ["state"]
+
+    conversation, changed = await casework.update(hub, conversation_id, apply)
+    if changed:
+        await inbox_live.announce(hub, conversation, was_group=None, was_queued=False, was_assignee=None)
+    return await _finish(hub, conversation)
+
+
+def _handovers(conversation: Conversation) -> int:
+    """How many handovers the conversation has had (the next one's ordinal)."""
+    return sum(1 for entry in conversation.history if entry.kind == HANDED_OVER)
+
+
+async def _finish(hub: Hub, conversation: Conversation) -> Conversation:
+    """Publish the last handover's event (same id on a repeat) and try to assign the queue."""
+    last = next((e for e in reversed(conversation.history) if e.kind == HANDED_OVER), None)
+    if last is not None:
+        await events.emit(hub, "conversation.handed_over", f"{conversation.id}:{last.data.get('ordinal', 0)}",
+                          customer_id=conversation.customer_id, conversation_id=conversation.id,
+                          group=last.data.get("group"), topic=last.data.get("topic"),
+                          priority=last.data.get("priority"), actor=last.actor, note=last.note)
+    if conversation.state is S.QUEUED and conversation.group:
+        await assignment.auto_assign(hub, conversation.group)
+        return await hub.stores.conversations.get(conversation.id)
+    return conversation

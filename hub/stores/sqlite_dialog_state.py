@@ -1,0 +1,74 @@
+"""The bot's dialog states and issued promo codes on SQLite (feature "dialog_state")."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from hub.sqlite_db import SqliteDatabase
+from hub.stores.dialog_state_base import SavedDialogState
+from models.ids import ConversationId
+
+MIGRATIONS = [
+    """
+    CREATE TABLE dialog_states (
+        conversation_id TEXT PRIMARY KEY,
+        version INTEGER NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE TABLE dialog_codes (
+        conversation_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        code TEXT NOT NULL,
+        PRIMARY KEY (conversation_id, kind)
+    );
+    """,
+]
+
+
+class SqliteDialogStateStore:
+    """DialogStateStore on SQLite."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self.db = db
+
+    async def get(self, conversation_id: ConversationId) -> SavedDialogState | None:
+        """The saved state, or None."""
+        doc = await self.db.one("SELECT doc FROM dialog_states WHERE conversation_id = ?", (conversation_id,))
+        return None if doc is None else SavedDialogState.model_validate_json(doc)
+
+    async def save(self, state: SavedDialogState, *, expected_version: int) -> bool:
+        """Insert (expected_version 0) or update the row still at expected_version; False otherwise."""
+        if state.version != expected_version + 1:
+            raise ValueError(f"a save after version {expected_version} writes version {expected_version + 1}")
+        doc = state.model_dump_json()
+        if expected_version == 0:
+            try:
+                changed = await self.db.run(
+                    "INSERT INTO dialog_states (conversation_id, version, doc) VALUES (?, ?, ?)",
+                    (state.conversation_id, state.version, doc))
+            except sqlite3.IntegrityError:
+                return False
+            return changed == 1
+        changed = await self.db.run(
+            "UPDATE dialog_states SET version = ?, doc = ? WHERE conversation_id = ? AND version = ?",
+            (state.version, doc, state.conversation_id, expected_version))
+        return changed == 1
+
+    async def delete(self, conversation_id: ConversationId) -> bool:
+        """Forget the state; False if there was none."""
+        changed = await self.db.run("DELETE FROM dialog_states WHERE conversation_id = ?", (conversation_id,))
+        return changed == 1
+
+    async def kept_code(self, conversation_id: ConversationId, kind: str) -> str | None:
+        """The kept code, if any."""
+        kept = await self.db.one("SELECT code FROM dialog_codes WHERE conversation_id = ? AND kind = ?",
+                                 (conversation_id, kind))
+        return None if kept is None else str(kept)
+
+    async def remember_code(self, conversation_id: ConversationId, kind: str, code: str) -> str:
+        """Keep the first code given for (conversation, kind); return the kept one."""
+        await self.db.run("INSERT INTO dialog_codes (conversation_id, kind, code) VALUES (?, ?, ?)"
+                          " ON CONFLICT (conversation_id, kind) DO NOTHING", (conversation_id, kind, code))
+        kept = await self.kept_code(conversation_id, kind)
+        assert kept is not None  # written just above
+        return kept
