@@ -82,3 +82,30 @@ async def _finish(hub: Hub, conversation: Conversation) -> Conversation:
         await assignment.auto_assign(hub, conversation.group)
         return await hub.stores.conversations.get(conversation.id)
     return conversation
+
+
+async def requeue_reopened(hub: Hub, conversation: Conversation) -> Conversation:
+    """A customer reopened a conversation people had: a new SLA round, the group told, someone assigned.
+
+    Idempotent: done once the queue time is the reopen time, so a redelivered message changes nothing.
+    """
+    reopened = next((e for e in reversed(conversation.history) if e.kind == "reopened"), None)
+    if conversation.state is not S.QUEUED or reopened is None or not conversation.group:
+        return conversation
+    if conversation.queued_at is not None and conversation.queued_at >= reopened.at:
+        return conversation
+    calendar = await conversation_sla.calendar_for(hub, conversation.group)
+
+    def apply(current: Conversation) -> list[str]:
+        if current.state is not S.QUEUED or (current.queued_at is not None and current.queued_at >= reopened.at):
+            return []
+        current.queued_at = reopened.at
+        conversation_sla.reset(current)
+        conversation_sla.start_clock(hub, current, calendar, reopened.at)
+        return ["queued_at"]
+
+    conversation, changed = await casework.update(hub, conversation.id, apply)
+    if changed:
+        await inbox_live.announce(hub, conversation, was_group=None, was_queued=False, was_assignee=None)
+    await assignment.auto_assign(hub, conversation.group or "")
+    return await hub.stores.conversations.get(conversation.id)

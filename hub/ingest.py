@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from bots import participant
-from hub import events, identity, metrics
+from hub import events, handover, identity, metrics
 from hub.bus.base import INBOUND
 from hub.conversations import Attached, attach
 from models.channel_events import ChannelEvent, DeliveryUpdate
@@ -69,6 +69,7 @@ async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
                       conversation_id=stored.conversation_id, message_id=stored.id, channel=stored.channel.value)
     await _read_topic(stored, hub)
     conversation = await hub.stores.conversations.get(stored.conversation_id)
+    conversation = await handover.requeue_reopened(hub, conversation)  # back to people: a new SLA round
     if conversation.state is ConversationState.BOT and not msg.auto_submitted:  # never answer a machine: loops
         await participant.answer(msg, stored, conversation, hub)  # the dialog bot (autoack without flows)
 

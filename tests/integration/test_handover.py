@@ -77,3 +77,42 @@ async def test_a_second_handover_after_reopening_starts_a_new_sla_round(make_set
         notes = [m.text for m in await hub.stores.messages.list_for_conversation(conversation.id)
                  if m.direction is Direction.INTERNAL]
         assert notes == ["first", "second"]
+
+
+async def test_a_customer_reopening_a_handled_conversation_is_queued_afresh_and_assigned(make_settings: Any) -> None:
+    from hub.ingest import handle_inbound
+    from models.messages import InboundMessage
+
+    async with hub_on(make_settings(dialogs_dir="")) as hub:
+        await group(hub, "general")
+        said = {"channel": "api", "account_id": "crm", "external_user_id": "u-re"}
+        await handle_inbound(InboundMessage(**said, external_id="m1", text="Hello"), hub)
+        conversation = (await hub.stores.conversations.current_for(
+            (await hub.stores.messages.find_external(*_key("m1"))).customer_id))  # type: ignore[union-attr]
+        assert conversation is not None
+        first = await handover.hand_over(hub, conversation.id, topic=None, note="first")
+        assert first.sla_first_response_due is not None
+        await conversation_sla.scan_breaches(hub, first.sla_first_response_due + timedelta(seconds=1))
+        stored = await hub.stores.conversations.get(conversation.id)
+        assert stored.sla_breached  # the first round breached
+        stored.transition(S.RESOLVED, note="done")  # resolved by people: the group stays
+        await hub.stores.conversations.save(stored, expected_version=stored.version)
+        anna = await operator(hub, "anna", ["general"])
+
+        message = InboundMessage(**said, external_id="m2", text="It broke again")
+        await handle_inbound(message, hub)
+        reopened = await hub.stores.conversations.get(conversation.id)
+        await handle_inbound(message, hub)  # redelivered: nothing more happens
+        again = await hub.stores.conversations.get(conversation.id)
+
+    assert first.queued_at is not None and reopened.queued_at is not None and reopened.queued_at > first.queued_at
+    assert reopened.sla_breached == [] and reopened.sla_first_response_due is not None  # a new round
+    assert reopened.sla_first_response_due >= first.sla_first_response_due  # (equal outside working hours)
+    assert (reopened.state, reopened.assignee) == (S.ASSIGNED, anna.id)
+    assert again.version == reopened.version
+
+
+def _key(external_id: str) -> tuple[Any, ...]:
+    from models.channels import Channel
+
+    return (Channel.API, "crm", Direction.INBOUND, external_id)
