@@ -35,6 +35,9 @@ async def execute_many(conn: aiosqlite.Connection, sql: str, rows: Iterable[Para
         pass
 
 
+_CLOSED_CONNECTION = frozenset({"no active connection", "Connection closed"})  # aiosqlite's words
+
+
 class SqliteDatabase:
     """A connection in WAL mode with its write lock and schema migrations."""
 
@@ -118,5 +121,9 @@ class SqliteDatabase:
             yield
         except sqlite3.IntegrityError:
             raise  # a broken uniqueness rule: the adapter turns it into Conflict or False
-        except (sqlite3.OperationalError, sqlite3.InterfaceError, sqlite3.DatabaseError, ValueError) as e:
+        except (sqlite3.OperationalError, sqlite3.InterfaceError, sqlite3.DatabaseError) as e:
+            raise Unavailable(f"{self.name}: {e}") from e
+        except ValueError as e:  # aiosqlite's closed connection is an outage; a caller's bad value is not
+            if str(e) not in _CLOSED_CONNECTION:
+                raise
             raise Unavailable(f"{self.name}: {e}") from e
