@@ -38,7 +38,7 @@ LOGIN_CSRF_COOKIE = "otklik_login_csrf"
 # Where "/" sends each role (first match); features register their pages here.
 HOME_BY_ROLE: list[tuple[Role, str]] = [
     (Role.OPERATOR, "/inbox"), (Role.SUPERVISOR, "/inbox"), (Role.SPECIALIST, "/cases"),
-    (Role.STORE_STAFF, "/cases"), (Role.CONTENT_EDITOR, "/inbox"), (Role.ADMIN, "/admin/users"),
+    (Role.STORE_STAFF, "/cases"), (Role.CONTENT_EDITOR, "/dialogs"), (Role.ADMIN, "/admin/users"),
 ]
 
 
