@@ -86,7 +86,7 @@ class EventTypes(BaseModel):
     """Event types: published now, and named for features still to come."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"published": ["conversation.opened", "message.received"], "planned": ["case.created"]}]})
+        {"published": ["conversation.opened", "message.received"], "planned": []}]})
 
     published: list[str]
     planned: list[str]

@@ -1,8 +1,8 @@
 """Subscriptions: which events exist to subscribe to, and creating one (with a generated secret).
 
-The catalogue is `models.events.EventType` (what the hub publishes today) plus the names the CRM issue
-lists for features still to land (queued, assigned, handover, SLA, cases...), so a CRM may subscribe to
-them ahead. A type added to EventType is in the catalogue at once; nothing here changes.
+The catalogue is `models.events.EventType` (what the hub publishes) plus `PLANNED`: names of features
+still to land, so a CRM may subscribe to them ahead. A type added to EventType is in the catalogue at
+once; nothing here changes.
 """
 
 from __future__ import annotations
@@ -18,12 +18,9 @@ from models.errors import PayloadError
 from models.events import EventType
 from models.webhooks import EVENT_PATTERN, Subscription
 
-# Named by the issue, published once their features land (the issue's name -> ours):
-# conversation queued/assigned/handover/SLA breached, case created/updated, customer merged.
-PLANNED = frozenset({
-    "conversation.queued", "conversation.assigned", "conversation.resolved", "conversation.handover",
-    "conversation.sla_breached", "customer.merged", "case.created", "case.updated",
-})
+# Every feature the CRM issue named has landed (its "handover" is conversation.handed_over, its
+# "case created" case.opened): nothing is planned now.
+PLANNED: frozenset[str] = frozenset()
 
 
 def published() -> frozenset[str]:
