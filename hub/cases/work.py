@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from hub.cases import sla
 from hub.cases.config import case_config
-from hub.cases.groups import calendar_of
+from hub.cases.groups import calendar_of, find_group
 from hub.cases.records import announce, update
 from hub.working_hours import Calendar
 from models.cases import Case, CaseAttachment, CaseComment, CaseId, CaseState, WaitingFor
@@ -110,6 +110,8 @@ async def assign(
     case, changed = await update(hub, case_id, apply)
     if changed:
         await announce(hub, "case.assigned", case, actor=actor, reason=reason)
+    if "state" in changed:
+        await announce(hub, "case.state_changed", case, actor=actor, reason="assigned")
     return case
 
 
@@ -127,12 +129,13 @@ async def move_to_group(
             return []
         if not case.is_open:
             raise InvalidTransition(f"case {case.label} is {case.state}: reopen it first")
-        if group.startswith("store:") and case.store_id not in (None, group.removeprefix("store:")):
+        if group.startswith("store:") and case.store_id is not None and store_group_id(case.store_id) != group:
             raise PayloadError(f"group: case {case.label} is about store {case.store_id}, not {group}")
         old, fractions = await _clock(hub, case)
         before, case.group, case.assignee = case.group, group, None
-        if group.startswith("store:"):
-            case.store_id = group.removeprefix("store:")
+        if group.startswith("store:") and case.store_id is None:  # the group keeps the store number's own case
+            known = await find_group(hub, group)
+            case.store_id = known.store_id if known and known.store_id else group.removeprefix("store:")
         case.record("group_changed", actor=actor, at=at, reason=reason, previous=before)
         if case.state is C.IN_PROGRESS:  # the new group has yet to take it
             _requeue(case, actor, at)

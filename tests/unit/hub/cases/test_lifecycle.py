@@ -156,3 +156,15 @@ async def test_solving_after_the_conversation_closed_sends_a_proactive_message(w
     [outcome] = [m for m in await world.hub.stores.messages.list_for_conversation(current.id)
                  if m.direction is Direction.OUTBOUND]
     assert "Провели проверку поставщика" in (outcome.text or "")
+
+
+async def test_a_case_moved_to_a_store_queue_takes_the_store_number_as_the_import_wrote_it(world: World) -> None:
+    from models.staff import Group, GroupId, GroupKind, store_group_id
+
+    await world.hub.stores.directory.save_group(
+        Group(id=store_group_id("SLM-7"), name="Store SLM-7", kind=GroupKind.STORE, store_id="SLM-7"))
+    case, _ = await open_case(world.hub, conversation_id=world.conversation.id, request_type="other",
+                              description="Ask the store", actor="user:olga", key="k-other", at=T0)
+    moved = await move_to_group(world.hub, case.id, GroupId("store:slm-7"), actor="user:olga",
+                                reason="the store answers this", at=T0 + H)
+    assert (moved.group, moved.store_id) == ("store:slm-7", "SLM-7")  # group ids are lower-case, store numbers not
