@@ -163,7 +163,9 @@ def _missing(text: Text, required: list[str], where: str) -> list[Problem]:
         return [_at(text, f"{where}: give the text per language ({', '.join(required)}), "
                           f"or under `any:` if it is the same in every language")]
     have = text.languages()
+    found = [_at(text, f"{where}: {lang!r} is not a language of the flow ({', '.join(required)})")
+             for lang in sorted(have - {ANY} - set(required))]
     missing = [lang for lang in required if lang not in have]
-    if ANY in have or not missing:
-        return []
-    return [_at(text, f"{where}: the text has no {', '.join(missing)} variant")]
+    if missing and ANY not in have:
+        found.append(_at(text, f"{where}: the text has no {', '.join(missing)} variant"))
+    return found

@@ -15,7 +15,7 @@ import contextlib
 import random
 
 from dialogs.conditions import Facts, in_business_hours
-from dialogs.model import Flow, FlowSet
+from dialogs.model import ButtonsStep, Flow, FlowSet
 from dialogs.runner import Runner, Stop
 from dialogs.turns import ActionContext, Actions, Button, DialogState, HandoverRequest, Record, Reply, StepResult, Turn
 from models.nlu import OUT_OF_SCOPE
@@ -61,7 +61,7 @@ async def _dispatch(run: Runner) -> None:
         flow = run.flows.by_deep_link.get(turn.deep_link or "")
         if flow is not None:
             await run.start(flow, by="deep_link")
-            return
+        run.record("unknown_deep_link", code=turn.deep_link)  # an old or mistyped link: carry on as usual
     if turn.text.strip():
         await _message(run)
         return
@@ -86,8 +86,9 @@ async def _message(run: Runner) -> None:
         await run.hand_over(reason="always_human", topic=triggered.handover_topic if triggered else intent,
                             priority=triggered.priority if triggered else None)
     started = _triggered(run, intent, confidence) if intent is not None else None
+    menu = waiting is not None and isinstance(waiting.step, ButtonsStep)  # a menu invites any topic
     if started is not None and (state.flow is None or (
-            started.id != state.flow and confidence >= rules.switch_confidence)):
+            started.id != state.flow and (menu or confidence >= rules.switch_confidence))):
         if state.flow is not None:
             run.record("topic_changed", old=state.flow, new=started.id)
         state.unsure = 0

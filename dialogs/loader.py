@@ -25,6 +25,7 @@ __all__ = ["FlowError", "Problem", "flow_files", "load_flows", "load_text", "par
 
 Path_ = tuple[str | int, ...]
 M = TypeVar("M", bound=BaseModel)
+_FLOW_HINT = ' (inside { … } or [ … ], put a text with "?", ":" or "," in quotes: {ru: "Чем помочь?"})'
 _STRING_TAGS = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
 
 
@@ -85,7 +86,9 @@ def _compose(text: str, file: str) -> Node | None:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
-        raise FlowError([Problem(file, mark.line + 1 if mark else 1, f"invalid YAML: {e.problem or e.context}")]) from e
+        hint = _FLOW_HINT if "flow" in str(e.context or "") else ""
+        raise FlowError([Problem(file, mark.line + 1 if mark else 1,
+                                 f"invalid YAML: {e.problem or e.context}{hint}")]) from e
     except yaml.YAMLError as e:
         raise FlowError([Problem(file, 1, f"invalid YAML: {e}")]) from e
     except RecursionError as e:

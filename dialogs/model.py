@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
-from dialogs.nodes import ANY, EVENTS, SPECIAL_TARGETS, Id, Node, SlotPath, Target, Text, Variants
+from dialogs.nodes import ANY, SPECIAL_TARGETS, Id, Node, SlotPath, Target, Text, Variants
 from dialogs.steps import (
     STEP_KINDS,
     Action,
@@ -36,7 +36,7 @@ from dialogs.steps import (
 from models.conversations import Priority
 
 __all__ = [
-    "ANY", "EVENTS", "SPECIAL_TARGETS", "STEP_KINDS", "WEEKDAYS", "Action", "ActionStep", "AnyStep", "Ask",
+    "ANY", "SPECIAL_TARGETS", "STEP_KINDS", "WEEKDAYS", "Action", "ActionStep", "AnyStep", "Ask",
     "AskStep", "BranchStep", "BusinessHours", "Button", "Buttons", "ButtonsStep", "Case", "Condition", "EndStep",
     "Flow", "FlowFile", "FlowSet", "GotoStep", "Handover", "HandoverDefaults", "HandoverStep", "Id",
     "IntentTrigger", "Node", "Rules", "SayStep", "SlotPath", "Step", "Target", "Text", "Triggers", "Variants",

@@ -14,7 +14,6 @@ Target = Annotated[str, Field(
 SlotPath = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*(\.[A-Za-z0-9_]+)*$",
                                 description="a slot, or slot.field for a field of an action's result")]
 SPECIAL_TARGETS = {"handover", "end"}
-EVENTS = ("conversation_started",)
 ANY = "any"  # the text key meaning "the same in every language"
 
 

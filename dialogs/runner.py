@@ -109,6 +109,9 @@ class Runner:
         self.state.flow, self.state.step, self.state.attempts = flow.id, None, 0
         self.state.intent = intent
         self.record("flow_started", flow=flow.id, by=by)
+        for item in flow.steps:  # answers the flow wants fresh each time
+            if isinstance(item, AskStep) and not item.ask.reuse:
+                self.state.slots.pop(item.ask.slot, None)
         self._prefill(flow)
         await self.run(flow, 0)
 

@@ -31,6 +31,8 @@ class Ask(Node):
                                      description="wrong answers before on_fail (default: rules.max_attempts)")
     on_fail: Target | None = Field(default=None, description="where to go after max_attempts (default: handover)")
     buttons: list[Button] = Field(default_factory=list, description="quick replies that answer the question")
+    reuse: bool = Field(default=True, description="false: ask again each time the flow starts (unless the "
+                                                  "message that started it gives the answer)")
 
     _check_regex = field_validator("regex")(check_regex)
 

@@ -36,7 +36,7 @@ def render(template: str, slots: Mapping[str, Any], customer: Mapping[str, Any])
 
 
 def as_text(value: Any) -> str:
-    """How a value reads in a message (None -> "", lists joined, booleans as yes/no-free words)."""
+    """How a value reads in a message: None as nothing, lists joined with commas, booleans as ✓/✗."""
     if value is None:
         return ""
     if isinstance(value, bool):

@@ -147,15 +147,23 @@ def load_tests(test_dir: Path) -> list[ConversationTest]:
 
 
 async def run_tests(flows: FlowSet, test_dir: Path, *, actions: set[str] | None = None,
-                    parse: Parse | None = None) -> list[Outcome]:
-    """Run every test in `test_dir` against `flows` with stand-in actions (answers from each test's `actions:`)."""
-    return [await run_test(flows, test, actions=actions or set(), parse=parse) for test in load_tests(test_dir)]
+                    intents: set[str] | None = None, parse: Parse | None = None, only: str = "") -> list[Outcome]:
+    """Run the tests in `test_dir` (whose name contains `only`) with stand-in actions (each test's `actions:`)."""
+    chosen = [t for t in load_tests(test_dir) if only.casefold() in t.name.casefold()]
+    return [await run_test(flows, test, actions=actions or set(), intents=intents, parse=parse) for test in chosen]
 
 
-async def run_test(flows: FlowSet, test: ConversationTest, *, actions: set[str],
+async def run_test(flows: FlowSet, test: ConversationTest, *, actions: set[str], intents: set[str] | None = None,
                    parse: Parse | None = None) -> Outcome:
-    """Run one conversation; every turn's expectations are compared, failures name the turn's line."""
+    """Run one conversation; every turn's expectations are compared, failures name the turn's line.
+
+    With `actions` (and `intents`) known, a test that names others fails at once: a typo there would
+    otherwise make it test something else.
+    """
     outcome = Outcome(test.name, test.file, test.line)
+    outcome.failures = _unknown_names(test, actions, intents)
+    if outcome.failures:
+        return outcome
     stub = StubActions(actions, test.actions)
     state = DialogState(language=test.language)
     rng = random.Random(test.name)  # random variants, but the same ones on every run of this test
@@ -169,6 +177,13 @@ async def run_test(flows: FlowSet, test: ConversationTest, *, actions: set[str],
         if outcome.failures:
             break  # later turns depend on this one: their failures would only be noise
     return outcome
+
+
+def _unknown_names(test: ConversationTest, actions: set[str], intents: set[str] | None) -> list[Problem]:
+    found = [Problem(test.file, test.line, f"{test.name}: unknown action {name!r} in actions:")
+             for name in test.actions if actions and name not in actions]
+    return found + [Problem(t.file, t.line, f"{test.name}: unknown intent {t.intent!r}") for t in test.turns
+                    if intents is not None and t.intent and t.intent not in intents]
 
 
 async def _turn(test: ConversationTest, spec: ConversationTurn, parse: Parse | None) -> Turn:

@@ -44,7 +44,7 @@ class DialogState(BaseModel):
 class Turn(BaseModel):
     """One input to the engine: a shopper's message or an event, with what is known around it."""
 
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+    model_config = ConfigDict(frozen=True)
 
     text: str = ""
     language: str | None = None  # "ru"/"en" if the channel or NLU knows; else the state's is kept

@@ -13,7 +13,7 @@ from dialogs.check import check as check_flows
 from dialogs.loader import load_flows
 from dialogs.model import FlowSet
 from dialogs.problems import FlowError, Problem
-from dialogs.testing import Parse, run_tests
+from dialogs.testing import Outcome, Parse, run_tests
 from dialogs.vocabulary import NLU_DATA, nlu_vocabulary
 from models.errors import PayloadError
 
@@ -42,13 +42,23 @@ def test(
     nlu_data: DataOption = NLU_DATA,
     nlu_model: Annotated[Path | None, typer.Option(
         "--nlu-model", help="Parse turns without `intent:` with this model folder (default: no model).")] = None,
+    only: Annotated[str, typer.Option("-k", "--only", help="Run only the tests whose name contains this.")] = "",
 ) -> None:
     """Check the flows, then run the conversation tests; exit code 1 if a test fails."""
-    flows, known = _load_and_check(directory, actions, nlu_data)
+    flows, known, intents = _load_and_check(directory, actions, nlu_data)
     try:
-        outcomes = asyncio.run(run_tests(flows, tests, actions=known, parse=_parser(nlu_model)))
+        outcomes = asyncio.run(run_tests(flows, tests, actions=known, intents=intents, parse=_parser(nlu_model),
+                                          only=only))
     except FlowError as e:
         _fail(e.problems)
+    if not outcomes:
+        typer.echo(f"no conversation tests in {tests}" + (f" named *{only}*" if only else ""), err=True)
+        raise typer.Exit(1)
+    _report(outcomes)
+
+
+def _report(outcomes: list[Outcome]) -> None:
+    """PASS/FAIL lines and the totals; exit code 1 if any failed."""
     for outcome in outcomes:
         if outcome.passed:
             typer.echo(f"PASS {outcome.name}")
@@ -56,13 +66,11 @@ def test(
             typer.echo(f"FAIL {failure}")
     failed = sum(not o.passed for o in outcomes)
     typer.echo(f"{len(outcomes) - failed} passed, {failed} failed")
-    if failed or not outcomes:
-        if not outcomes:
-            typer.echo(f"no conversation tests in {tests}", err=True)
+    if failed:
         raise typer.Exit(1)
 
 
-def _load_and_check(directory: Path, actions: str | None, nlu_data: Path) -> tuple[FlowSet, set[str]]:
+def _load_and_check(directory: Path, actions: str | None, nlu_data: Path) -> tuple[FlowSet, set[str], set[str]]:
     intents, entities = _vocabulary(nlu_data)
     known = _actions(actions)
     try:
@@ -72,7 +80,7 @@ def _load_and_check(directory: Path, actions: str | None, nlu_data: Path) -> tup
     problems = check_flows(flows, intents=intents, actions=known, entities=entities)
     if problems:
         _fail(problems)
-    return flows, known
+    return flows, known, intents
 
 
 def _vocabulary(nlu_data: Path) -> tuple[set[str], set[str]]:

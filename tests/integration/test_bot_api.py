@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -155,3 +156,23 @@ async def test_the_dialog_state_stays_small_over_a_long_conversation(
     assert conversation.state is ConversationState.BOT
     assert saved is not None and saved.version == 40 and len(saved.earlier_turns) == participant.KEPT_TURNS
     assert len(saved.data["recent"]) <= 6 and len(saved.model_dump_json()) < 4000  # no history piles up in it
+
+
+async def test_a_late_delivery_in_english_gets_a_real_promo_code_a_case_and_the_delivery_team(
+    make_settings: Any, start_app: Any, nlu_model: Path
+) -> None:
+    anna = api_user("anna-en")
+    async with start_app(bot_settings(make_settings, nlu_model)) as running:
+        await running.client.post("/channels/api/crm/messages", headers=auth(), json=said(
+            "anna-en", "m1", "The courier never came, order 4512", contact={"phone": ANNA_PHONE}))
+        thread = await replies_after(running.hub, anna, inbound=1, at_least=5)
+        conversation = await conversation_of(running.hub, anna)
+        code = await running.hub.stores.dialog_states.kept_code(conversation.id, "promo")
+        case = await running.hub.stores.cases.get_by_number(1)
+
+    texts = "\n".join(bot_texts(thread))
+    assert code is not None and json.loads(code)["code"] in texts  # the code the CRM issued, kept and told
+    assert "Your request is registered as case #1." in texts and "delivery team" in texts
+    assert (case.request_type, case.order_id, case.conversation_id) == ("late_delivery", "4512", conversation.id)
+    assert conversation.state is ConversationState.QUEUED and conversation.group == "delivery"
+    assert conversation.topic == "delivery_problem" and conversation.priority == "high"

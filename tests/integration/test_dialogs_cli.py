@@ -64,6 +64,9 @@ def test_test_runs_the_conversations_and_fails_on_a_wrong_expectation(tmp_path: 
     assert f"FAIL {path}:41: two wrong answers hand over: expected handover reason unsure; it is failed_question" \
         in output
     assert output.endswith("3 passed, 1 failed\n")
+    only = run("test", "--dir", str(FIXTURES / "flows"), "--tests", str(tests), "--actions", FIXTURE_ACTIONS,
+               "-k", "ENGLISH")
+    assert only == (0, "PASS order number in the first message, English\n1 passed, 0 failed\n")
 
 
 def test_test_on_the_shipped_flows_and_conversations() -> None:

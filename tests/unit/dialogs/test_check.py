@@ -106,6 +106,13 @@ def test_missing_language_variants(flows_dir: Path) -> None:
     assert found[("complaint.yml", plain)].startswith("flow 'praise': give the text per language (ru, en)")
 
 
+def test_a_misspelt_language(flows_dir: Path) -> None:
+    line = edit(flows_dir / "order.yml", 'en: "What is your order number?"', 'eng: "What is your order number?"')
+    assert [p.message for p in problems(flows_dir) if p.line == line] == [
+        "flow 'order_status': 'eng' is not a language of the flow (ru, en)",
+        "flow 'order_status': the text has no en variant"]
+
+
 def test_a_flow_may_need_only_russian(flows_dir: Path) -> None:
     edit(flows_dir / "complaint.yml", "  - id: praise\n", "  - id: praise\n    languages: [ru]\n")
     edit(flows_dir / "complaint.yml", '- say: {ru: "Спасибо за добрые слова!", en: "Thank you for the kind words!"}',

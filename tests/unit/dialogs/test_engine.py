@@ -323,3 +323,27 @@ async def test_an_action_that_does_not_answer_a_dict_takes_on_error() -> None:
                                                                                   order_id="104512")), Odd())
     assert result.handover is not None and result.handover.reason == "action_error"
     assert "returned str, not a dict" in str(next(r for r in result.records if r.kind == "action").detail["error"])
+
+
+async def test_an_ask_that_is_not_reused_is_asked_again_when_its_flow_starts_again() -> None:
+    flows = flowset("""
+        flows:
+          - id: order
+            triggers: {intents: [order_status]}
+            steps:
+              - ask: {slot: order_id, entity: order_id, text: {any: "Номер?"}, reuse: false}
+              - say: {any: "Заказ {order_id}"}
+    """)
+    chat = Chat(flows)
+    await chat.say("где заказ", "order_status")
+    assert (await chat.say("104512")).text == "Заказ 104512"
+    assert (await chat.say("где заказ", "order_status")).text == "Номер?"
+    assert (await chat.say("а заказ 200300", "order_status", order_id="200300")).text == "Заказ 200300"
+
+
+async def test_a_menu_takes_any_intent_that_starts_a_flow() -> None:
+    chat = Chat(FLOWS)
+    await chat.send(Turn(event="conversation_started"))
+    assert chat.state.step == "step2"  # the menu
+    result = await chat.say("а магазин какой", "store_info", 0.65)  # below switch_confidence, above the minimum
+    assert result.text == "Номер магазина" and chat.state.flow == "store"

@@ -141,3 +141,10 @@ def test_a_sentence_cut_into_variants_at_its_comma_is_caught() -> None:
     assert problem.message.startswith("a comma inside [ … ] separates variants")
     fixed = text.replace("[Спасибо, что написали!, Рад помочь.]", '["Спасибо, что написали!", "Рад помочь."]')
     assert load_text(fixed, "bye.yml").flows[0].id == "bye"
+
+
+def test_a_question_mark_inside_braces_gets_a_hint() -> None:
+    with pytest.raises(FlowError) as caught:
+        load_text("flows:\n  - id: a\n    steps:\n      - say: {ru: Чем помочь?, en: How can I help?}\n", "a.yml")
+    [problem] = caught.value.problems
+    assert problem.line == 4 and 'put a text with "?", ":" or "," in quotes' in problem.message

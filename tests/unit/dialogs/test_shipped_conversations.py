@@ -38,5 +38,5 @@ def test_the_shipped_flows_check_clean(shipped: FlowSet) -> None:
 
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c.name for c in CONVERSATIONS])
 async def test_shipped_conversation(shipped: FlowSet, conversation: ConversationTest) -> None:
-    outcome = await run_test(shipped, conversation, actions=_actions())
+    outcome = await run_test(shipped, conversation, actions=_actions(), intents=set(nlu_vocabulary().intents))
     assert [str(f) for f in outcome.failures] == []

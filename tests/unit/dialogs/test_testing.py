@@ -42,3 +42,12 @@ async def test_turns_without_an_intent_get_entities_from_the_nlu_data(tmp_path: 
         "        slots: {store_id: '118', city: Казань}\n", encoding="utf-8")
     [outcome] = await run_tests(load_flows(FIXTURES / "flows"), tmp_path, actions=ACTIONS)
     assert outcome.passed, outcome.failures
+
+
+async def test_unknown_actions_and_intents_in_a_test_fail_it_at_once(tmp_path: Path) -> None:
+    (tmp_path / "t.yml").write_text(
+        "tests:\n  - name: typos\n    actions: {order_lokup: {status: x}}\n    turns:\n"
+        "      - user: где заказ\n        intent: oder_status\n", encoding="utf-8")
+    [outcome] = await run_tests(load_flows(FIXTURES / "flows"), tmp_path, actions=ACTIONS, intents={"order_status"})
+    assert [(f.line, f.message) for f in outcome.failures] == [
+        (2, "typos: unknown action 'order_lokup' in actions:"), (5, "typos: unknown intent 'oder_status'")]
