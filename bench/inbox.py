@@ -16,7 +16,7 @@ What it does:
 
 Run: `.venv/bin/python -m bench.inbox [--conversations 50000] [--requests 300]` (as a module: the folder has
 an `nlu.py` that must not shadow the `nlu` package). Exit code 1 if any page answered other than 200 or
-an inbox page's p99 is over --budget-ms (default 200).
+the queue or conversation page's p99 is over --budget-ms (default 200).
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ S = ConversationState
 PASSWORD = "bench-password-0123"
 CHANNELS = [Channel.TELEGRAM, Channel.WHATSAPP, Channel.VIBER, Channel.EMAIL, Channel.API]
 BATCH = 1000
+QUEUE, CONVERSATION = "GET /inbox (queue page)", "GET /inbox/conversations/{id}"
+BUDGETED = (QUEUE, CONVERSATION)  # the issue's promise: these two open in under 200 ms at 50,000 conversations
 PRIORITIES = [Priority.NORMAL] * 6 + [Priority.HIGH] * 2 + [Priority.URGENT, Priority.LOW]
 
 
@@ -226,9 +228,8 @@ async def measure(settings: Settings, filled: Filled, requests: int) -> dict[str
                 rng = random.Random(7)
                 pages = {
                     "GET /healthz (baseline)": ["/healthz"] * requests,
-                    "GET /inbox (queue page)": ["/inbox"] * requests,
-                    "GET /inbox/conversations/{id}": [f"/inbox/conversations/{rng.choice(filled.queued)}"
-                                                      for _ in range(requests)],
+                    QUEUE: ["/inbox"] * requests,
+                    CONVERSATION: [f"/inbox/conversations/{rng.choice(filled.queued)}" for _ in range(requests)],
                     "GET /inbox/board (supervisor)": ["/inbox/board"] * max(20, requests // 5),
                 }
                 for urls in pages.values():
@@ -262,9 +263,10 @@ def main() -> int:
     failed = False
     for name, (times, bad) in results.items():
         print(summary(name, times) + (f"   non-200: {sorted(set(bad))}" if bad else ""))
-        over = "healthz" not in name and statistics.quantiles(times, n=100, method="inclusive")[98] > args.budget_ms
+        over = name in BUDGETED and statistics.quantiles(times, n=100, method="inclusive")[98] > args.budget_ms
         failed = failed or bool(bad) or over
-    print(f"\nbudget: p99 under {args.budget_ms:.0f} ms per inbox page -> {'FAILED' if failed else 'met'}")
+    print(f"\nbudget: p99 under {args.budget_ms:.0f} ms for the queue and conversation pages -> "
+          f"{'FAILED' if failed else 'met'}")
     return 1 if failed else 0
 
 

@@ -84,6 +84,19 @@ async def claim(request: Request, hub: HubDep, user: InboxUser, conversation_id:
     return await _page_errors(request, run)
 
 
+@router.post("/conversations/{conversation_id}/release")
+async def release(request: Request, hub: HubDep, user: InboxUser, conversation_id: str) -> Response:
+    """Put a conversation one holds back in its group's queue (supervisors: anyone's)."""
+
+    async def run() -> Response:
+        conversation = await visible_conversation(hub, user, conversation_id)
+        _check_works(user, conversation)
+        await assignment.release(hub, conversation.id, user)
+        return RedirectResponse("/inbox", status_code=303)
+
+    return await _page_errors(request, run)
+
+
 @router.post("/conversations/{conversation_id}/reply")
 async def reply(
     request: Request, hub: HubDep, user: InboxUser, conversation_id: str, text: Text, key: Key,

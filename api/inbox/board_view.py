@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from api.inbox.conversation_view import transfer_targets
 from api.inbox.rows import rows_of, viewer_of
-from api.inbox.views import BoardPage, GroupLoad, OperatorLoad
+from api.inbox.views import BoardPage, GroupLoad, OperatorLoad, TargetChoice
 from hub import board
 from models.errors import NotFound
 from models.staff import Availability, GroupId, User
@@ -37,7 +37,9 @@ async def load_board(hub: Hub, user: User) -> BoardPage:
         viewer=viewer_of(user), groups=groups, operators=operators,
         breaches=await rows_of(hub, await store.breached(names, limit=ROWS_LIMIT)),
         longest=await rows_of(hub, await store.longest_waiting(names, limit=ROWS_LIMIT)),
-        targets=await transfer_targets(hub, None),
+        targets=[*await transfer_targets(hub, None),
+                 *(TargetChoice(value=f"user:{o.id}", label=f"{o.name} · {o.availability} · {o.load}/{o.capacity}")
+                   for o in operators)],
     )
 
 

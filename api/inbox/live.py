@@ -8,46 +8,70 @@ from __future__ import annotations
 
 import secrets
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import HubDep
-from api.inbox.access import InboxUser, SupervisorUser, may_see, visible_conversation
+from api.inbox.access import InboxUser, SupervisorUser, check_group, may_see, visible_conversation
 from api.inbox.board_view import load_board
 from api.inbox.conversation_view import load_conversation_page
 from api.inbox.queue_view import load_queue_page
 from api.inbox.rendering import render_fragment
 from api.inbox.sse import stream
+from api.web_auth import OptionalSignIn, WebSignIn
 from hub.events import conversation_topic
 from hub.inbox_live import group_topic, operator_topic
+from hub.runtime import Hub
 from models.errors import NotFound
 from models.ids import ConversationId
 
 router = APIRouter(prefix="/inbox/live", tags=["inbox"], include_in_schema=False)
 
 BOARD_REFRESH_SECONDS = 10.0  # the board also redraws on a timer: waits and SLA clocks move by themselves
+LIST_REDRAW_SECONDS = 1.0  # lists and the board redraw at most once a second, however busy their groups are
+
+
+async def still_signed_in(hub: Hub, signed: WebSignIn | None) -> bool:
+    """Whether the stream's session still exists and its user is still active (sign-out, expiry and
+    deactivation end open streams at their next redraw)."""
+    if signed is None or await hub.stores.directory.get_session(signed.session.id) is None:
+        return False
+    try:
+        return (await hub.stores.directory.get_user(signed.user.id)).active
+    except NotFound:
+        return False
 
 
 @router.get("/queue")
-async def queue_stream(request: Request, hub: HubDep, user: InboxUser) -> StreamingResponse:
-    """The viewer's lists, redrawn when their groups' queues or their own list change."""
-    topics = [*map(group_topic, user.groups), operator_topic(user.id)]
+async def queue_stream(
+    request: Request, hub: HubDep, user: InboxUser, signed: OptionalSignIn,
+    group: str | None = Query(default=None, max_length=64), offset: int = Query(default=0, ge=0, le=100_000),
+) -> StreamingResponse:
+    """The viewer's lists (one group's, when asked and allowed), redrawn when their groups' queues or their
+    own list change."""
+    if group is not None:
+        check_group(user, group)
+    topics = [*map(group_topic, [group] if group else user.groups), operator_topic(user.id)]
 
-    async def draw() -> dict[str, str]:
-        view = await load_queue_page(hub, user)
+    async def draw() -> dict[str, str] | None:
+        if not await still_signed_in(hub, signed):
+            return None
+        view = await load_queue_page(hub, user, group=group, offset=offset)
         return {"lists": render_fragment(request, "queue_lists.html", {"view": view})}
 
-    return stream(request, hub, topics, draw)
+    return stream(request, hub, topics, draw, min_interval=LIST_REDRAW_SECONDS)
 
 
 @router.get("/conversations/{conversation_id}")
 async def conversation_stream(
-    request: Request, hub: HubDep, user: InboxUser, conversation_id: str,
+    request: Request, hub: HubDep, user: InboxUser, signed: OptionalSignIn, conversation_id: str,
 ) -> StreamingResponse:
     """One conversation's header and timeline, redrawn on its events; ends once it leaves the viewer's sight."""
     conversation = await visible_conversation(hub, user, conversation_id)
 
     async def draw() -> dict[str, str] | None:
+        if not await still_signed_in(hub, signed):
+            return None
         try:
             current = await hub.stores.conversations.get(ConversationId(conversation.id))
         except NotFound:
@@ -63,11 +87,15 @@ async def conversation_stream(
 
 
 @router.get("/board")
-async def board_stream(request: Request, hub: HubDep, user: SupervisorUser) -> StreamingResponse:
+async def board_stream(
+    request: Request, hub: HubDep, user: SupervisorUser, signed: OptionalSignIn,
+) -> StreamingResponse:
     """The supervisors' board, redrawn on changes in the viewer's groups and every few seconds."""
     topics = [*map(group_topic, user.groups), operator_topic(user.id)]
 
-    async def draw() -> dict[str, str]:
+    async def draw() -> dict[str, str] | None:
+        if not await still_signed_in(hub, signed):
+            return None
         return {"board": render_fragment(request, "board_body.html", {"view": await load_board(hub, user)})}
 
-    return stream(request, hub, topics, draw, every=BOARD_REFRESH_SECONDS)
+    return stream(request, hub, topics, draw, every=BOARD_REFRESH_SECONDS, min_interval=LIST_REDRAW_SECONDS)

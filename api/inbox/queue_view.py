@@ -29,5 +29,5 @@ async def load_queue_page(hub: Hub, user: User, *, group: str | None = None, off
         mine=await rows_of(hub, await store.assigned_to(user.id, limit=MINE_LIMIT)),
         queue=await rows_of(hub, queued[:PAGE_SIZE]),
         follow_ups=await rows_of(hub, await store.reminders_for(user.id)),
-        group=group, next_cursor=str(offset + PAGE_SIZE) if more else None,
+        group=group, offset=offset, next_cursor=str(offset + PAGE_SIZE) if more else None,
     )

@@ -31,15 +31,19 @@ def sse_event(name: str, html: str) -> str:
 
 def stream(
     request: Request, hub: Hub, topics: Sequence[str], fragments: Fragments, *,
-    every: float | None = None,
+    every: float | None = None, min_interval: float = 0.0,
 ) -> StreamingResponse:
-    """An SSE response redrawing `fragments` on each hint from `topics` (and every `every` seconds)."""
-    return StreamingResponse(_events(request, hub, topics, fragments, every), media_type="text/event-stream",
+    """An SSE response redrawing `fragments` on each hint from `topics` (and every `every` seconds), at most
+    once per `min_interval` seconds: a busy group's hints cost each open page one redraw a second, not one
+    per hint."""
+    events = _events(request, hub, topics, fragments, every, min_interval)
+    return StreamingResponse(events, media_type="text/event-stream",
                              headers={"cache-control": "no-store", "x-accel-buffering": "no"})
 
 
 async def _events(
     request: Request, hub: Hub, topics: Sequence[str], fragments: Fragments, every: float | None,
+    min_interval: float,
 ) -> AsyncIterator[str]:
     async with AsyncExitStack() as stack:
         wake = asyncio.Event()
@@ -48,12 +52,14 @@ async def _events(
         try:
             yield "retry: 2000\n\n"
             wake.set()  # the first redraw: whatever changed before we subscribed
+            loop, drawn_at = asyncio.get_running_loop(), float("-inf")
             while not await request.is_disconnected():
                 if not await _woken(wake, every or HEARTBEAT_SECONDS) and every is None:
                     yield ": keep-alive\n\n"
                     continue
-                await asyncio.sleep(COALESCE_SECONDS)
+                await asyncio.sleep(max(COALESCE_SECONDS, drawn_at + min_interval - loop.time()))
                 wake.clear()
+                drawn_at = loop.time()
                 drawn = await fragments()
                 if drawn is None:
                     yield "event: gone\ndata: \n\n"

@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from api.inbox.views import TimelineItem
+from api.inbox.cache import cache_for
+from api.inbox.views import AttachmentView, TimelineItem
 from models.conversations import Conversation, ConversationEvent
+from models.errors import NotFound
 from models.messages import Direction, Message
+from models.staff import UserId
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
 
 TIMELINE_LIMIT = 100
 HANDOVER_ACTORS = frozenset({"bot"})  # hand_over stores its note as written by the bot
+PEOPLE_KEYS = ("assignee", "from_assignee", "to_assignee")
+NOT_PEOPLE = frozenset({"bot", "system", "customer", "auto", ""})
 
 
 async def load_timeline(hub: Hub, conversation: Conversation) -> tuple[list[TimelineItem], bool]:
@@ -26,8 +31,10 @@ async def load_timeline(hub: Hub, conversation: Conversation) -> tuple[list[Time
     messages = messages[-TIMELINE_LIMIT:]
     items = [message_item(m, conversation.id) for m in messages]
     since = messages[0].created_at if truncated and messages else None
-    items += [_event_item(e, conversation, n) for n, e in enumerate(conversation.history)
-              if since is None or e.at >= since]
+    events = [(n, e) for n, e in enumerate(conversation.history) if since is None or e.at >= since]
+    names = await people_names(hub, {e.actor for _, e in events}
+                               | {str(e.data[k]) for _, e in events for k in PEOPLE_KEYS if e.data.get(k)})
+    items += [_event_item(e, conversation, n, names) for n, e in events]
     items.sort(key=lambda item: item.at)
     return items, truncated
 
@@ -42,7 +49,8 @@ def message_item(message: Message, current_conversation: str) -> TimelineItem:
         conversation_id=message.conversation_id, current=message.conversation_id == current_conversation,
         channel=message.channel, direction=message.direction, author=message.author,
         author_name=_author_name(message), text=message.text,
-        attachments=[a.name or a.kind for a in message.attachments],
+        attachments=[AttachmentView(name=a.name or a.kind, url=str(a.url) if a.url else None)
+                     for a in message.attachments],
         status=message.status if message.direction is Direction.OUTBOUND else None,
         status_reason=message.status_reason,
         nlu_intent=nlu.intent if nlu else None, nlu_confidence=nlu.confidence if nlu else None,
@@ -57,11 +65,25 @@ def _author_name(message: Message) -> str | None:
     return str(name) if name else None
 
 
-def _event_item(event: ConversationEvent, conversation: Conversation, n: int) -> TimelineItem:
-    detail = event.note or ", ".join(f"{k}: {v}" for k, v in event.data.items() if v is not None) or None
+async def people_names(hub: Hub, ids: set[str]) -> dict[str, str]:
+    """Display names of the users among `ids` (others, such as 'bot' or 'system', stay as they are)."""
+
+    async def load(user_id: str) -> object:
+        try:
+            return (await hub.stores.directory.get_user(UserId(user_id))).name
+        except NotFound:
+            return user_id
+
+    cache = cache_for(hub.stores, "user_names")
+    return {i: str(await cache.get(i, load)) for i in ids - NOT_PEOPLE}
+
+
+def _event_item(event: ConversationEvent, conversation: Conversation, n: int, names: dict[str, str]) -> TimelineItem:
+    shown = {k: names.get(str(v), v) if k in PEOPLE_KEYS else v for k, v in event.data.items() if v is not None}
+    detail = event.note or ", ".join(f"{k}: {v}" for k, v in shown.items()) or None
     if event.kind == "state_changed" and event.to_state is not None:
         detail = f"{event.from_state} → {event.to_state}" + (f" · {detail}" if detail else "")
     return TimelineItem(
         kind="event", id=f"{conversation.id}:{n}", at=event.at, conversation_id=conversation.id, current=True,
-        author_name=event.actor, event=event.kind, event_detail=detail,
+        author_name=names.get(event.actor, event.actor), event=event.kind, event_detail=detail,
     )

@@ -64,7 +64,15 @@ class QueuePage(_View):
     queue: list[QueueRow]
     follow_ups: list[QueueRow]
     group: str | None  # the group filter, if any
+    offset: int = 0
     next_cursor: str | None
+
+
+class AttachmentView(_View):
+    """A file on a message: its name (or kind) and, when the channel gave one, an http(s) link."""
+
+    name: str
+    url: str | None = None
 
 
 class TimelineItem(_View):
@@ -80,7 +88,7 @@ class TimelineItem(_View):
     author: AuthorKind | None = None
     author_name: str | None = None
     text: str = ""
-    attachments: list[str] = []
+    attachments: list[AttachmentView] = []
     status: DeliveryStatus | None = None
     status_reason: str | None = None
     nlu_intent: str | None = None

@@ -82,8 +82,9 @@
     var box = document.getElementById("reply-text");
     if (!box || !item) return;
     var text = item.getAttribute("data-canned-text");
-    var at = box.selectionStart || box.value.length;
-    box.value = box.value.slice(0, at) + text + box.value.slice(box.selectionEnd || at);
+    var at = typeof box.selectionStart === "number" ? box.selectionStart : box.value.length;
+    var end = typeof box.selectionEnd === "number" ? box.selectionEnd : at;
+    box.value = box.value.slice(0, at) + text + box.value.slice(end);
     box.focus();
     box.selectionStart = box.selectionEnd = at + text.length;
   }
@@ -104,6 +105,21 @@
   document.addEventListener("click", function (event) {
     var item = event.target.closest && event.target.closest("[data-canned]");
     if (item) insertCanned(item);
+  });
+
+  // In the reply box, "/shortcut" then Tab becomes that canned answer.
+  document.addEventListener("keydown", function (event) {
+    var box = event.target;
+    if (box.id !== "reply-text" || event.key !== "Tab") return;
+    var before = box.value.slice(0, box.selectionStart);
+    var match = /(^|\s)\/([\w.-]+)$/.exec(before);
+    if (!match) return;
+    var item = cannedItems().filter(function (i) { return i.getAttribute("data-shortcut") === match[2].toLowerCase(); })[0];
+    if (!item) return;
+    event.preventDefault();
+    var start = before.length - match[2].length - 1;
+    box.setSelectionRange(start, before.length);
+    insertCanned(item);
   });
 
   // After an HTMX reply or note: empty the box and take a new idempotency key for the next one.
@@ -128,11 +144,18 @@
 
   // A live redraw waits while the operator works inside the part it would replace.
   document.addEventListener("htmx:sseBeforeMessage", function (event) {
-    var target = event.detail.elt;
+    var target = event.target;
     var active = document.activeElement;
     if (target && (target.contains(active) && typing(active) || target.querySelector("details[open]"))) {
       event.preventDefault();
     }
   });
-  document.addEventListener("htmx:sseMessage", function () { selected = Math.min(selected, rows().length - 1); });
+  document.addEventListener("htmx:sseMessage", function (event) {
+    selected = Math.min(selected, rows().length - 1);
+    var target = event.target;
+    if (target && target.id === "gone") {  // the stream ended: signed out, or the conversation left our sight
+      target.textContent = target.getAttribute("data-message");
+      target.hidden = false;
+    }
+  });
 })();

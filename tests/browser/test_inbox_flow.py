@@ -17,6 +17,8 @@ pytest.importorskip("playwright")
 
 from playwright.async_api import Browser, Page, expect
 
+from hub import canned
+from models.canned import CannedResponse
 from models.conversations import ConversationState
 from models.messages import Direction
 from tests.fakes.http_receiver import HttpReceiver, free_port
@@ -32,6 +34,7 @@ from tests.integration.inbox_world import (
 )
 
 S = ConversationState
+REPLY = "Shopper shopper-1, проверяю заказ, минуту"
 LIVE = 15_000  # ms a live update may take on a loaded 2-core machine
 
 
@@ -75,6 +78,8 @@ async def test_operator_day_in_the_browser(
 ) -> None:
     async with start_app(inbox_settings(make_settings, receiver)) as running, served(running) as base:
         world: World = await build_world(running.hub)
+        await canned.save(running.hub, CannedResponse(shortcut="check", title="Checking", language="en",
+                                                      text="{name}, проверяю заказ, минуту"), actor=world.eve)
         anna = await signed_in_page(chromium, base, "anna", screenshots / "login.png")
         boris = await signed_in_page(chromium, base, "boris")
         await expect(anna.locator("#queue .empty")).to_be_visible()
@@ -87,6 +92,11 @@ async def test_operator_day_in_the_browser(
         await expect(boris.locator(row)).to_be_visible(timeout=LIVE)
         await expect(anna.locator(row)).to_contain_text("Shopper shopper-1")
         await anna.screenshot(path=str(screenshots / "queue.png"), full_page=True)
+        supervisor = await signed_in_page(chromium, base, "sam")
+        await supervisor.goto("/inbox/board")
+        await expect(supervisor.locator(f'.board-longest [data-conversation="{conversation.id}"]')).to_be_visible()
+        await expect(supervisor.locator('[data-group="general"] [data-queued]')).to_have_text("1")
+        await supervisor.screenshot(path=str(screenshots / "board.png"), full_page=True)
 
         # Both claim at once: exactly one gets it, the other is told it was taken.
         await asyncio.gather(anna.click(f"{row} [data-action=claim]"), boris.click(f"{row} [data-action=claim]"))
@@ -101,12 +111,15 @@ async def test_operator_day_in_the_browser(
         await expect(winner.locator("#timeline")).to_contain_text("Заказ 4512 не приехал <b>!</b>")  # as text
         await expect(winner.locator("#timeline .handover")).to_contain_text("Заказ 4512 опаздывает")
 
-        # Reply with the keyboard (r focuses the box, Ctrl+Enter sends): it reaches the shopper.
+        # Reply with the keyboard: r focuses the box, "/check" + Tab inserts the canned answer (the customer's name
+        # filled in), Ctrl+Enter sends; it reaches the shopper.
         await winner.keyboard.press("r")
-        await winner.keyboard.type("Проверяю заказ, минуту")
+        await winner.keyboard.type("/check")
+        await winner.keyboard.press("Tab")
+        await expect(winner.locator("#reply-text")).to_have_value(REPLY)
         await winner.keyboard.press("Control+Enter")
-        await received(receiver, "Проверяю заказ, минуту")
-        await expect(winner.locator("#timeline")).to_contain_text("Проверяю заказ, минуту", timeout=LIVE)
+        await received(receiver, REPLY)
+        await expect(winner.locator("#timeline")).to_contain_text(REPLY, timeout=LIVE)
 
         # An internal note (n): shown in the timeline, never sent.
         await winner.keyboard.press("Escape")
@@ -142,17 +155,16 @@ async def test_operator_day_in_the_browser(
         await expect(holder.locator("[data-state=resolved]")).to_be_visible(timeout=LIVE)
         await received(receiver, "Деньги за заказ 4512 вернём в течение 3 дней")
 
-        supervisor = await signed_in_page(chromium, base, "sam")
-        await supervisor.goto("/inbox/board")
+        await expect(supervisor.locator(f'.board-longest [data-conversation="{conversation.id}"]')).to_have_count(
+            0, timeout=LIVE)  # the board redraws by itself: nothing waits any more
         await expect(supervisor.locator(f'[data-operator="{world.anna.id}"]')).to_be_visible()
-        await supervisor.screenshot(path=str(screenshots / "board.png"), full_page=True)
         for page in (anna, boris, supervisor):
             await page.context.close()  # closes the live streams before the server stops
         final = await running.hub.stores.conversations.get(conversation.id)
         stored = await running.hub.stores.messages.list_for_conversation(conversation.id)
 
     sent = texts(receiver)  # the bot's own answers may be there too; ours exactly once each, the notes never
-    assert sent.count("Проверяю заказ, минуту") == 1
+    assert sent.count(REPLY) == 1
     assert sent.count("Деньги за заказ 4512 вернём в течение 3 дней") == 1
     assert not {"Позвонила в службу доставки", "Передаю: нужен возврат"} & set(sent)
     assert final.state is S.RESOLVED and final.outcome == "Деньги за заказ 4512 вернём в течение 3 дней"

@@ -3,6 +3,9 @@ messages are handed over to people, exactly as the bot would."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +19,8 @@ from models.channels import Channel
 from models.conversations import Conversation
 from models.staff import Group, GroupId, Role, User
 from tests.conftest import API_TOKEN, auth
-from tests.fakes.http_receiver import HttpReceiver
+from tests.fakes.http_receiver import HttpReceiver, free_port
+from tests.fakes.serving import serving
 from tests.integration.helpers import eventually
 from tests.web_login import create_user
 
@@ -83,3 +87,25 @@ async def customer_writes(client: httpx.AsyncClient, hub: Hub, user_id: str, tex
 async def handed_over(hub: Hub, conversation: Conversation, note: str = "Клиент ждёт заказ 4512") -> Conversation:
     """The bot gives the conversation to the general line."""
     return await hand_over(hub, conversation.id, topic="general_question", note=note)
+
+
+@asynccontextmanager
+async def over_tcp(running: Any) -> AsyncIterator[str]:
+    """The running app also served on a local port (ASGI test transports buffer whole responses: no SSE)."""
+    port = free_port()
+    async with serving(running.app, port):
+        yield f"http://127.0.0.1:{port}"
+
+
+async def next_event(lines: Any) -> tuple[str, str]:
+    """The next SSE event's name and data (data lines joined), within 10 s; ("", "") when the stream ends."""
+    name, data = "", []
+    async with asyncio.timeout(10):
+        async for line in lines:
+            if line.startswith("event: "):
+                name = line[7:]
+            elif line.startswith("data: "):
+                data.append(line[6:])
+            elif line == "" and name:
+                return name, "\n".join(data)
+    return "", ""

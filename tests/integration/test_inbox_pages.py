@@ -17,9 +17,9 @@ from models.canned import CannedKind, CannedResponse
 from models.clock import utcnow
 from models.conversations import ConversationState
 from models.messages import Direction
+from models.nlu import ParseResult
 from models.staff import Availability
-from tests.fakes.http_receiver import HttpReceiver, free_port
-from tests.fakes.serving import serving
+from tests.fakes.http_receiver import HttpReceiver
 from tests.integration.helpers import eventually
 from tests.integration.inbox_world import (
     PASSWORD,
@@ -28,6 +28,8 @@ from tests.integration.inbox_world import (
     customer_writes,
     handed_over,
     inbox_settings,
+    next_event,
+    over_tcp,
 )
 from tests.web_login import session_csrf, sign_in
 
@@ -49,14 +51,6 @@ async def signed_in(
     async with httpx.AsyncClient(transport=transport, base_url=base_url or "http://otklik.test", timeout=10) as c:
         await sign_in(c, login, PASSWORD)
         yield c, await session_csrf(c, running.hub)
-
-
-@asynccontextmanager
-async def over_tcp(running: Any) -> AsyncIterator[str]:
-    """The running app also served on a local port (ASGI test transports buffer whole responses: no SSE)."""
-    port = free_port()
-    async with serving(running.app, port):
-        yield f"http://127.0.0.1:{port}"
 
 
 async def test_queue_shows_a_handed_over_conversation_and_claiming_opens_it_with_its_timeline(
@@ -211,16 +205,17 @@ async def test_queue_stream_sends_the_new_conversation_live(make_settings: Any, 
     async with start_app(inbox_settings(make_settings)) as running:
         await build_world(running.hub)
         conversation = await customer_writes(running.client, running.hub, "u-7", "Живой?")
-        async with over_tcp(running) as base, signed_in(running, "anna", base) as (client, _), \
+        async with over_tcp(running) as base, signed_in(running, "anna", base) as (client, csrf), \
                 client.stream("GET", "/inbox/live/queue") as stream:
             assert stream.headers["content-type"].startswith("text/event-stream")
             lines = stream.aiter_lines()
-            first = await _next_event(lines)  # the first redraw comes at once: the queue is still empty
+            first = await next_event(lines)  # the first redraw comes at once: the queue is still empty
             await handed_over(running.hub, conversation)
-            second = await _next_event(lines)
+            second = await next_event(lines)
 
     assert first[0] == "lists" and conversation.id not in first[1]
     assert second[0] == "lists" and f'data-conversation="{conversation.id}"' in second[1]
+    assert f'name="csrf_token" value="{csrf}"' in second[1]  # a live row's claim button works
 
 
 async def test_conversation_stream_redraws_the_timeline_when_the_customer_writes(
@@ -233,27 +228,13 @@ async def test_conversation_stream_redraws_the_timeline_when_the_customer_writes
             await client.post(f"/inbox/conversations/{conversation.id}/claim", data={"csrf_token": csrf})
             async with client.stream("GET", f"/inbox/live/conversations/{conversation.id}") as stream:
                 lines = stream.aiter_lines()
-                await _next_event(lines)  # header
-                await _next_event(lines)  # timeline
+                await next_event(lines)  # header
+                await next_event(lines)  # timeline
                 await customer_writes(running.client, running.hub, "u-8", "Два", n=2)
-                events = [await _next_event(lines), await _next_event(lines)]
+                events = [await next_event(lines), await next_event(lines)]
 
     timeline = dict(events)["timeline"]
     assert "Раз" in timeline and "Два" in timeline
-
-
-async def _next_event(lines: Any) -> tuple[str, str]:
-    """The next SSE event's name and data (data lines joined), within 10 s."""
-    name, data = "", []
-    async with asyncio.timeout(10):
-        async for line in lines:
-            if line.startswith("event: "):
-                name = line[7:]
-            elif line.startswith("data: "):
-                data.append(line[6:])
-            elif line == "" and name:
-                return name, "\n".join(data)
-    raise AssertionError("the stream ended")
 
 
 async def test_resolved_elsewhere_conversation_page_shows_the_outcome_without_actions(
@@ -313,3 +294,47 @@ async def test_a_due_follow_up_returns_to_the_operators_list_until_dismissed(
     assert f'data-conversation="{conversation.id}"' in reminders and "Позвонить клиенту" in reminders
     assert dismissed.status_code == 303
     assert conversation.id not in after.text.split('id="follow-ups"')[1].split('id="mine"')[0]
+
+
+async def test_timeline_shows_the_nlu_reading_bot_turns_and_delivery_status(
+    make_settings: Any, receiver: HttpReceiver, start_app: Any,
+) -> None:
+    async with start_app(inbox_settings(make_settings, receiver)) as running:
+        await build_world(running.hub)
+        conversation = await handed_over(running.hub, await customer_writes(
+            running.client, running.hub, "u-12", "Где мой заказ 4512?"))
+        messages = await running.hub.stores.messages.list_for_conversation(conversation.id)
+        inbound = next(m for m in messages if m.direction is Direction.INBOUND)
+        await running.hub.stores.messages.set_nlu(inbound.id, ParseResult(
+            text=inbound.text, intent="order_status", confidence=0.873, engine="builtin"))
+        async with signed_in(running, "sam") as (client, _):
+            page = await client.get(f"/inbox/conversations/{conversation.id}")
+        bot = [m for m in await running.hub.stores.messages.list_for_conversation(conversation.id)
+               if m.direction is Direction.OUTBOUND]
+
+    assert 'class="nlu" title="NLU">order_status · 87%' in page.text
+    assert bot
+    for message in bot:  # the bot's turns, each with its delivery status
+        assert f'id="item-{message.id}"' in page.text
+        status = page.text.split(f'id="item-{message.id}"')[1].split("</li>")[0]
+        assert f'data-status="{message.status.value}"' in status and "author-bot" in page.text
+
+
+async def test_releasing_puts_the_conversation_back_in_the_queue(make_settings: Any, start_app: Any) -> None:
+    async with start_app(inbox_settings(make_settings)) as running:
+        await build_world(running.hub)
+        conversation = await handed_over(running.hub, await customer_writes(running.client, running.hub, "u-13", "?"))
+        base = f"/inbox/conversations/{conversation.id}"
+        async with signed_in(running, "anna") as (anna, csrf):
+            await anna.post(f"{base}/claim", data={"csrf_token": csrf})
+            page = await anna.get(base)
+            released = await anna.post(f"{base}/release", data={"csrf_token": csrf})
+        async with signed_in(running, "boris") as (boris, b_csrf):
+            not_his = await boris.post(f"{base}/release", data={"csrf_token": b_csrf})
+            queue = await boris.get("/inbox")
+        stored = await running.hub.stores.conversations.get(conversation.id)
+
+    assert 'id="release"' in page.text and released.status_code == 303
+    assert (stored.state, stored.assignee) == (S.QUEUED, None)
+    assert not_his.status_code == 403  # queued again: nobody's to release
+    assert f'data-conversation="{conversation.id}"' in queue.text.split('id="queue"')[1]

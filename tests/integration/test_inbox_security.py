@@ -12,7 +12,15 @@ import pytest
 
 from models.conversations import Conversation, ConversationState
 from models.messages import Direction
-from tests.integration.inbox_world import PASSWORD, build_world, customer_writes, handed_over, inbox_settings
+from tests.integration.inbox_world import (
+    PASSWORD,
+    build_world,
+    customer_writes,
+    handed_over,
+    inbox_settings,
+    next_event,
+    over_tcp,
+)
 from tests.web_login import session_csrf, sign_in
 
 S = ConversationState
@@ -20,6 +28,7 @@ PAGES = ["/inbox", "/inbox/conversations/{id}", "/inbox/conversations/{id}/conte
          "/inbox/live/queue", "/inbox/live/conversations/{id}", "/inbox/live/board"]
 ACTIONS = {
     "/inbox/conversations/{id}/claim": {},
+    "/inbox/conversations/{id}/release": {},
     "/inbox/conversations/{id}/reply": {"text": "hi", "key": "sec-key-reply-1"},
     "/inbox/conversations/{id}/notes": {"text": "note", "key": "sec-key-note-01"},
     "/inbox/conversations/{id}/transfer": {"target": "group:delivery", "note": "move"},
@@ -102,6 +111,7 @@ async def test_an_operator_of_another_group_cannot_see_or_touch_the_conversation
             response = await client.get(path.format(id=conversation.id))
             assert response.status_code == 403, path
         other_group = await client.get("/inbox?group=general")
+        other_stream = await client.get("/inbox/live/queue?group=general")
         for path, form in ACTIONS.items():
             if "{id}" not in path:
                 continue
@@ -109,7 +119,7 @@ async def test_an_operator_of_another_group_cannot_see_or_touch_the_conversation
                                          headers={"accept": "application/json"})
             assert response.status_code == 403, (path, response.text)
     assert queue.status_code == 200 and conversation.id not in queue.text
-    assert other_group.status_code == 403
+    assert other_group.status_code == 403 and other_stream.status_code == 403
     await _unchanged(running, conversation)
 
 
@@ -150,3 +160,22 @@ async def test_customer_html_is_shown_as_text_on_every_page(make_settings: Any, 
         assert "<script>alert" not in page.text and "<img src=x" not in page.text
     assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in pages[1].text  # the message, as text
     assert pages[1].text.count("&lt;img src=x onerror=alert(1)&gt;") >= 3  # message, note, handover note
+
+
+async def test_an_open_live_stream_ends_once_its_session_is_signed_out(make_settings: Any, start_app: Any) -> None:
+    async with start_app(inbox_settings(make_settings)) as running:
+        await build_world(running.hub)
+        conversation = await customer_writes(running.client, running.hub, "sec-2", "?")
+        async with over_tcp(running) as base, httpx.AsyncClient(base_url=base, timeout=10) as client:
+            await sign_in(client, "anna", PASSWORD)
+            csrf = await session_csrf(client, running.hub)
+            async with client.stream("GET", "/inbox/live/queue") as stream:
+                lines = stream.aiter_lines()
+                first = await next_event(lines)
+                signed_out = await client.post("/logout", data={"csrf_token": csrf})
+                await handed_over(running.hub, conversation)  # a hint: the stream redraws, or ends
+                last = await next_event(lines)
+                after = await next_event(lines)
+
+    assert first[0] == "lists" and signed_out.status_code == 303
+    assert last[0] == "gone" and after == ("", "")  # nothing of the queue reached a signed-out browser
