@@ -146,6 +146,14 @@ class MergeRequest(BaseModel):
     reason: str | None = Field(default=None, max_length=1000)
 
 
+class RelateRequest(BaseModel):
+    """Link another case as related (both name each other); neither closes."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"case": "1043"}]})
+
+    case: str = Field(min_length=1, max_length=64, description="The other case's id or number")
+
+
 class CasePublic(BaseModel):
     """A case with its SLA clock, links, comments and history."""
 

@@ -21,6 +21,7 @@ from api.crm.case_schemas import (
     CaseUpdate,
     CommentCreate,
     MergeRequest,
+    RelateRequest,
     RouteMapPublic,
     TransitionRequest,
 )
@@ -183,6 +184,15 @@ async def merge_case(case_ref: CaseRef, body: MergeRequest, hub: HubDep, token: 
     source = await service.get_case(hub, case_ref)
     target = await service.get_case(hub, body.into)
     return public(await service.merge(hub, source.id, target.id, actor=actor(token), reason=body.reason))
+
+
+@router.post("/cases/{case_ref}/related", response_model=CasePublic, responses={**NOT_FOUND, **INVALID},
+             summary="Link another case as related")
+async def relate_case(case_ref: CaseRef, body: RelateRequest, hub: HubDep, token: CasesWrite) -> CasePublic:
+    """Both cases name each other under `links.related`; a repeat changes nothing."""
+    case = await service.get_case(hub, case_ref)
+    other = await service.get_case(hub, body.case)
+    return public(await service.relate(hub, case.id, other.id, actor=actor(token)))
 
 
 @router.get("/cases/{case_ref}/route", response_model=RouteMapPublic, responses=NOT_FOUND,

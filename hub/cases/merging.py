@@ -67,3 +67,22 @@ async def merge(
     if changed:
         await announce(hub, "case.updated", target, changed=changed, merged=source.id, actor=actor)
     return target
+
+
+async def relate(hub: Hub, case_id: CaseId, other_id: CaseId, *, actor: str, at: datetime | None = None) -> Case:
+    """Link two cases as related (each names the other), e.g. two shoppers about one store's broken freezer."""
+    if case_id == other_id:
+        raise PayloadError("a case cannot be related to itself")
+    at = at or utcnow()
+    for this, that in ((other_id, case_id), (case_id, other_id)):
+        async def link(current: Case, that: CaseId = that) -> list[str]:
+            if that in current.links.related:
+                return []
+            current.links.related.append(that)
+            current.record("related", actor=actor, at=at, related=that)
+            return ["links"]
+
+        case, changed = await update(hub, this, link)
+        if changed:
+            await announce(hub, "case.updated", case, changed=changed, related=that, actor=actor)
+    return case

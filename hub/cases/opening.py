@@ -62,9 +62,8 @@ async def open_case(
     if original is not None:
         return await _link_duplicate(hub, case, original, actor=actor, at=at), False
     sla.start(case, rtype.sla_hours, await calendar_of(hub, group), at, config.catalogue.reminders(rtype))
-    if not await _create(hub, case):
-        return await open_case(hub, conversation_id=conversation_id, request_type=request_type,
-                               description=description, actor=actor, key=key)  # a concurrent twin won
+    if (twin := await _create(hub, case)) is not None:
+        return await _worked_case(hub, twin, conversation_id), False
     await announce(hub, "case.opened", case, request_type=request_type, store_id=store_id)
     return case, True
 
@@ -109,25 +108,24 @@ async def _open_duplicate(hub: Hub, case: Case, *, since: datetime) -> Case | No
     return None
 
 
-async def _create(hub: Hub, case: Case) -> bool:
-    """Insert; False when another request stored a case under the same key first."""
+async def _create(hub: Hub, case: Case) -> Case | None:
+    """Insert; None, or the case a concurrent request stored under the same key first."""
     try:
         await hub.stores.cases.create(case)
     except Conflict:
-        if case.key is not None and await hub.stores.cases.find_by_key(case.key) is not None:
-            return False
-        raise
-    return True
+        twin = None if case.key is None else await hub.stores.cases.find_by_key(case.key)
+        if twin is None:
+            raise
+        return twin
+    return None
 
 
 async def _link_duplicate(hub: Hub, case: Case, original: Case, *, actor: str, at: datetime) -> Case:
     """Store the new case closed as a duplicate; note it on the original, which goes on with the work."""
     case.links.duplicate_of = original.id
     case.move(CaseState.CLOSED, actor=actor, at=at, reason=f"duplicate of {original.label}")
-    if not await _create(hub, case):
-        known = await hub.stores.cases.find_by_key(case.key or "")
-        assert known is not None
-        return await _worked_case(hub, known, case.conversation_id)
+    if (twin := await _create(hub, case)) is not None:
+        return await _worked_case(hub, twin, case.conversation_id)
     await announce(hub, "case.opened", case, request_type=case.request_type, duplicate_of=original.id)
 
     async def apply(target: Case) -> list[str]:

@@ -6,7 +6,7 @@
     move_to_group    to another group's queue, with the reason
     comment, add_attachment, update_details
     solve            solution -> operator's conversation (note) and the shopper (their channel)
-    close, reopen, merge
+    close, reopen, merge, relate
     route_map        hops through groups and people with wall and working time
     cases_visible_to, can_see (hub.cases.access): what a user may see
 
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from hub.cases.access import can_see, cases_visible_to, count_visible_to, require_visible, visible_query
 from hub.cases.groups import calendar_of
-from hub.cases.merging import merge
+from hub.cases.merging import merge, relate
 from hub.cases.opening import open_case
 from hub.cases.routemap import hops
 from hub.cases.solving import solve
@@ -45,8 +45,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "add_attachment", "assign", "can_see", "cases_visible_to", "close", "comment", "count_visible_to", "get_case",
-    "merge", "move_to_group", "open_case", "position", "reopen", "require_visible", "route_map", "solve", "transition",
-    "update_details", "visible_query",
+    "merge", "move_to_group", "open_case", "position", "relate", "reopen", "require_visible", "route_map", "solve",
+    "transition", "update_details", "visible_query",
 ]
 
 

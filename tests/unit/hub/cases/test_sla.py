@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from hub.cases import sla
@@ -107,3 +108,13 @@ async def test_a_solved_case_leaves_the_scan(world: World) -> None:
                 notify=False, at=T0 + timedelta(hours=1))
     assert (await world.hub.stores.cases.get(case.id)).sla.check_at is None
     assert await sla.scan(world.hub, utc(2026, 4, 1, 0, 0)) == 0
+
+
+async def test_concurrent_scanners_raise_the_breach_under_one_event_id(world: World) -> None:
+    case = await spoiled(world)
+    late = utc(2026, 3, 11, 12, 0)
+    await asyncio.gather(*[sla.scan(world.hub, late) for _ in range(3)])
+    await world.settle()
+    assert len({e.id for e in world.events.of("case.sla_breached")}) == 1  # subscribers drop repeats by id
+    stored = await world.hub.stores.cases.get(case.id)
+    assert [h.kind for h in stored.history].count("escalated") == 1
