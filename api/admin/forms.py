@@ -73,6 +73,8 @@ def user_form(form: FormData, *, new: bool) -> FormResult:
         except ValueError as e:
             result.errors["password"] = str(e)
         result.values["password"] = password
+    if probe is not None and Role.STORE_STAFF in probe.roles and not probe.store_id:
+        result.errors["store_id"] = "store staff need a store"
     if probe is not None:
         keep = ["name", "email", "roles", "groups", "store_id", "language", "capacity"] + (["login"] if new else [])
         result.values.update({k: getattr(probe, k) for k in keep})

@@ -96,6 +96,8 @@ def _user_from(data: Mapping[str, Any], known_stores: set[str], known_groups: se
     values["roles"] = [Role(r.lower()) for r in split_list(data.get("roles"))]
     groups = split_list(data.get("groups"))
     store_id = str(data["store_id"]).strip() if data.get("store_id") is not None else None
+    if Role.STORE_STAFF in values["roles"] and store_id is None:
+        raise ValueError("store_staff needs a store_id")
     if store_id is not None:
         if store_id not in known_stores:
             raise ValueError(f"unknown store {store_id!r} (import the stores first)")

@@ -53,7 +53,9 @@ async def test_cli_import_reports_bad_rows_by_line_and_imports_the_rest_idempote
     stores.write_text(STORES_CSV, encoding="utf-8")
     users.write_text(users_json(extra=[{"login": "ghost", "name": "Нет магазина", "roles": ["store_staff"],
                                         "store_id": "999"},
-                                       {"login": "odd", "name": "Роль?", "roles": ["janitor"]}]), encoding="utf-8")
+                                       {"login": "odd", "name": "Роль?", "roles": ["janitor"]},
+                                       {"login": "nostore", "name": "Без магазина", "roles": ["store_staff"]}]),
+                     encoding="utf-8")
     async with start_app(settings) as running:
         await running.hub.stores.directory.save_group(
             Group(id=GroupId("quality"), name="Quality control", kind=GroupKind.SPECIALIST))
@@ -69,9 +71,10 @@ async def test_cli_import_reports_bad_rows_by_line_and_imports_the_rest_idempote
     assert "stores.csv:4: id: String should have at least 1 character" in first.stderr
     assert "users.json:5: unknown store '999' (import the stores first)" in first.stderr
     assert "users.json:6:" in first.stderr and "janitor" in first.stderr
+    assert "users.json:7: store_staff needs a store_id" in first.stderr
     assert "stores: 3 created, 0 updated, 1 rejected" in first.stderr
-    assert "users: 3 created, 0 updated, 2 rejected" in first.stderr
-    assert "users: 0 created, 3 updated, 2 rejected" in second.stderr
+    assert "users: 3 created, 0 updated, 3 rejected" in first.stderr
+    assert "users: 0 created, 3 updated, 3 rejected" in second.stderr
     assert counts == (3, 3)
     assert staff is not None and staff.groups == ["store:101"] and staff.store_id == "101"
     assert lead is not None and lead.roles == frozenset({Role.SPECIALIST, Role.SUPERVISOR})

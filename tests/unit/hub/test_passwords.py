@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from argon2 import PasswordHasher
 
-from hub.passwords import Passwords, check_strength
+from hub.passwords import DEFAULT, Passwords, check_strength
 
 FAST = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
 
@@ -46,3 +46,11 @@ def test_changed_parameters_ask_for_a_rehash_that_verifies() -> None:
 def test_weak_passwords_are_refused(weak: str) -> None:
     with pytest.raises(ValueError):
         check_strength(weak)
+
+
+def test_the_default_profile_is_owasp_argon2id_and_upgrades_older_hashes() -> None:
+    stored = DEFAULT.hash("correct horse battery")
+    assert stored.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    library_default = PasswordHasher().hash("correct horse battery")  # 64 MiB, 3 passes, 4 lanes
+    ok, rehashed = DEFAULT.verify(library_default, "correct horse battery")
+    assert ok and rehashed is not None and "m=19456,t=2,p=1" in rehashed
