@@ -13,7 +13,7 @@ from api import cases as case_pages
 from api import crm, errors, flows_page
 from api import inbox as inbox_pages
 from api import web as web_pages
-from api.middleware import ObservabilityMiddleware
+from api.middleware import MULTIPART_OVERHEAD, ObservabilityMiddleware
 from api.routes import channel_api, crm_webhooks, health, telegram, viber, voice, webchat, whatsapp
 from bots.mail_poller import run_mail_poller
 from hub.cases.config import case_config
@@ -52,7 +52,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     errors.install(app)
     web_pages.install(app)  # static files, sign-in and admin pages, web auth failures
-    app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes)
+    uploads = {r"/cases/[^/]+/attachments": settings.case_file_max_bytes + MULTIPART_OVERHEAD}
+    app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes, upload_limits=uploads)
     app.include_router(health.router)
     app.include_router(inbox_pages.router)  # the operator inbox: pages, actions, live updates
     app.include_router(case_pages.router)  # case list and case pages for stores and specialists

@@ -4,12 +4,14 @@
    per store, ~400 specialists in 20 groups, the contact centre), then imports them with the directory
    importer (`hub/directory/importer.py`, the same code as `otklik directory import`) behind a progress
    bar, on a fresh SQLite file, and prints how long that took.
-2. Fills store 00001 with 100,000 cases (5 % open, a fifth of those overdue; the rest solved or closed)
-   in bulk through the case store (`create_many`).
+2. Fills store 00001 with 100,000 cases (5 % open, opened within the last four days, the rest solved or
+   closed) in bulk through the case store (`create_many`), then runs the SLA scan until it has raised every
+   reminder and breach (what the worker does every 30 s), so the open queue has its overdue cases flagged.
 3. Signs in as that store's staff and times, interleaved so machine noise hits all alike:
    - `/healthz` (the baseline: the same app, middleware and transport, no work),
    - the case list page `/cases` (the store's open queue: what store staff open all day),
      its second page (keyset cursor), the overdue filter, and one case page,
+   - `/cases` signed in as an operator (every store's open cases: no store filter to narrow by),
    - the store query alone (`hub.cases.access.cases_visible_to`, 51 rows: what the page asks the store).
    Over ASGI in this process, then over real HTTP against `otklik serve` on the same file (a separate
    process, so the client's CPU is not the server's).
@@ -41,7 +43,7 @@ from api.app import create_app
 from api.signin import LOGIN_CSRF_COOKIE
 from bench import cases_data
 from bench.ingest import clean_env, free_port, otklik_command, start_process, stop_process, wait_ready
-from hub.cases import access
+from hub.cases import access, sla
 from hub.directory import users
 from hub.directory.importer import import_stores, import_users
 from hub.directory.rows import read_rows
@@ -52,9 +54,10 @@ from models.channels import Channel
 from models.clock import utcnow
 from models.conversations import Conversation
 from models.customers import Customer, Identity, IdentityKind
-from models.staff import Group, GroupId, GroupKind, User
+from models.staff import Group, GroupId, GroupKind
 
 PASSWORD = "bench-password-123"
+OPERATOR = "operator0"  # a contact-centre operator: sees every store's cases
 SECRET = "bench-secret-key-0123456789"
 FILL_CHUNK = 5000
 Timed = Callable[[], Awaitable[Any]]
@@ -121,6 +124,17 @@ async def fill_store(hub: Hub, store_id: str, count: int, open_share: float) -> 
     return conversation
 
 
+async def settle_sla(hub: Hub) -> None:
+    """Run the SLA scan until every open case's reminders and breaches are raised (the steady state the
+    worker keeps), so the measurement is not sharing the machine with a backlog of escalations."""
+    started, advanced = time.perf_counter(), 0
+    while (done := await sla.scan(hub, utcnow())) > 0:
+        advanced += done
+    breached = await hub.stores.cases.count(CaseQuery(open_only=True, breached=True))
+    print(f"sla: {advanced:,} deadlines checked in {time.perf_counter() - started:.1f} s,"
+          f" {breached:,} open cases overdue")
+
+
 async def sign_in(client: httpx.AsyncClient, login: str) -> None:
     """Through the login form, as a browser does."""
     assert (await client.get("/login")).status_code == 200
@@ -142,20 +156,22 @@ async def measure(named: dict[str, Timed], requests: int) -> dict[str, list[floa
     return samples
 
 
-def page_calls(client: httpx.AsyncClient, case_id: str, second_page: str) -> dict[str, Timed]:
-    """The HTTP calls timed: baseline, the queue page, its next page, the overdue filter, a case page."""
+def page_calls(client: httpx.AsyncClient, operator: httpx.AsyncClient, case_id: str,
+               second_page: str) -> dict[str, Timed]:
+    """The HTTP calls timed: baseline, the store's queue, its next page, the overdue filter, a case page, and
+    the list an operator sees (every store's open cases)."""
 
-    async def get(path: str) -> None:
-        response = await client.get(path)
-        assert response.status_code == 200, (path, response.status_code, response.text[:300])
+    def call(browser: httpx.AsyncClient, path: str) -> Timed:
+        async def get() -> None:
+            response = await browser.get(path)
+            assert response.status_code == 200, (path, response.status_code, response.text[:300])
 
-    paths = {"GET /healthz (baseline)": "/healthz", "GET /cases (store queue)": "/cases",
-             "GET /cases next page": second_page, "GET /cases?overdue=1": "/cases?overdue=1",
-             "GET /cases/{id} (case page)": f"/cases/{case_id}"}
-    def call(path: str) -> Timed:
-        return lambda: get(path)
+        return get
 
-    return {name: call(path) for name, path in paths.items()}
+    return {"GET /healthz (baseline)": call(client, "/healthz"), "GET /cases (store queue)": call(client, "/cases"),
+            "GET /cases next page": call(client, second_page), "GET /cases?overdue=1": call(client, "/cases?overdue=1"),
+            "GET /cases/{id} (case page)": call(client, f"/cases/{case_id}"),
+            "GET /cases as operator (all stores)": call(operator, "/cases")}
 
 
 def report(title: str, samples: dict[str, list[float]]) -> None:
@@ -175,35 +191,39 @@ async def second_page_of(client: httpx.AsyncClient) -> str:
     return text[start:text.index('"', start)].replace("&amp;", "&")
 
 
-async def in_process(settings: Settings, data: cases_data.Generated, args: argparse.Namespace) -> str:
-    """Import, fill and measure over ASGI; the store's staff login."""
+async def in_process(settings: Settings, data: cases_data.Generated, args: argparse.Namespace) -> None:
+    """Import, fill and measure over ASGI."""
     app = create_app(settings)
     async with LifespanManager(app, startup_timeout=60, shutdown_timeout=60) as manager:
         hub: Hub = app.state.hub
         await import_directory(hub, data)
-        staff = await hub.stores.directory.user_by_login(f"store{data.first_store}-0")
-        assert staff is not None
-        await users.set_password(hub.stores.directory, staff.id, PASSWORD)
+        for login in (staff_login(data), OPERATOR):
+            found = await hub.stores.directory.user_by_login(login)
+            assert found is not None, login
+            await users.set_password(hub.stores.directory, found.id, PASSWORD)
         await fill_store(hub, data.first_store, args.cases, args.open_share)
-        staff = await hub.stores.directory.get_user(staff.id)
+        await settle_sla(hub)
+        staff = await hub.stores.directory.user_by_login(staff_login(data))
+        assert staff is not None
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://bench.test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench.test") as client, \
+                httpx.AsyncClient(transport=transport, base_url="http://bench.test") as operator:
             await sign_in(client, staff.login)
-            calls = await timed_calls(client, hub, staff)
+            await sign_in(operator, OPERATOR)
+            first = (await access.cases_visible_to(hub, staff, CaseQuery(open_only=True), limit=1))[0]
+            calls = page_calls(client, operator, first.id, await second_page_of(client))
+
+            async def query() -> None:
+                found = await access.cases_visible_to(hub, staff, CaseQuery(open_only=True), limit=51)
+                assert len(found) == 51
+
+            calls["store query alone (51 open cases)"] = query
             report("over ASGI, in process", await measure(calls, args.requests))
-    return staff.login
 
 
-async def timed_calls(client: httpx.AsyncClient, hub: Hub, staff: User) -> dict[str, Timed]:
-    """The page calls plus the store query alone."""
-    first = (await access.cases_visible_to(hub, staff, CaseQuery(open_only=True), limit=1))[0]
-    calls = page_calls(client, first.id, await second_page_of(client))
-
-    async def query() -> None:
-        found = await access.cases_visible_to(hub, staff, CaseQuery(open_only=True), limit=51)
-        assert len(found) == 51
-
-    return {**calls, "store query alone (51 open cases)": query}
+def staff_login(data: cases_data.Generated) -> str:
+    """The login of the first staff member of the filled store."""
+    return f"store{data.first_store}-0"
 
 
 async def over_http(folder: Path, login: str, requests: int) -> None:
@@ -216,10 +236,12 @@ async def over_http(folder: Path, login: str, requests: int) -> None:
     try:
         base = f"http://127.0.0.1:{port}"
         await wait_ready(base, proc)
-        async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        async with httpx.AsyncClient(base_url=base, timeout=30) as client, \
+                httpx.AsyncClient(base_url=base, timeout=30) as operator:
             await sign_in(client, login)
+            await sign_in(operator, OPERATOR)
             first = (await client.get("/cases")).text.split('<a href="/cases/', 1)[1].split('"', 1)[0]
-            calls = page_calls(client, first, await second_page_of(client))
+            calls = page_calls(client, operator, first, await second_page_of(client))
             report("over HTTP, `otklik serve` in its own process", await measure(calls, requests))
     finally:
         await stop_process(proc)
@@ -240,9 +262,9 @@ async def main() -> None:
     try:
         data = cases_data.generate(folder, stores=args.stores, users=args.users)
         print(f"data: {data.stores:,} stores, {data.users:,} users as CSV in {folder}")
-        login = await in_process(settings_for(folder), data, args)
+        await in_process(settings_for(folder), data, args)
         if not args.no_http:
-            await over_http(folder, login, args.requests)
+            await over_http(folder, staff_login(data), args.requests)
     finally:
         if args.keep:
             print(f"kept {folder}")

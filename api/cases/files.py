@@ -8,6 +8,7 @@ cannot run in our origin.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
@@ -94,7 +95,7 @@ class CaseFiles:
                     if size > self.max_bytes:
                         raise PayloadTooLarge(f"attachment over {self.max_bytes} bytes")
                     digest.update(chunk)
-                    out.write(chunk)
+                    await asyncio.to_thread(out.write, chunk)  # a slow disk must not stall the event loop
             if size == 0:
                 raise PayloadError("the attachment is empty")
             partial.replace(target)  # only complete files ever carry a file id

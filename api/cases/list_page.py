@@ -49,13 +49,13 @@ def parse_cursor(text: str) -> CasePosition:
         raise PayloadError("after: not a cursor of this list") from e
 
 
-def build_query(state: str, request_type: str, overdue: bool) -> CaseQuery:
+def build_query(state: str, request_type: str, overdue: bool, store: str = "") -> CaseQuery:
     """The store query for the chosen filters."""
     if state not in STATE_FILTERS:
         raise PayloadError(f"state: expected one of {', '.join(STATE_FILTERS)}")
     states = frozenset() if state in ("open", "all") else frozenset({CaseState(state)})
     return CaseQuery(states=states, open_only=state == "open", request_type=request_type or None,
-                     breached=True if overdue else None)
+                     breached=True if overdue else None, store_id=store or None)
 
 
 def scope_of(user: User, t: Translate) -> str:
@@ -68,6 +68,11 @@ def scope_of(user: User, t: Translate) -> str:
     if user.has(Role.SPECIALIST) and user.groups:
         parts.append(t("cases.list.scope_groups", groups=", ".join(user.groups)))
     return "; ".join(parts) or t("cases.list.scope_none")
+
+
+def own_store_only(user: User) -> bool:
+    """Whether the user sees one store's cases only (no store filter to offer)."""
+    return not user.has(*access.SEES_ALL, Role.SPECIALIST)
 
 
 async def rows_of(hub: Hub, cases: list[Case], request: Request) -> list[CaseRow]:
@@ -87,14 +92,15 @@ async def case_list(
     request: Request, hub: HubDep, user: CaseUser, state: str = "open",
     request_type: Annotated[str, Query(alias="type", max_length=64)] = "", overdue: bool = False,
     after: Annotated[str, Query(max_length=120)] = "",
+    store: Annotated[str, Query(max_length=32, pattern=r"^[A-Za-z0-9_-]*$")] = "",
 ) -> HTMLResponse:
     """The viewer's cases, one page; HTMX filter changes get only the table back."""
     t, lang = translator(request), request_lang(request)
-    query = build_query(state, request_type, overdue)
+    query = build_query(state, request_type, overdue, store)  # narrowed to what the user may see below
     cases = await access.cases_visible_to(hub, user, query, after=parse_cursor(after) if after else None,
                                           limit=PAGE_SIZE + 1)
     page, more = cases[:PAGE_SIZE], len(cases) > PAGE_SIZE
-    filters = {"state": state, "type": request_type, "overdue": "1" if overdue else ""}
+    filters = {"state": state, "type": request_type, "overdue": "1" if overdue else "", "store": store}
     next_query = None
     if more:
         next_query = urlencode({**{k: v for k, v in filters.items() if v}, "after": cursor_of(position(page[-1]))})
@@ -103,7 +109,7 @@ async def case_list(
         title=t("cases.list.title"), rows=await rows_of(hub, page, request), overdue=overdue, next_query=next_query,
         states=[Option(value=s, label=t(f"cases.state.{s}"), selected=s == state) for s in STATE_FILTERS],
         types=[Option(value=k.id, label=k.name(lang), selected=k.id == request_type) for k in types],
-        scope=scope_of(user, t),
+        scope=scope_of(user, t), store=None if own_store_only(user) else store,
     )
     name = "_partials/table.html" if "hx-request" in request.headers else "list.html"
     return render(request, name, {"view": view})

@@ -24,7 +24,7 @@ from models.cases import Case, CaseAttachment, CaseState
 from models.clock import utcnow
 from models.customers import IdentityKind
 from models.errors import NotFound
-from models.staff import GroupKind, User
+from models.staff import GroupKind, User, store_group_id
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -89,8 +89,9 @@ async def _groups(hub: Hub, case: Case) -> list[Option]:
     """Where the case may go: the specialist and contact-centre groups, and its store's queue."""
     found = [g for kind in MOVE_KINDS for g in await hub.stores.directory.list_groups(kind=kind)]
     options = [Option(value=g.id, label=g.name) for g in found if g.id != case.group]
-    if case.store_id and case.group != f"store:{case.store_id}":
-        options.insert(0, Option(value=f"store:{case.store_id}", label=f"store:{case.store_id}"))
+    if case.store_id and case.group != store_group_id(case.store_id):
+        queue = store_group_id(case.store_id)
+        options.insert(0, Option(value=queue, label=await Names(hub).group(queue)))
     return options
 
 
@@ -143,14 +144,23 @@ async def case_page_view(hub: Hub, case: Case, user: User, t: Translate, lang: s
                   for c in case.comments],
         route=await _route(hub, case, names, t), history=await _history(case, names, t),
         actions=actions_for(user, case), groups=await _groups(hub, case),
-        links=[(t(f"cases.link.{kind}"), f"/cases/{target}") for kind, target in _links(case)],
-        max_file=size_text(min(settings.case_file_max_bytes, settings.max_body_bytes)),
+        links=await _links(hub, case, t),
+        max_file=size_text(settings.case_file_max_bytes),  # the attachment route has its own body limit
         file_types=", ".join(ext for ext in settings.case_file_types if ext in MIME_BY_EXTENSION),
     )
 
 
-def _links(case: Case) -> list[tuple[str, str]]:
+async def _links(hub: Hub, case: Case, t: Translate) -> list[tuple[str, str, str]]:
+    """Related cases: (what they are to this one, their label, their page)."""
     links = case.links
     pairs = [("duplicate_of", links.duplicate_of), ("merged_into", links.merged_into)]
     pairs += [("duplicate", c) for c in links.duplicates] + [("merged", c) for c in links.merged]
-    return [(kind, target) for kind, target in pairs if target]
+    found = []
+    for kind, target in pairs:
+        if target:
+            try:
+                label = (await hub.stores.cases.get(target)).label
+            except NotFound:
+                label = target
+            found.append((t(f"cases.link.{kind}"), label, f"/cases/{target}"))
+    return found

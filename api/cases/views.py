@@ -50,6 +50,7 @@ class CaseListView(BaseModel):
     overdue: bool
     next_query: str | None        # query string of the next page, None on the last
     scope: str                    # whose cases these are: 'store 00042', 'groups quality, logistics', 'all'
+    store: str | None = None      # the store filter's value; None: not offered (store staff see one store)
 
 
 class CommentView(BaseModel):
@@ -144,6 +145,6 @@ class CasePageView(BaseModel):
     history: list[HistoryView]
     actions: ActionView
     groups: list[Option]          # where the case may be moved
-    links: list[tuple[str, str]]  # related cases: (label, url)
+    links: list[tuple[str, str, str]]  # related cases: (relation, their label, url)
     max_file: str                 # the upload limit, '10.0 MB' (the request body limit may be lower)
     file_types: str

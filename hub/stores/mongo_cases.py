@@ -29,6 +29,7 @@ INDEXES = [
     IndexModel([("group", ASCENDING), *_ORDER], name="group_queue"),
     IndexModel([("store_id", ASCENDING), *_ORDER], name="store_queue"),
     IndexModel([("assignee", ASCENDING), *_ORDER], name="assignee_queue"),
+    IndexModel(_ORDER, name="all_queue"),  # every store's open cases, for operators and supervisors
     IndexModel([("group", ASCENDING), ("number", DESCENDING)], name="group_newest"),
     IndexModel([("store_id", ASCENDING), ("number", DESCENDING)], name="store_newest"),
     IndexModel([("group", ASCENDING), ("state", ASCENDING)], name="group_states"),

@@ -50,6 +50,8 @@ MIGRATIONS = [
     CREATE TABLE case_numbers (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
     INSERT INTO case_numbers (name, value) VALUES ('cases', 0);
     """,
+    # the list of every store's open cases (operators, supervisors) in queue order, without a sort
+    "CREATE INDEX cases_all_queue ON cases (done, urgency, due_key, number);",
 ]
 
 _COLUMNS = ("id, number, key, customer_id, conversation_id, request_type, store_id, group_id, assignee, state,"

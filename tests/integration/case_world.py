@@ -19,7 +19,7 @@ from models.channels import Channel
 from models.clock import utcnow
 from models.conversations import Conversation, Priority
 from models.retail_stores import RetailStore
-from models.staff import Group, GroupId, GroupKind, Role, User
+from models.staff import Group, GroupId, GroupKind, Role, User, store_group_id
 from tests.conftest import auth
 from tests.integration.helpers import eventually
 from tests.integration.inbox_world import PASSWORD, build_world
@@ -101,7 +101,7 @@ async def bulk_cases(hub: Hub, conversation: Conversation, store_id: str,
         due = now + timedelta(hours=hours)
         case = Case(number=first + n, conversation_id=conversation.id, customer_id=conversation.customer_id,
                     channel=conversation.channel, request_type=request_type, store_id=store_id, priority=priority,
-                    description=f"case {n}", group=f"store:{store_id}", created_at=now - timedelta(hours=1),
+                    description=f"case {n}", group=store_group_id(store_id), created_at=now - timedelta(hours=1),
                     sla=CaseSla(hours=24, started_at=now - timedelta(hours=1), due_at=due, breached=due < now))
         case.record("opened", actor="import", at=case.created_at)
         if state is not CaseState.NEW:

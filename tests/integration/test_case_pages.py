@@ -74,6 +74,9 @@ async def test_store_staff_see_only_their_own_stores_cases(
             other_json = await client.get(f"/cases/{theirs.id}", headers={"accept": "application/json"})
             missing = await client.get("/cases/0123456789abcdef0123456789abcdef")
             bad_filter = await client.get("/cases?state=everything")
+            other_store_filter = await client.get("/cases?store=205")
+        async with browser(running, "sam") as (client, _):
+            supervisor = await client.get("/cases?store=205&state=all")
         async with browser(running, "qc") as (client, _):
             specialist = await client.get("/cases")
             specialist_store_case = await client.get(f"/cases/{ours.id}")
@@ -90,6 +93,9 @@ async def test_store_staff_see_only_their_own_stores_cases(
     assert other_json.status_code == 403 and other_json.json()["error"]["code"] == "forbidden"
     assert missing.status_code == 404
     assert bad_filter.status_code == 422
+    assert other_store_filter.status_code == 200 and listed(other_store_filter.text) == []
+    assert 'name="store"' not in listing.text and 'name="store"' in supervisor.text
+    assert set(listed(supervisor.text)) == {theirs.id, quality.id}
     assert specialist.status_code == 200
     assert quality.id in specialist.text and ours.id not in specialist.text and theirs.id not in specialist.text
     assert specialist_store_case.status_code == 403
@@ -378,8 +384,33 @@ async def test_a_second_case_of_the_same_kind_is_linked_and_the_page_speaks_russ
             again = await client.post("/cases/new", data={**form, "csrf_token": csrf})
             await client.post("/language", data={"lang": "ru", "csrf_token": csrf, "next": "/cases"})
             page = await client.get(again.headers["location"])
+        stored = await get_case(hub, first.id)
 
     assert again.status_code == 303 and again.headers["location"] == f"/cases/{first.id}?linked=1"
     assert page.status_code == 200 and 'lang="ru"' in page.text
     assert "новая привязана к ней" in page.text and "Маршрут заявки" in page.text
     assert "Снова про ценник" in page.text  # the duplicate's description, left as a comment on the first
+    duplicate = stored.links.duplicates[0]
+    assert f'<dt>Дубликат</dt><dd><a href="/cases/{duplicate}">#{first.number + 1}</a>' in page.text
+
+
+async def test_a_photo_larger_than_the_request_limit_is_taken_on_the_attachment_route_only(
+    make_settings: Any, receiver: HttpReceiver, start_app: Any, tmp_path: Path,
+) -> None:
+    settings = settings_for(make_settings, receiver, tmp_path, max_body_bytes=100_000, case_file_max_bytes=300_000)
+    photo = b"\xff\xd8\xff\xe0" + b"0" * 200_000  # bigger than the general limit, within the attachment limit
+    async with start_app(settings) as running:
+        await build_case_world(running.hub)
+        case = await store_case(running.hub, await shopper_conversation(running.client, running.hub, "s-9", "фото"),
+                                "118", "Фото ценника")
+        async with browser(running, "ivan") as (client, csrf):
+            uploaded = await client.post(f"/cases/{case.id}/attachments",
+                                         data={"csrf_token": csrf, "key": "photo-key-1"},
+                                         files={"file": ("ценник.jpg", photo, "image/jpeg")})
+            elsewhere = await client.post(f"/cases/{case.id}/comments",
+                                          data={"csrf_token": csrf, "key": "comment-key-9", "text": "x" * 200_000})
+        stored = await get_case(running.hub, case.id)
+
+    assert uploaded.status_code == 303, uploaded.text
+    assert [a.size for a in stored.attachments] == [len(photo)]
+    assert elsewhere.status_code == 413 and stored.comments == []

@@ -77,6 +77,7 @@ async def test_queue_shows_a_handed_over_conversation_and_claiming_opens_it_with
     assert 'class="item note inbound' not in page.text and "handover" in page.text  # the bot's note, marked
     assert 'data-state="assigned"' in page.text and "Anna" in page.text
     assert 'id="reply-form"' in page.text and 'value="api:crm"' in page.text
+    assert f'href="/cases/new?conversation={conversation.id}"' in page.text  # the holder can open a case
     assert "SLA" in page.text
     assert context.status_code == 200 and ("context" in context.text)
 
@@ -250,6 +251,7 @@ async def test_resolved_elsewhere_conversation_page_shows_the_outcome_without_ac
 
     assert page.status_code == 200 and "Готово" in page.text
     assert 'id="reply-form"' not in page.text and 'id="resolve-form"' not in page.text
+    assert "/cases/new" not in page.text
     assert conversation.id not in found.text.split('id="queue"')[1]
 
 
