@@ -14,7 +14,7 @@ from api import crm, errors, flows_page
 from api import inbox as inbox_pages
 from api import web as web_pages
 from api.middleware import MULTIPART_OVERHEAD, ObservabilityMiddleware
-from api.routes import channel_api, crm_webhooks, health, telegram, viber, voice, webchat, whatsapp
+from api.routes import channel_api, crm_webhooks, files, health, telegram, viber, voice, webchat, whatsapp
 from bots.mail_poller import run_mail_poller
 from hub.cases.config import case_config
 from hub.runtime import running_hub
@@ -53,6 +53,8 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     web_pages.install(app)  # static files, sign-in and admin pages, web auth failures
     uploads = {r"/cases/[^/]+/attachments": settings.case_file_max_bytes + MULTIPART_OVERHEAD}
+    uploads[r"/inbox/conversations/[^/]+/reply"] = (  # the reply's files, its text and the form fields
+        settings.reply_file_max_count * (settings.reply_file_max_bytes + MULTIPART_OVERHEAD) + 100_000)
     app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes, upload_limits=uploads)
     app.include_router(health.router)
     app.include_router(inbox_pages.router)  # the operator inbox: pages, actions, live updates
@@ -60,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(flows_page.router)  # /dialogs: which bot flows are served, why a change was refused
     app.include_router(crm.router)  # the CRM REST API, /api/v1
     app.include_router(channel_api.router)
+    app.include_router(files.router)  # signed links to files sent in operators' replies
     app.include_router(crm_webhooks.router)
     for channel in (telegram, whatsapp, viber, voice):
         app.include_router(channel.router)

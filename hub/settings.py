@@ -139,6 +139,15 @@ class Settings(BaseSettings):
     case_file_types: list[str] = Field(default_factory=lambda: [
         "jpg", "jpeg", "png", "gif", "webp", "heic", "pdf", "txt", "csv", "doc", "docx", "xls", "xlsx", "mp4",
         "mp3", "ogg", "zip"])
+    # Files an operator attaches to a reply (api/inbox/reply_files.py): messengers fetch them by a signed,
+    # expiring link under OTKLIK_PUBLIC_URL (hub/file_links.py), so attaching needs public_url set.
+    reply_files_dir: str = "var/reply-files"
+    reply_file_max_bytes: int = Field(default=10_000_000, ge=1024)
+    reply_file_max_count: int = Field(default=5, ge=1, le=20)
+    reply_file_types: list[str] = Field(default_factory=lambda: [
+        "jpg", "jpeg", "png", "gif", "webp", "pdf", "txt", "csv", "doc", "docx", "xls", "xlsx", "mp4", "mp3",
+        "ogg", "zip"])
+    file_link_ttl_hours: float = Field(default=168.0, gt=0, le=24 * 366)  # how long a sent file's link works
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

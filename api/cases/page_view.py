@@ -20,6 +20,7 @@ from api.cases.views import (
 )
 from api.inbox.access import may_see
 from hub.cases.service import route_map
+from hub.files import size_text
 from models.cases import Case, CaseAttachment, CaseState
 from models.clock import utcnow
 from models.customers import IdentityKind
@@ -47,13 +48,6 @@ def actions_for(user: User, case: Case) -> ActionView:
         reopen=works and case.state in (C.SOLVED, C.CLOSED) and case.links.merged_into is None,
         move=works and open_, comment=True, attach=True,
     )
-
-
-def size_text(size: int | None) -> str:
-    """'2.4 MB', '17 KB', '' for unknown."""
-    if size is None:
-        return ""
-    return f"{size / 1_000_000:.1f} MB" if size >= 1_000_000 else f"{max(1, round(size / 1000))} KB"
 
 
 def attachment_url(case: Case, attachment: CaseAttachment) -> str | None:

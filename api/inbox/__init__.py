@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from api.inbox import actions, live, pages
+from api.inbox import actions, live, pages, reply_files
 
 router = APIRouter()
 router.include_router(pages.router)
 router.include_router(actions.router)
 router.include_router(live.router)
+router.include_router(reply_files.router)  # operators' downloads of files sent in replies

@@ -12,16 +12,17 @@ from datetime import date, datetime, time
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import HubDep
 from api.inbox.access import InboxUser, visible_conversation
 from api.inbox.rendering import render
+from api.inbox.reply_files import reply_with_files
 from api.inbox.rows import is_supervisor
 from api.inbox.timeline import load_timeline
 from api.web_auth import wants_page
-from hub import assignment, casework, conversation_sla, follow_ups, operator_replies
+from hub import assignment, casework, conversation_sla, follow_ups
 from hub.runtime import Hub
 from models.channels import Channel
 from models.conversations import OPEN_STATES, Conversation
@@ -99,17 +100,20 @@ async def release(request: Request, hub: HubDep, user: InboxUser, conversation_i
 
 @router.post("/conversations/{conversation_id}/reply")
 async def reply(
-    request: Request, hub: HubDep, user: InboxUser, conversation_id: str, text: Text, key: Key,
+    request: Request, hub: HubDep, user: InboxUser, conversation_id: str, key: Key,
+    text: Annotated[str, Form(max_length=20_000)] = "",
     channel: Annotated[str, Form(max_length=100)] = "",
+    files: Annotated[list[UploadFile] | None, File()] = None,
 ) -> Response:
-    """Send the operator's reply through the conversation's channel or another channel of the customer."""
+    """Send the operator's reply (text and/or files) through the conversation's channel or another channel
+    of the customer."""
 
     async def run() -> Response:
         conversation = await visible_conversation(hub, user, conversation_id)
         _check_works(user, conversation)
         via, account = _channel_choice(channel)
-        await operator_replies.reply(hub, conversation.id, text, operator=user, channel=via, account_id=account,
-                                     key=f"inbox:{user.id}:reply:{key}")
+        await reply_with_files(hub, conversation.id, text, files or [], operator=user, channel=via,
+                               account_id=account, key=f"inbox:{user.id}:reply:{key}")
         if "hx-request" in request.headers:
             return await _timeline(request, hub, conversation_id)
         return _to_conversation(conversation_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from api.inbox.customer_panel import load_customer
+from api.inbox.reply_files import attach_limits
 from api.inbox.rows import is_supervisor, sla_now, viewer_of
 from api.inbox.timeline import load_timeline
 from api.inbox.views import CannedView, ChannelChoice, ConversationPage, TargetChoice
@@ -41,6 +42,7 @@ async def load_conversation_page(hub: Hub, user: User, conversation: Conversatio
         customer=panel, channels=reply_channels(hub, customer, conversation),
         canned=await canned_for(hub, user, conversation.topic, panel.name) if works_it else [],
         targets=await transfer_targets(hub, conversation.group) if works_it else [],
+        attach=attach_limits(hub.settings) if works_it else None,
     )
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from api.inbox.cache import cache_for
+from api.inbox.reply_files import our_file_id
 from api.inbox.views import AttachmentView, TimelineItem
 from models.conversations import Conversation, ConversationEvent
 from models.errors import NotFound
-from models.messages import Direction, Message
+from models.messages import Attachment, Direction, Message
 from models.staff import UserId
 
 if TYPE_CHECKING:
@@ -49,13 +50,21 @@ def message_item(message: Message, current_conversation: str) -> TimelineItem:
         conversation_id=message.conversation_id, current=message.conversation_id == current_conversation,
         channel=message.channel, direction=message.direction, author=message.author,
         author_name=_author_name(message), text=message.text,
-        attachments=[AttachmentView(name=a.name or a.kind, url=str(a.url) if a.url else None)
-                     for a in message.attachments],
+        attachments=[_attachment_view(message, a) for a in message.attachments],
         status=message.status if message.direction is Direction.OUTBOUND else None,
         status_reason=message.status_reason,
         nlu_intent=nlu.intent if nlu else None, nlu_confidence=nlu.confidence if nlu else None,
         handover=note and raw_actor in HANDOVER_ACTORS,
     )
+
+
+def _attachment_view(message: Message, attachment: Attachment) -> AttachmentView:
+    """A file's name and link; files operators sent link to the signed-in download (theirs never expires)."""
+    url = str(attachment.url) if attachment.url else None
+    file_id = our_file_id(url) if message.direction is Direction.OUTBOUND else None
+    if file_id is not None:
+        url = f"/inbox/conversations/{message.conversation_id}/files/{file_id}"
+    return AttachmentView(name=attachment.name or attachment.kind, url=url)
 
 
 def _author_name(message: Message) -> str | None:

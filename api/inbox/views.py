@@ -75,6 +75,16 @@ class AttachmentView(_View):
     url: str | None = None
 
 
+class AttachLimits(_View):
+    """What the reply box says about attaching files: possible at all (a public URL is set) and the limits."""
+
+    enabled: bool
+    count: int
+    size: str
+    types: str
+    accept: str
+
+
 class TimelineItem(_View):
     """One line of the customer's cross-channel timeline: a message, a note or a conversation event."""
 
@@ -192,6 +202,7 @@ class ConversationPage(_View):
     channels: list[ChannelChoice]
     canned: list[CannedView]
     targets: list[TargetChoice]
+    attach: AttachLimits | None = None  # reply attachments (api/inbox/reply_files.py)
 
 
 class GroupLoad(_View):

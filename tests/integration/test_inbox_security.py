@@ -25,7 +25,8 @@ from tests.web_login import session_csrf, sign_in
 
 S = ConversationState
 PAGES = ["/inbox", "/inbox/conversations/{id}", "/inbox/conversations/{id}/context", "/inbox/board",
-         "/inbox/live/queue", "/inbox/live/conversations/{id}", "/inbox/live/board"]
+         "/inbox/live/queue", "/inbox/live/conversations/{id}", "/inbox/live/board",
+         "/inbox/conversations/{id}/files/" + "0" * 32]
 ACTIONS = {
     "/inbox/conversations/{id}/claim": {},
     "/inbox/conversations/{id}/release": {},
@@ -70,10 +71,11 @@ async def _unchanged(running: Any, conversation: Conversation) -> None:
 
 
 def test_every_inbox_route_is_covered_here() -> None:
-    from api.inbox import actions, live, pages
+    from api.inbox import actions, live, pages, reply_files
 
-    found = {getattr(r, "path", "") for module in (pages, actions, live) for r in module.router.routes}
-    assert found == {p.replace("{id}", "{conversation_id}") for p in [*PAGES, *ACTIONS]}
+    found = {getattr(r, "path", "") for module in (pages, actions, live, reply_files) for r in module.router.routes}
+    covered = {p.replace("{id}", "{conversation_id}").replace("0" * 32, "{file_id}") for p in [*PAGES, *ACTIONS]}
+    assert found == covered
 
 
 async def test_anonymous_visitors_are_sent_to_sign_in_and_change_nothing(app_with_conversation: Any) -> None:
