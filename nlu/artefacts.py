@@ -39,6 +39,7 @@ class Metadata:
     examples: int
     training_seconds: float = 0.0
     scores: dict[str, float] = field(default_factory=dict)
+    encoder: str = ""  # the sentence encoders fused with the n-grams, per language ("" for n-grams only)
 
     def to_json(self) -> str:
         """As written to metadata.json."""

@@ -82,12 +82,18 @@ class BuiltinEngine:
         if version is None or version == self.version:
             return False
         try:
-            self.model = await asyncio.to_thread(self.directory.load, version)
+            self.model = await asyncio.to_thread(self._load_warm, version)
         except _UNLOADABLE as e:  # a half-copied or foreign file: keep serving the model we have
             log.error("nlu model %s not loaded: %s", version, e)
             return False
         log.info("nlu model %s loaded", version)
         return True
+
+    def _load_warm(self, version: str) -> NluModel:
+        """Load a model and parse once, so its encoders start here (a thread), not in the first customer's parse."""
+        model = self.directory.load(version)
+        model.classifier.rank("warm up прогрев")
+        return model
 
     def parse_now(self, text: str) -> ParseResult:
         """Parse with the model already loaded (synchronous; well under a millisecond)."""

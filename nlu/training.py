@@ -34,6 +34,7 @@ def train(data: TrainingData, config: ClassifierConfig | None = None, progress: 
         version=new_version(data_hash), data_hash=data_hash, intents=classifier.labels, threshold=threshold,
         trained_at=utcnow(), examples=len(texts), training_seconds=round(time.perf_counter() - started, 3),
         scores={"temperature": round(classifier.temperature, 4)},
+        encoder=", ".join(f"{r.language}: {r.encoder.name}" for r in classifier.readers),
     )
     return NluModel(classifier, extractor, metadata)
 

@@ -17,7 +17,7 @@ from nlu.training import train as train_model
 from nlu.training_data import TrainingData
 
 app = typer.Typer(help="NLU: train, test, parse.", no_args_is_help=True)
-STEPS = ["loading data", "calibrating", "fitting", "entities", "saving"]
+STEPS = ["loading data", "sentence vectors", "calibrating", "fitting", "entities", "saving"]
 
 DataOption = Annotated[list[Path] | None, typer.Option(
     "--data", help="Training files or folders (repeatable; default nlu/data).")]

@@ -1,0 +1,97 @@
+"""Sentence vectors (the `embeddings` extra: MiniLM for English, navec for Russian) fused with the n-grams."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+
+from nlu.artefacts import NluModel
+from nlu.classifier import ClassifierConfig, IntentClassifier
+from nlu.encoder import SentenceEncoder, load_encoder
+from nlu.training_data import TrainingData
+
+pytest.importorskip("onnxruntime", reason="the embeddings extra is not installed")
+
+RUSSIAN = ["где мой заказ 4512", "курьером недоволен", "хочу вернуть деньги за молоко", "позовите оператора"]
+
+
+@pytest.fixture(scope="module")
+def encoder() -> SentenceEncoder:
+    """The machine's cached encoder (built on first use)."""
+    found = load_encoder()
+    if found is None:
+        pytest.skip("the MiniLM weights package is not installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def plain(retail_data: TrainingData) -> IntentClassifier:
+    """The n-gram model alone on the retail data."""
+    config = ClassifierConfig(embedding_layers=None, russian_vectors=False)
+    return IntentClassifier(config).fit(*retail_data.texts_and_labels())
+
+
+def test_vectors_are_unit_length_and_paraphrases_are_closer_than_unrelated_text(encoder: SentenceEncoder) -> None:
+    money, balance, music = encoder.embed(
+        ["how much money do I have in my account", "what is my bank balance", "play some jazz music"])
+    assert np.allclose([np.linalg.norm(v) for v in (money, balance, music)], 1.0, atol=1e-3)
+    assert money @ balance > money @ music + 0.2
+
+
+def test_a_text_gets_the_same_vector_alone_as_among_others(encoder: SentenceEncoder) -> None:
+    text = "my parcel never arrived"
+    alone = encoder.embed([text])[0]
+    among = encoder.embed(["hello there", text, "the app crashes when I pay"])[1]
+    assert np.allclose(alone, among, atol=1e-6)
+
+
+def test_the_encoder_travels_inside_a_pickled_model(encoder: SentenceEncoder) -> None:
+    clone = pickle.loads(pickle.dumps(encoder))
+    assert clone.name == encoder.name
+    assert np.allclose(clone.embed(["where is my order"]), encoder.embed(["where is my order"]), atol=1e-6)
+
+
+def test_the_trained_model_names_its_encoders(retail_model: NluModel, encoder: SentenceEncoder) -> None:
+    assert f"en: {encoder.name}" in retail_model.metadata.encoder
+    assert "ru: navec" in retail_model.metadata.encoder
+    assert {r.language for r in retail_model.classifier.readers} == {"en", "ru"}
+
+
+def test_each_language_is_read_by_its_own_vectors_only(retail_model: NluModel) -> None:
+    texts = ["where is my order", "где мой заказ"]
+    for reader in retail_model.classifier.readers:
+        vectors = reader.vectors(texts)
+        assert vectors is not None
+        own = texts.index(texts[0] if reader.language == "en" else texts[1])
+        assert np.linalg.norm(vectors[own]) == pytest.approx(1.0, abs=1e-3)
+        assert not vectors[1 - own].any()
+
+
+def test_english_scores_include_the_sentence_vectors(retail_model: NluModel, plain: IntentClassifier) -> None:
+    text = "the courier was rude and the parcel came two days late"
+    fused_scores = retail_model.classifier.scores([text])[0]
+    assert not np.allclose(fused_scores, plain.scores([text])[0])
+    assert retail_model.classifier.rank(text)[0][0] == "delivery_problem"
+
+
+def test_without_the_runtime_a_model_falls_back_to_its_ngrams(retail_model: NluModel,
+                                                              plain: IntentClassifier) -> None:
+    clone = pickle.loads(pickle.dumps(retail_model.classifier))
+    for reader in clone.readers:  # what a machine without onnxruntime or navec ends up with
+        reader.encoder = SentenceEncoder(b"", "{}", "unavailable")
+        assert not reader.encoder.ready()
+    for text in ["where is my order", "the app keeps crashing", *RUSSIAN]:
+        assert [n for n, _ in clone.rank(text)] == [n for n, _ in plain.rank(text)], text
+
+
+def test_one_text_scores_the_same_by_the_fast_path_and_the_batch_path(retail_model: NluModel) -> None:
+    classifier = retail_model.classifier
+    texts = ["where is my order 4512", "кассир нахамил", "promo code does not work", "?"]
+    batch = classifier.scores(texts)
+    for text, row in zip(texts, batch, strict=True):
+        ranked = dict(classifier.rank(text))
+        probs = np.exp((row - row.max()) / classifier.temperature)
+        probs /= probs.sum()
+        assert np.allclose([ranked[label] for label in classifier.labels], probs, atol=1e-5), text
