@@ -11,6 +11,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api import admin, signin
 from api.errors import error_response
+from api.security_headers import SecurityHeadersMiddleware
 from api.templating import STATIC_DIR, templates, translator
 from api.web_auth import CsrfRejected, RoleRequired, SignInRequired, login_url, safe_next, wants_page
 from models.errors import NotFound, OtklikError
@@ -56,7 +57,8 @@ async def _not_found(request: Request, exc: Exception) -> Response:
 
 
 def install(app: FastAPI) -> None:
-    """Mount /static, include the sign-in and admin pages, map web auth failures."""
+    """Mount /static, include the sign-in and admin pages, map web auth failures, add the hardening headers."""
+    app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(signin.router)
     app.include_router(admin.router)

@@ -18,9 +18,10 @@ if TYPE_CHECKING:
     from hub.runtime import Hub
 
 INBOX_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)
 
 InboxUser = Annotated[User, Depends(require_role(*INBOX_ROLES))]
-SupervisorUser = Annotated[User, Depends(require_role(Role.SUPERVISOR, Role.ADMIN))]
+SupervisorUser = Annotated[User, Depends(require_role(*SUPERVISOR_ROLES))]
 
 
 def may_see(user: User, conversation: Conversation) -> bool:
@@ -30,9 +31,14 @@ def may_see(user: User, conversation: Conversation) -> bool:
     return conversation.assignee == user.id or (conversation.group is not None and conversation.group in user.groups)
 
 
+def in_group(user: User, group: str) -> bool:
+    """Whether the user works in `group` (supervisors work in all)."""
+    return is_supervisor(user) or group in user.groups
+
+
 def check_group(user: User, group: str) -> None:
     """Forbidden unless the user works in `group` (supervisors work in all)."""
-    if not is_supervisor(user) and group not in user.groups:
+    if not in_group(user, group):
         raise Forbidden(f"you are not a member of group {group!r}")
 
 

@@ -16,7 +16,8 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import HubDep
-from api.inbox.access import InboxUser, visible_conversation
+from api.inbox.access import INBOX_ROLES, InboxUser, visible_conversation
+from api.inbox.conversation_view import TARGET_KINDS
 from api.inbox.rendering import render
 from api.inbox.reply_files import reply_with_files
 from api.inbox.rows import is_supervisor
@@ -26,9 +27,9 @@ from hub import assignment, casework, conversation_sla, follow_ups
 from hub.runtime import Hub
 from models.channels import Channel
 from models.conversations import OPEN_STATES, Conversation
-from models.errors import Forbidden, OtklikError, PayloadError
+from models.errors import Forbidden, NotFound, OtklikError, PayloadError
 from models.ids import ConversationId
-from models.staff import Availability, User
+from models.staff import Availability, GroupId, User, UserId
 
 router = APIRouter(prefix="/inbox", tags=["inbox"], include_in_schema=False)
 
@@ -157,9 +158,7 @@ async def transfer(
 
     async def run() -> Response:
         conversation = await visible_conversation(hub, user, conversation_id)
-        kind, _, value = target.partition(":")
-        if kind not in ("group", "user") or not value:
-            raise PayloadError(f"target {target!r} is not 'group:<id>' or 'user:<id>'")
+        kind, value = await _checked_target(hub, target)
         await assignment.transfer(hub, conversation.id, actor=user, note=note,
                                   to_group=value if kind == "group" else None,
                                   to_user=value if kind == "user" else None)
@@ -168,6 +167,26 @@ async def transfer(
         return _to_conversation(conversation_id) if still_mine else RedirectResponse("/inbox", status_code=303)
 
     return await _page_errors(request, run)
+
+
+async def _checked_target(hub: Hub, target: str) -> tuple[str, str]:
+    """The kind and id of a transfer target the page could offer: a contact-centre or specialist group, or a
+    person who works in the inbox (a forged form must not park a conversation where no operator looks)."""
+    kind, _, value = target.partition(":")
+    if kind not in ("group", "user") or not value:
+        raise PayloadError(f"target {target!r} is not 'group:<id>' or 'user:<id>'")
+    try:
+        if kind == "group":
+            group = await hub.stores.directory.get_group(GroupId(value))
+            if group.kind not in TARGET_KINDS:
+                raise PayloadError(f"group {value!r} is a {group.kind} group, not an inbox queue")
+        else:
+            person = await hub.stores.directory.get_user(UserId(value))
+            if not person.has(*INBOX_ROLES):
+                raise PayloadError(f"user {person.login} does not work in the inbox")
+    except NotFound as e:
+        raise PayloadError(e.reason) from e
+    return kind, value
 
 
 @router.post("/conversations/{conversation_id}/resolve")

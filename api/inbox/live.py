@@ -7,12 +7,22 @@ they may see, checked again on every redraw) and redraws with the same loaders a
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
 from api.deps import HubDep
-from api.inbox.access import InboxUser, SupervisorUser, check_group, may_see, visible_conversation
+from api.inbox.access import (
+    INBOX_ROLES,
+    SUPERVISOR_ROLES,
+    InboxUser,
+    SupervisorUser,
+    check_group,
+    in_group,
+    may_see,
+    visible_conversation,
+)
 from api.inbox.board_view import load_board
 from api.inbox.conversation_view import load_conversation_page
 from api.inbox.queue_view import load_queue_page
@@ -22,8 +32,11 @@ from api.web_auth import OptionalSignIn, WebSignIn
 from hub.events import conversation_topic
 from hub.inbox_live import group_topic, operator_topic
 from hub.runtime import Hub
+from hub.sessions import SessionPolicy
+from models.clock import utcnow
 from models.errors import NotFound
 from models.ids import ConversationId
+from models.staff import Role, User
 
 router = APIRouter(prefix="/inbox/live", tags=["inbox"], include_in_schema=False)
 
@@ -31,15 +44,20 @@ BOARD_REFRESH_SECONDS = 10.0  # the board also redraws on a timer: waits and SLA
 LIST_REDRAW_SECONDS = 1.0  # lists and the board redraw at most once a second, however busy their groups are
 
 
-async def still_signed_in(hub: Hub, signed: WebSignIn | None) -> bool:
-    """Whether the stream's session still exists and its user is still active (sign-out, expiry and
-    deactivation end open streams at their next redraw)."""
-    if signed is None or await hub.stores.directory.get_session(signed.session.id) is None:
-        return False
+async def current_viewer(hub: Hub, signed: WebSignIn | None, roles: Sequence[Role] = INBOX_ROLES) -> User | None:
+    """The stream's user as the directory has them now, or None once the session is gone or expired, the
+    user deactivated or without `roles` (sign-out, expiry, deactivation and a lost role end open streams at
+    their next redraw; a changed group list applies to it)."""
+    if signed is None:
+        return None
+    session = await hub.stores.directory.get_session(signed.session.id)
+    if session is None or SessionPolicy.of(hub.settings).expired(session, utcnow()):
+        return None
     try:
-        return (await hub.stores.directory.get_user(signed.user.id)).active
+        user = await hub.stores.directory.get_user(signed.user.id)
     except NotFound:
-        return False
+        return None
+    return user if user.active and user.has(*roles) else None
 
 
 @router.get("/queue")
@@ -54,9 +72,10 @@ async def queue_stream(
     topics = [*map(group_topic, [group] if group else user.groups), operator_topic(user.id)]
 
     async def draw() -> dict[str, str] | None:
-        if not await still_signed_in(hub, signed):
+        viewer = await current_viewer(hub, signed)
+        if viewer is None or (group is not None and not in_group(viewer, group)):
             return None
-        view = await load_queue_page(hub, user, group=group, offset=offset)
+        view = await load_queue_page(hub, viewer, group=group, offset=offset)
         return {"lists": render_fragment(request, "queue_lists.html", {"view": view})}
 
     return stream(request, hub, topics, draw, min_interval=LIST_REDRAW_SECONDS)
@@ -70,15 +89,16 @@ async def conversation_stream(
     conversation = await visible_conversation(hub, user, conversation_id)
 
     async def draw() -> dict[str, str] | None:
-        if not await still_signed_in(hub, signed):
+        viewer = await current_viewer(hub, signed)
+        if viewer is None:
             return None
         try:
             current = await hub.stores.conversations.get(ConversationId(conversation.id))
         except NotFound:
             return None
-        if not may_see(user, current):
+        if not may_see(viewer, current):
             return None
-        view = await load_conversation_page(hub, user, current)
+        view = await load_conversation_page(hub, viewer, current)
         context = {"view": view, "action_key": secrets.token_urlsafe(16)}
         return {"header": render_fragment(request, "conversation_header.html", context),
                 "timeline": render_fragment(request, "timeline.html", context)}
@@ -94,8 +114,9 @@ async def board_stream(
     topics = [*map(group_topic, user.groups), operator_topic(user.id)]
 
     async def draw() -> dict[str, str] | None:
-        if not await still_signed_in(hub, signed):
+        viewer = await current_viewer(hub, signed, SUPERVISOR_ROLES)
+        if viewer is None:
             return None
-        return {"board": render_fragment(request, "board_body.html", {"view": await load_board(hub, user)})}
+        return {"board": render_fragment(request, "board_body.html", {"view": await load_board(hub, viewer)})}
 
     return stream(request, hub, topics, draw, every=BOARD_REFRESH_SECONDS, min_interval=LIST_REDRAW_SECONDS)
