@@ -16,6 +16,7 @@ from api.crm.schemas import ErrorBody
 from api.deps import HubDep
 from hub.directory.importer import ImportReport, import_stores, import_users
 from hub.directory.users import get_by_login
+from hub.runtime import Hub
 from models.errors import PayloadError
 from models.retail_stores import RetailStore
 from models.staff import GROUP_ID_PATTERN, Availability, Group, GroupId, GroupKind, Role, User
@@ -163,9 +164,24 @@ async def get_groups(hub: HubDep, _: DirectoryRead, kind: GroupKind | None = Non
 @router.put("/users", response_model=UpsertResult, summary="Create or update users")
 async def put_users(hub: HubDep, _: DirectoryWrite,
                     users: Annotated[list[UserUpsert], Body(max_length=MAX_BATCH)]) -> UpsertResult:
-    """Upsert by login; groups and stores must exist; an update keeps the user's password unless given."""
+    """Upsert by login; groups and stores must exist; an update keeps the user's password unless given.
+
+    Admins are out of an import token's reach: neither made nor changed here, so a leaked token of the
+    HR system cannot mint an admin or take one over (admins manage admins in the web admin or the CLI).
+    """
+    await _refuse_admins(hub, users)
     rows: list[dict[str, Any]] = [u.model_dump(exclude_none=True) for u in users]
     return _result(await import_users(hub, rows, strict=True))
+
+
+async def _refuse_admins(hub: Hub, users: list[UserUpsert]) -> None:
+    for n, user in enumerate(users):
+        if Role.ADMIN in user.roles:
+            raise PayloadError(f"items[{n}].roles: admins are made in the web admin or with otklik users "
+                               "create-admin, not by import")
+        existing = await hub.stores.directory.user_by_login(user.login.strip().lower())
+        if existing is not None and Role.ADMIN in existing.roles:
+            raise PayloadError(f"items[{n}].login: {user.login!r} is an admin; change admins in the web admin")
 
 
 def _public(user: User) -> UserPublic:

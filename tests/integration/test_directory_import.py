@@ -17,7 +17,7 @@ from hub.settings import Settings
 from models.staff import Group, GroupId, GroupKind, Role
 from models.tokens import Scope
 from tests.conftest import SettingsFactory
-from tests.web_login import sign_in
+from tests.web_login import create_user, sign_in
 
 STORES_CSV = """id,name,region,city,address
 101,Тверская,msk,Москва,"ул. Тверская, 1"
@@ -148,6 +148,26 @@ async def test_directory_api_needs_scoped_tokens_and_upserts_all_or_nothing(
     assert stores.json()["items"][0]["id"] == "7" and stores.json()["next_after"] == "7"
     assert [g["id"] for g in groups.json()["items"]] == ["store:7", "store:8"]
     assert missing.status_code == 404
+
+
+async def test_an_import_token_can_neither_make_an_admin_nor_change_one(
+    make_settings: SettingsFactory, start_app: Callable[..., Any],
+) -> None:
+    async with start_app(make_settings()) as running:
+        _, writer = await tokens.issue(running.hub.stores.tokens, "hr", [Scope.DIRECTORY_WRITE])
+        write = {"authorization": f"Bearer {writer}"}
+        await create_user(running.hub, "root", "the admin's own password", roles=[Role.ADMIN])
+        minted = await running.client.put("/api/v1/users", headers=write, json=[
+            {"login": "mallory", "name": "M", "roles": ["admin"]}])
+        taken_over = await running.client.put("/api/v1/users", headers=write, json=[
+            {"login": "Root", "name": "Root", "roles": ["operator"],
+             "password_hash": "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHQ$aGFzaGhhc2g"}])
+        root = await running.hub.stores.directory.user_by_login("root")
+        mallory = await running.hub.stores.directory.user_by_login("mallory")
+
+    assert minted.status_code == 422 and "items[0].roles" in minted.json()["error"]["reason"]
+    assert taken_over.status_code == 422 and "is an admin" in taken_over.json()["error"]["reason"]
+    assert mallory is None and root is not None and root.roles == frozenset({Role.ADMIN})
 
 
 async def test_first_admin_by_cli_signs_in_and_users_cli_manages_people(
