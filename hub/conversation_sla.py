@@ -3,9 +3,9 @@
 Targets come per topic and priority from the inbox config (`hub/inbox_config.py`); the hours count on the
 calendar of the group the conversation is queued in (`hub/working_hours.py`). Deadlines are stored on
 the conversation when it enters a queue; `sla_next_due` holds the earliest one neither met nor breached,
-so `scan_breaches` finds due conversations through one index. A breach is marked on the conversation
-(under its version) before its event is published, so each breach is raised once however many
-scanners run.
+so `scan_breaches` finds due conversations through one index. A breach's event is published before it
+is marked on the conversation (under its version), with an id naming the deadline: scanners racing, or
+one retrying after a failed publish, repeat the same id (subscribers drop it), and none is ever lost.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from hub import casework, events, inbox_live
 from hub.routing import inbox_config
 from hub.working_hours import Calendar, CalendarBook, add_working_hours, load_calendars, working_seconds_between
 from models.conversations import Conversation, ConversationState
-from models.errors import Conflict, NotFound
+from models.errors import Conflict, NotFound, Unavailable
 from models.ids import ConversationId
 from models.staff import GroupId
 
@@ -121,12 +121,22 @@ async def scan_breaches(hub: Hub, now: datetime, *, batch: int = 500) -> int:
     raised = 0
     for due in await hub.stores.inbox.sla_due(now, limit=batch):
         try:
+            # Announced before marked, under ids that name the deadline: if publishing fails (bus down) or
+            # the process dies in between, the next scan announces it again rather than never.
+            for kind in newly_breached(due, now):
+                await _announce(hub, due, kind)
             conversation, kinds = await _mark(hub, due, now)
         except (Conflict, NotFound) as e:  # busy or gone: the next scan looks again
             log.info("sla scan skipped a conversation", extra={"conversation_id": due.id, "reason": str(e)})
             continue
+        except Unavailable:  # the store or bus is down: the whole round stops, the next one retries
+            raise
+        except Exception:  # one bad record must not hold up every conversation behind it, round after round
+            log.exception("sla scan failed on a conversation", extra={"conversation_id": due.id})
+            continue
         for kind in kinds:
-            await _announce(hub, conversation, kind)
+            BREACHES.labels(kind, conversation.priority.value).inc()
+            await inbox_live.notify(hub, "sla_breached", conversation)
         raised += len(kinds)
     BREACHED_NOW.set(sum((await hub.stores.inbox.count_breached()).values()))
     return raised
@@ -147,14 +157,16 @@ async def _mark(hub: Hub, due: Conversation, now: datetime) -> tuple[Conversatio
 
 
 async def _announce(hub: Hub, conversation: Conversation, kind: str) -> None:
+    """Publish the `kind` breach of the conversation's current deadline."""
     due = conversation.sla_first_response_due if kind == FIRST_RESPONSE else conversation.sla_resolution_due
-    BREACHES.labels(kind, conversation.priority.value).inc()
-    await events.emit(hub, "conversation.sla_breached", f"{conversation.id}:{kind}",
+    # The deadline names the round: a conversation reopened and breached again is a new happening, and
+    # subscribers would drop it as a repeat under the first round's id.
+    round_key = due.isoformat() if due else "none"
+    await events.emit(hub, "conversation.sla_breached", f"{conversation.id}:{kind}:{round_key}",
                       customer_id=conversation.customer_id, conversation_id=conversation.id, breach=kind,
                       due=due.isoformat() if due else None, group=conversation.group,
                       assignee=conversation.assignee, topic=conversation.topic,
                       priority=conversation.priority.value)
-    await inbox_live.notify(hub, "sla_breached", conversation)
 
 
 @dataclass(frozen=True)

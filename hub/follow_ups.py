@@ -3,8 +3,9 @@
 `resolve` sends the outcome and resolves (`hub/resolution.py`), optionally with a follow-up date: at that
 time `due_follow_ups` (a loop step of the worker) puts the conversation back in the operator's list with
 the reminder shown (`InboxStore.reminders_for`), announces `conversation.follow_up_due` and tells the
-operator's open pages. Each step is idempotent: the reminder's state moves scheduled → due once, under the
-conversation's version, and its event id names the reminder.
+operator's open pages. Each step is idempotent: the reminder's event (its id names the reminder) is
+published first, then its state moves scheduled → due once, under the conversation's version; a round
+that could not publish leaves it scheduled for the next.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from hub import casework, events, inbox_live, resolution
 from hub.assignment import refill
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationEvent, ConversationState
-from models.errors import Conflict, Forbidden, InvalidTransition, NotFound, PayloadError
+from models.errors import Conflict, Forbidden, InvalidTransition, NotFound, PayloadError, Unavailable
 from models.ids import ConversationId
 from models.messages import Message
 from models.staff import Role, User, UserId
@@ -104,18 +105,29 @@ async def due_follow_ups(hub: Hub, now: datetime | None = None, *, batch: int = 
     returned = 0
     for found in await hub.stores.inbox.follow_ups_due(now, limit=batch):
         try:
+            if found.state in (S.RESOLVED, S.CLOSED) and found.follow_up_at is not None:
+                await _announce(hub, found)  # before the state moves: a failed publish is retried next round
             conversation, fired = await _fire(hub, found.id, now)
         except (Conflict, NotFound) as e:  # busy or gone: the next round looks again
             log.info("follow-up skipped", extra={"conversation_id": found.id, "reason": str(e)})
             continue
-        if fired and conversation.follow_up_at is not None:
+        except Unavailable:  # the store or bus is down: the whole round stops, the next one retries
+            raise
+        except Exception:  # one bad record must not hold up every reminder behind it
+            log.exception("follow-up failed", extra={"conversation_id": found.id})
+            continue
+        if fired:
             returned += 1
-            await events.emit(hub, "conversation.follow_up_due",
-                              f"{conversation.id}:{conversation.follow_up_at.isoformat()}",
-                              customer_id=conversation.customer_id, conversation_id=conversation.id,
-                              assignee=conversation.assignee, note=conversation.follow_up_note)
             await inbox_live.notify(hub, "follow_up_due", conversation)
     return returned
+
+
+async def _announce(hub: Hub, conversation: Conversation) -> None:
+    """Publish `conversation.follow_up_due` under an id naming the reminder's time (a repeat is dropped)."""
+    at = conversation.follow_up_at.isoformat() if conversation.follow_up_at else ""
+    await events.emit(hub, "conversation.follow_up_due", f"{conversation.id}:{at}",
+                      customer_id=conversation.customer_id, conversation_id=conversation.id,
+                      assignee=conversation.assignee, note=conversation.follow_up_note)
 
 
 async def _fire(hub: Hub, conversation_id: ConversationId, now: datetime) -> tuple[Conversation, bool]:

@@ -40,6 +40,10 @@ async def hand_over(
     group = await routing.group_for(hub, topic)
     calendar = await conversation_sla.calendar_for(hub, group)
     ordinal = _handovers(conversation)
+    # Published before the state moves (same id on a retry): a crash or a bus outage after the move would
+    # otherwise lose it for good, since a queued conversation's redelivered message never reaches the bot.
+    await _publish(hub, conversation, ordinal, group=group, topic=topic, priority=Priority(priority).value,
+                   actor=actor, note=note)
     if note.strip():
         await casework.add_note(hub, conversation_id, note, actor=actor, author_name=actor,
                                 key=f"handover:{conversation_id}:{ordinal}")
@@ -62,7 +66,7 @@ async def hand_over(
     conversation, changed = await casework.update(hub, conversation_id, apply)
     if changed:
         await inbox_live.announce(hub, conversation, was_group=None, was_queued=False, was_assignee=None)
-    return await _finish(hub, conversation)
+    return await _assign(hub, conversation)
 
 
 def _handovers(conversation: Conversation) -> int:
@@ -70,14 +74,28 @@ def _handovers(conversation: Conversation) -> int:
     return sum(1 for entry in conversation.history if entry.kind == HANDED_OVER)
 
 
+async def _publish(
+    hub: Hub, conversation: Conversation, ordinal: int, *, group: str | None, topic: str | None,
+    priority: str | None, actor: str, note: str | None,
+) -> None:
+    """Publish handover number `ordinal` of the conversation (its id names the ordinal: repeats are dropped)."""
+    await events.emit(hub, "conversation.handed_over", f"{conversation.id}:{ordinal}",
+                      customer_id=conversation.customer_id, conversation_id=conversation.id, group=group,
+                      topic=topic, priority=priority, actor=actor, note=note)
+
+
 async def _finish(hub: Hub, conversation: Conversation) -> Conversation:
-    """Publish the last handover's event (same id on a repeat) and try to assign the queue."""
+    """Publish the last handover's event again (same id on a repeat) and try to assign the queue."""
     last = next((e for e in reversed(conversation.history) if e.kind == HANDED_OVER), None)
     if last is not None:
-        await events.emit(hub, "conversation.handed_over", f"{conversation.id}:{last.data.get('ordinal', 0)}",
-                          customer_id=conversation.customer_id, conversation_id=conversation.id,
-                          group=last.data.get("group"), topic=last.data.get("topic"),
-                          priority=last.data.get("priority"), actor=last.actor, note=last.note)
+        await _publish(hub, conversation, int(last.data.get("ordinal", 0)), group=last.data.get("group"),
+                       topic=last.data.get("topic"), priority=last.data.get("priority"), actor=last.actor,
+                       note=last.note)
+    return await _assign(hub, conversation)
+
+
+async def _assign(hub: Hub, conversation: Conversation) -> Conversation:
+    """Try to assign the queue the conversation waits in; the conversation as it is now."""
     if conversation.state is S.QUEUED and conversation.group:
         await assignment.auto_assign(hub, conversation.group)
         return await hub.stores.conversations.get(conversation.id)

@@ -1,11 +1,14 @@
 """The inbox's background steps, run by the worker every `inbox_scan_interval` seconds: SLA breaches,
-due follow-ups, and a sweep that offers waiting queues to operators freed elsewhere (another process)."""
+due follow-ups, a sweep that offers waiting queues to operators freed elsewhere (another process), and the
+purge of the bot's dialog states idle past `dialog_state_retention_days`."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from datetime import datetime, timedelta
 
 from hub import assignment, conversation_sla, follow_ups
 from hub.runtime import Hub
@@ -15,11 +18,25 @@ log = logging.getLogger(__name__)
 
 
 async def inbox_step(hub: Hub) -> None:
-    """One round of every step."""
+    """One round of every step; a step that fails is logged and the others still run."""
     now = utcnow()
-    await conversation_sla.scan_breaches(hub, now)
-    await follow_ups.due_follow_ups(hub, now)
-    await assignment.sweep(hub)
+    steps: list[tuple[str, Callable[[], Awaitable[object]]]] = [
+        ("sla breaches", lambda: conversation_sla.scan_breaches(hub, now)),
+        ("follow-ups", lambda: follow_ups.due_follow_ups(hub, now)),
+        ("queue sweep", lambda: assignment.sweep(hub)),
+        ("dialog states", lambda: purge_dialog_states(hub, now)),
+    ]
+    for name, run in steps:
+        try:
+            await run()
+        except Exception:  # e.g. one unreadable record in the SLA query must not stop follow-ups and assignment
+            log.exception("inbox background step failed", extra={"step": name})
+
+
+async def purge_dialog_states(hub: Hub, now: datetime, *, batch: int = 500) -> int:
+    """Forget the bot's states of conversations idle longer than the retention (a bounded batch a round)."""
+    before = now - timedelta(days=hub.settings.dialog_state_retention_days)
+    return await hub.stores.dialog_states.purge_stale(before, limit=batch)
 
 
 async def run_inbox_loops(hub: Hub, stop: asyncio.Event) -> None:

@@ -38,7 +38,10 @@ async def open_case(
 ) -> tuple[Case, bool]:
     """Open a case (True), or return the one this key already opened or the open case it duplicates (False)."""
     if key is not None and (known := await hub.stores.cases.find_by_key(key)) is not None:
-        return await _worked_case(hub, known, conversation_id), False
+        worked = await _worked_case(hub, known, conversation_id)
+        if known.version == 0:  # untouched since its insert: the first call may have died before announcing it
+            await _announce_opened(hub, known)  # the same event id again: subscribers drop a repeat
+        return worked, False
     config = case_config(hub)
     rtype = config.request_type(request_type)
     conversation = await hub.stores.conversations.get(conversation_id)
@@ -64,8 +67,16 @@ async def open_case(
     sla.start(case, rtype.sla_hours, await calendar_of(hub, group), at, config.catalogue.reminders(rtype))
     if (twin := await _create(hub, case)) is not None:
         return await _worked_case(hub, twin, conversation_id), False
-    await announce(hub, "case.opened", case, request_type=request_type, store_id=store_id)
+    await _announce_opened(hub, case)
     return case, True
+
+
+async def _announce_opened(hub: Hub, case: Case) -> None:
+    """Publish `case.opened` for a case just stored (a duplicate names the case it duplicates)."""
+    if case.links.duplicate_of is not None:
+        await announce(hub, "case.opened", case, request_type=case.request_type, duplicate_of=case.links.duplicate_of)
+    else:
+        await announce(hub, "case.opened", case, request_type=case.request_type, store_id=case.store_id)
 
 
 def _text(value: Any) -> str | None:
@@ -126,7 +137,7 @@ async def _link_duplicate(hub: Hub, case: Case, original: Case, *, actor: str, a
     case.move(CaseState.CLOSED, actor=actor, at=at, reason=f"duplicate of {original.label}")
     if (twin := await _create(hub, case)) is not None:
         return await _worked_case(hub, twin, case.conversation_id)
-    await announce(hub, "case.opened", case, request_type=case.request_type, duplicate_of=original.id)
+    await _announce_opened(hub, case)
 
     async def apply(target: Case) -> list[str]:
         if case.id in target.links.duplicates:

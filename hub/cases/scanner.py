@@ -31,5 +31,7 @@ async def run_sla_scanner(hub: Hub, stop: asyncio.Event) -> None:
                 pass  # a backlog (say, after downtime): keep going until it is drained
         except OtklikError as e:  # the store is down, or a case names a type no longer in the catalogue
             log.warning("SLA scan failed; retrying at the next interval", extra={"reason": e.reason})
+        except Exception:  # anything else would end the scanner (and the worker's gather) for good
+            log.exception("SLA scan failed; retrying at the next interval")
         with suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=hub.settings.cases_scan_interval)

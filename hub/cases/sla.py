@@ -17,7 +17,7 @@ from hub.cases.groups import calendar_of, escalation_of
 from hub.cases.records import announce
 from hub.working_hours import Calendar, add_working_hours, working_seconds_between
 from models.cases import Case
-from models.errors import Conflict
+from models.errors import Conflict, Unavailable
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -110,6 +110,10 @@ async def scan(hub: Hub, now: datetime) -> int:
             advanced += await _advance(hub, case, now)
         except Conflict:
             log.info("case changed during the SLA scan; the next scan sees it", extra={"case_id": case.id})
+        except Unavailable:  # the store or bus is down: the whole round stops, the next one retries
+            raise
+        except Exception:  # one bad case (say, a group's broken calendar) must not block every case behind it
+            log.exception("case SLA check failed", extra={"case_id": case.id})
     return advanced
 
 

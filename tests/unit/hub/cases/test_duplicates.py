@@ -9,11 +9,11 @@ import pytest
 
 from hub.cases.service import comment, merge, open_case, relate, solve
 from hub.stores.cases_base import CaseQuery
-from models.cases import Case, CaseState
+from models.cases import Case, CaseId, CaseState
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
 from models.errors import Conflict, InvalidTransition, PayloadError
-from models.ids import ConversationId
+from models.ids import ConversationId, new_id
 from tests.unit.hub.cases.conftest import T0, World
 
 
@@ -121,3 +121,18 @@ async def test_related_cases_name_each_other_once(world: World) -> None:
     other = await world.hub.stores.cases.get(b.id)
     assert again.links.related == [b.id] and other.links.related == [a.id]
     assert again.state is other.state is CaseState.NEW
+
+
+async def test_a_repeat_after_a_crash_before_the_announcement_publishes_case_opened(world: World) -> None:
+    first, _ = await price_tag(world, world.conversation.id, "k-first")
+    # What a first call that died between storing the case and announcing it leaves behind.
+    crashed = first.model_copy(update={"id": CaseId(new_id()), "key": "k-crashed",
+                                       "number": await world.hub.stores.cases.next_number()})
+    await world.hub.stores.cases.create(crashed)
+
+    again, new = await price_tag(world, world.conversation.id, "k-crashed")
+    await world.settle()
+
+    assert (again.id, new) == (crashed.id, False)
+    opened = [e for e in world.events.of("case.opened") if e.data["case_id"] == crashed.id]
+    assert [e.id for e in opened] == [f"case.opened:{crashed.id}:0"]
