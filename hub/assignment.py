@@ -9,7 +9,9 @@ availability live here too; each change is announced live (`hub/inbox_live.py`) 
 
 from __future__ import annotations
 
+import asyncio
 import json
+import random
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 S = ConversationState
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
 PAGE = 500
+RETRY_JITTER = 0.05  # seconds: two processes that undid a clash do not clash again in step
 
 
 async def operators_of(hub: Hub, group_id: str) -> list[User]:
@@ -68,10 +71,17 @@ async def auto_assign(hub: Hub, group_id: str, *, exclude: Iterable[str] = (), l
             if operator is None:
                 break
             try:
-                done.append(await _assign(hub, head[0].id, operator.id, actor="auto", queued_only=True))
+                done.append(await _assign(hub, head[0].id, operator.id, actor="auto", queued_only=True,
+                                          capacity=operator.capacity))
+            except OverCapacity:  # another process filled the operator's last slot at the same moment
+                await asyncio.sleep(random.uniform(0, RETRY_JITTER))  # jitter, not secrecy
             except Conflict:
                 continue  # claimed by someone else meanwhile: take the next head
     return done
+
+
+class OverCapacity(Conflict):
+    """An automatic assignment undone: the operator was full once every process's write was in."""
 
 
 async def claim(hub: Hub, conversation_id: ConversationId, user: User) -> Conversation:
@@ -87,8 +97,10 @@ async def claim(hub: Hub, conversation_id: ConversationId, user: User) -> Conver
 async def _assign(
     hub: Hub, conversation_id: ConversationId, user_id: str, *, actor: str, queued_only: bool,
     group: str | None = None, note: str | None = None, kind: str = "conversation.assigned",
+    capacity: int | None = None,
 ) -> Conversation:
-    """Assign in one conditional write; Conflict if it is no longer queued (when `queued_only`)."""
+    """Assign in one conditional write; Conflict if it is no longer queued (when `queued_only`), OverCapacity
+    (undone) if the operator then holds more than `capacity`."""
     before: list[Conversation] = []
 
     def apply(conversation: Conversation) -> list[str]:
@@ -100,9 +112,27 @@ async def _assign(
         return ["assignee"]
 
     conversation, _ = await casework.update(hub, conversation_id, apply)
+    # Checked after the write, so two processes filling one last slot cannot both miss the other.
+    over = capacity is not None and (await hub.stores.inbox.loads([user_id])).get(user_id, 0) > capacity
+    if over and await _undo(hub, conversation, user_id):
+        raise OverCapacity(f"operator {user_id} is at capacity {capacity}")
     await hub.stores.inbox.mark_assigned(user_id, conversation.updated_at)
     await announce_change(hub, kind, conversation, before[0], actor=actor, note=note)
     return conversation
+
+
+async def _undo(hub: Hub, assigned: Conversation, user_id: str) -> bool:
+    """Put an automatic assignment not yet announced back in the queue; False if it changed meanwhile
+    (the operator already works it: it stands, and is announced)."""
+
+    def apply(conversation: Conversation) -> list[str]:
+        if conversation.version != assigned.version or conversation.assignee != user_id:
+            return []
+        conversation.transition(S.QUEUED, actor="auto", note="operator at capacity")
+        return ["state"]
+
+    _, changed = await casework.update(hub, assigned.id, apply)
+    return bool(changed)
 
 
 async def announce_change(
