@@ -102,14 +102,14 @@ class SqliteDatabase:
 
     async def one(self, sql: str, params: Params = ()) -> Any:
         """The first column of the first row, or None."""
-        async with self._translated(), self.conn.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
-        return None if row is None else row[0]
+        found = await self.rows(sql, params)
+        return found[0][0] if found else None
 
     async def rows(self, sql: str, params: Params = ()) -> list[sqlite3.Row | tuple[Any, ...]]:
-        """Every row."""
-        async with self._translated(), self.conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Every row, read in one call: no statement stays open between awaits, where another task's
+        BEGIN IMMEDIATE on this connection would find a stale read snapshot and fail at once as "locked"."""
+        async with self._translated():
+            return list(await self.conn.execute_fetchall(sql, params))
 
     async def column(self, sql: str, params: Params = ()) -> list[Any]:
         """The first column of every row."""
