@@ -28,7 +28,10 @@ DEFAULT_TIMEZONE = "Europe/Moscow"
 DEFAULT_CALENDARS_PATH = Path(__file__).with_name("calendars.yml")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MAX_DAYS = 366 * 3  # a walk that finds no working time in three years is a broken calendar
-Interval = tuple[int, int]  # minutes from local midnight, [start, end), end may be 1440
+# Minutes from local midnight, [start, end): a night shift belongs to the day it starts on and ends past
+# 1440 (so a holiday drops the shift that starts on it, not the morning after).
+Interval = tuple[int, int]
+DAY_MINUTES = 1440
 
 
 class Calendar(BaseModel):
@@ -54,12 +57,15 @@ class Calendar(BaseModel):
     def _sane_week(self) -> Calendar:
         if len(self.week) != 7:
             raise ValueError("week: seven weekdays, Monday first")
-        for day in self.week:
+        for index, day in enumerate(self.week):
             previous_end = 0
             for start, end in day:
-                if not 0 <= start < end <= 1440 or start < previous_end:
-                    raise ValueError(f"week: intervals must be ordered, non-overlapping, within a day: {day}")
+                if not 0 <= start < DAY_MINUTES or not start < end <= start + DAY_MINUTES or start < previous_end:
+                    raise ValueError(f"week: intervals must be ordered, non-overlapping, start within the day: {day}")
                 previous_end = end
+            following = self.week[(index + 1) % 7]
+            if day and following and day[-1][1] - DAY_MINUTES > following[0][0]:
+                raise ValueError(f"week: a night shift overlaps the next day's hours: {day[-1]} and {following[0]}")
         if not any(self.week):
             raise ValueError("a calendar needs some working time in the week")
         return self
@@ -82,9 +88,9 @@ class Calendar(BaseModel):
         return local.astimezone(UTC)
 
     def is_working(self, at: datetime) -> bool:
-        """Whether `at` falls inside a working interval."""
+        """Whether `at` falls inside a working interval (of its day, or a night shift of the day before)."""
         day = at.astimezone(self.zone).date()
-        return any(start <= at < end for start, end in self.intervals_on(day))
+        return any(start <= at < end for d in (day - timedelta(days=1), day) for start, end in self.intervals_on(d))
 
 
 def _aware(value: datetime) -> datetime:
@@ -151,9 +157,7 @@ class CalendarSpec(BaseModel):
         for days, spans in self.hours.items():
             for index in _day_indexes(days):
                 for span in [spans] if isinstance(spans, str) else spans:
-                    today, tomorrow = _intervals(span)
-                    week[index].extend(today)
-                    week[(index + 1) % 7].extend(tomorrow)  # a night shift's morning part
+                    week[index].extend(_intervals(span))
         return Calendar(name=name, timezone=self.timezone,
                         week=tuple(tuple(sorted(day)) for day in week), holidays=frozenset(self.holidays))
 
@@ -172,10 +176,10 @@ def _day_indexes(days: str) -> list[int]:
     return indexes
 
 
-def _intervals(span: str) -> tuple[list[Interval], list[Interval]]:
-    """'09:00-21:00' -> this day's and the next day's parts; 'off' -> none; '22:00-06:00' wraps midnight."""
+def _intervals(span: str) -> list[Interval]:
+    """'09:00-21:00' -> one interval; 'off' -> none; '22:00-06:00' runs past midnight (end above 1440)."""
     if span.strip() == "off":
-        return [], []
+        return []
     try:
         start_text, end_text = span.split("-")
         start, end = _minutes(start_text), _minutes(end_text)
@@ -183,9 +187,9 @@ def _intervals(span: str) -> tuple[list[Interval], list[Interval]]:
         raise ValueError(f"hours: {span!r} is not 'HH:MM-HH:MM' or 'off'") from e
     if start == end:
         raise ValueError(f"hours: {span!r} is empty")
-    if end < start:  # a night shift: until midnight, and on into the next day
-        return [(start, 1440)], [(0, end)] if end else []
-    return [(start, end)], []
+    if end < start:  # a night shift: on into the next day, still the shift of the day it starts on
+        return [(start, end + DAY_MINUTES)]
+    return [(start, end)]
 
 
 def _minutes(text: str) -> int:
