@@ -15,7 +15,7 @@ FIELDS = ("date", "product", "amount", "staff")
 
 
 async def create_case(ctx: ActionContext, slots: Mapping[str, Any]) -> Result:
-    """Open a case of `request_type` with the collected slots; the same complaint is never opened twice."""
+    """Open a case of `request_type` with the collected slots; a repeated turn or an open duplicate opens none."""
     request_type = slot_text(slots, "request_type") or "other"
     details = slot_text(slots, "details") or ""
     try:
@@ -24,7 +24,9 @@ async def create_case(ctx: ActionContext, slots: Mapping[str, Any]) -> Result:
             description=details or request_type, store_id=slot_text(slots, "store_id"),
             order_id=slot_text(slots, "order_id"), priority=slot_text(slots, "priority") or "normal",
             fields={name: str(slots[name]) for name in FIELDS if slot_text(slots, name)},
-            actor="bot", source=CaseSource.BOT, key=f"bot:case:{ctx.conversation.id}:{request_type}",
+            # Keyed on the turn: a redelivered message repeats nothing, while a later complaint of the same type
+            # (another store, or after the first was solved) is its own case; open_case links true duplicates.
+            actor="bot", source=CaseSource.BOT, key=f"{ctx.key('create_case')}:{request_type}",
         )
     except OtklikError as e:  # a store the chain does not have, a missing field: a person sorts it out
         return failed("rejected", detail=str(e))

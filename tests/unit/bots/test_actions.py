@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -132,3 +133,16 @@ async def test_create_case_opens_one_case_per_complaint_and_rejects_an_unknown_s
     assert (case.request_type, case.store_id, case.fields, case.created_by) == (
         "spoiled_goods", "118", {"date": "2026-11-24"}, "bot")
     assert unknown["ok"] is False and unknown["reason"] == "rejected"
+
+
+async def test_a_later_complaint_of_the_same_type_about_another_store_is_its_own_case(hub: Hub) -> None:
+    await hub.stores.directory.upsert_stores([RetailStore(id="118", name="Профсоюзная", city="Москва"),
+                                              RetailStore(id="205", name="Тверская", city="Москва")])
+    ctx = await shopper(hub, phone(ANNA_PHONE))
+    first = await REGISTRY["create_case"](ctx, {"request_type": "spoiled_goods", "store_id": "118",
+                                                "date": "2026-11-24", "details": "творог"})
+    later = replace(ctx, turn_key="m-2")  # the shopper's next complaint, in a later message of the conversation
+    second = await REGISTRY["create_case"](later, {"request_type": "spoiled_goods", "store_id": "205",
+                                                   "date": "2026-11-25", "details": "молоко"})
+    assert first["ok"] is True and second["ok"] is True and second["case_id"] != first["case_id"]
+    assert (await hub.stores.cases.get(second["case_id"])).store_id == "205"
