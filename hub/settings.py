@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     # bot off, leaving the plain acknowledgement); changed files are picked up within this many seconds.
     dialogs_dir: str | None = None
     dialogs_reload_seconds: float = Field(default=2.0, ge=0.0)
+    # Dialog states not saved for this long are purged by the worker's inbox loop (well past the reopen window).
+    dialog_state_retention_days: float = Field(default=30.0, gt=0)
 
     # Web sign-in (api/web_auth.py): server-side sessions with idle and absolute expiry; failed sign-ins per
     # login and address are limited within a window.

@@ -48,6 +48,10 @@ class DialogStateStore(Protocol):
         """Forget a conversation's state (e.g. once it is closed); False if there was none."""
         ...
 
+    async def purge_stale(self, before: datetime, *, limit: int = 500) -> int:
+        """Forget up to `limit` states (and their codes) last saved before `before`, oldest first; how many."""
+        ...
+
     async def kept_code(self, conversation_id: ConversationId, kind: str) -> str | None:
         """The conversation's `kind` code kept by remember_code, if any."""
         ...

@@ -434,6 +434,7 @@ class MongoStores:
             await self.inbox.open()  # the inbox's indexes on conversations, canned responses
             await self.directory.open()  # users, groups, stores, sessions indexes
             await self.cases.open()  # case queues' indexes and the number counter
+            await self.dialog_states.open()  # the index of the purge of idle dialog states
         except ConnectionFailure as e:  # other failures (say, an index clashing with ours) are not outages
             await self.db.close()
             raise Unavailable(f"MongoDB store: {e}") from e

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import re
+from datetime import datetime
 
+from pymongo import ASCENDING, IndexModel
 from pymongo.errors import DuplicateKeyError
 
 from hub.stores.dialog_state_base import SavedDialogState
@@ -26,10 +29,15 @@ def _load(doc: Doc) -> SavedDialogState:
 
 
 class MongoDialogStateStore:
-    """DialogStateStore on MongoDB; the primary key is the only index it needs."""
+    """DialogStateStore on MongoDB: the primary key, and `updated_at` for the purge of idle states."""
 
     def __init__(self, db: MongoDatabase) -> None:
         self.db = db
+
+    async def open(self) -> None:
+        """Create the purge's index (idempotent)."""
+        await self.db.collection(STATES).create_indexes([IndexModel([("updated_at", ASCENDING)],
+                                                                    name="dialog_states_updated_at")])
 
     async def get(self, conversation_id: ConversationId) -> SavedDialogState | None:
         """The saved state, or None."""
@@ -54,6 +62,21 @@ class MongoDialogStateStore:
         """Forget the state; False if there was none."""
         result = await self.db.collection(STATES).delete_one({"_id": conversation_id})
         return result.deleted_count == 1
+
+    async def purge_stale(self, before: datetime, *, limit: int = 500) -> int:
+        """Forget up to `limit` states (and their codes) last saved before `before`, oldest first."""
+        if limit <= 0:
+            return 0  # a limit of 0 means "no limit" to MongoDB
+        states = self.db.collection(STATES)
+        cursor = states.find({"updated_at": {"$lt": before}}, {"_id": 1}).sort("updated_at", ASCENDING).limit(limit)
+        ids = [doc["_id"] async for doc in cursor]
+        if not ids:
+            return 0
+        # a code's _id is "<conversation>:<kind>": anchored prefixes use the _id index
+        prefixes = [re.compile(f"^{re.escape(str(i))}:") for i in ids]
+        await self.db.collection(CODES).delete_many({"_id": {"$in": prefixes}})
+        result = await states.delete_many({"_id": {"$in": ids}, "updated_at": {"$lt": before}})
+        return int(result.deleted_count)
 
     async def kept_code(self, conversation_id: ConversationId, kind: str) -> str | None:
         """The kept code, if any."""

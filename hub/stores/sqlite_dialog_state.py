@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime
 
-from hub.sqlite_db import SqliteDatabase
+from hub.sqlite_db import SqliteDatabase, execute
 from hub.stores.dialog_state_base import SavedDialogState
 from models.ids import ConversationId
 
@@ -21,6 +22,12 @@ MIGRATIONS = [
         code TEXT NOT NULL,
         PRIMARY KEY (conversation_id, kind)
     );
+    """,
+    # The purge of idle states finds the oldest through this index, not by reading every document.
+    """
+    ALTER TABLE dialog_states ADD COLUMN saved_at REAL
+        GENERATED ALWAYS AS (julianday(json_extract(doc, '$.updated_at'))) VIRTUAL;
+    CREATE INDEX dialog_states_saved_at ON dialog_states (saved_at);
     """,
 ]
 
@@ -58,6 +65,19 @@ class SqliteDialogStateStore:
         """Forget the state; False if there was none."""
         changed = await self.db.run("DELETE FROM dialog_states WHERE conversation_id = ?", (conversation_id,))
         return changed == 1
+
+    async def purge_stale(self, before: datetime, *, limit: int = 500) -> int:
+        """Forget up to `limit` states (and their codes) last saved before `before`, oldest first."""
+        async with self.db.transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT conversation_id FROM dialog_states WHERE saved_at < julianday(?) ORDER BY saved_at LIMIT ?",
+                (before.astimezone(UTC).isoformat(), limit))
+            ids = [row[0] for row in await cursor.fetchall()]
+            if not ids:
+                return 0
+            marks = ", ".join("?" * len(ids))
+            await execute(conn, f"DELETE FROM dialog_codes WHERE conversation_id IN ({marks})", tuple(ids))
+            return await execute(conn, f"DELETE FROM dialog_states WHERE conversation_id IN ({marks})", tuple(ids))
 
     async def kept_code(self, conversation_id: ConversationId, kind: str) -> str | None:
         """The kept code, if any."""

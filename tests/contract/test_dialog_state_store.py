@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -100,3 +100,24 @@ async def test_state_survives_reopening_the_store(stores_factory: StoresFactory)
         assert await again.dialog_states.remember_code(CONV, "promo", "X") == "SORRY15"
     finally:
         await again.close()
+
+
+async def test_purge_stale_forgets_idle_states_and_their_codes_oldest_first_in_batches(stores: Stores) -> None:
+    store = stores.dialog_states
+    for n, days in enumerate((40, 35, 31, 5)):  # three idle past 30 days, one recent
+        conversation = ConversationId(f"conv-p{n}")
+        saved = SavedDialogState(conversation_id=conversation, version=1, turn_key=f"m{n}",
+                                 updated_at=T0 - timedelta(days=days))
+        assert await store.save(saved, expected_version=0)
+        await store.remember_code(conversation, "promo", f"CODE{n}")
+    cutoff = T0 - timedelta(days=30)
+
+    assert await store.purge_stale(cutoff, limit=2) == 2
+    assert [await store.get(ConversationId(f"conv-p{n}")) is None for n in range(4)] == [True, True, False, False]
+    assert await store.kept_code(ConversationId("conv-p0"), "promo") is None
+    assert await store.kept_code(ConversationId("conv-p2"), "promo") == "CODE2"
+
+    assert await store.purge_stale(cutoff, limit=2) == 1
+    assert await store.purge_stale(cutoff, limit=2) == 0
+    assert await store.get(ConversationId("conv-p3")) is not None
+    assert await store.kept_code(ConversationId("conv-p3"), "promo") == "CODE3"
