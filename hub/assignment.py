@@ -157,12 +157,13 @@ def may_move(user: User, conversation: Conversation) -> bool:
 
 async def transfer(
     hub: Hub, conversation_id: ConversationId, *, actor: User, note: str, to_group: str | None = None,
-    to_user: str | None = None,
+    to_user: str | None = None, key: str | None = None,
 ) -> Conversation:
-    """Hand a queued or assigned conversation to another group's queue or to an operator, with a note."""
+    """Hand a queued or assigned conversation to another group's queue or to an operator, with a note
+    (once per `key`, when given)."""
     from hub.transfers import transfer as run  # its own module: it builds on this one's helpers
 
-    return await run(hub, conversation_id, actor=actor, note=note, to_group=to_group, to_user=to_user)
+    return await run(hub, conversation_id, actor=actor, note=note, to_group=to_group, to_user=to_user, key=key)
 
 
 async def release(hub: Hub, conversation_id: ConversationId, user: User) -> Conversation:

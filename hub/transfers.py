@@ -42,25 +42,31 @@ async def _target(hub: Hub, to_group: str | None, to_user: str | None) -> tuple[
 
 async def transfer(
     hub: Hub, conversation_id: ConversationId, *, actor: User, note: str, to_group: str | None = None,
-    to_user: str | None = None,
+    to_user: str | None = None, key: str | None = None,
 ) -> Conversation:
     """Move a queued or assigned conversation to `to_group`'s queue or to operator `to_user` (both: the
-    operator, in that group); the note is required and recorded."""
+    operator, in that group); the note is required and recorded. Once per `key`, when given: a resubmitted
+    form changes nothing."""
     if not note.strip():
         raise PayloadError("a transfer needs a note for whoever gets the conversation")
     group, operator = await _target(hub, to_group, to_user)
     before: list[Conversation] = []
 
     def apply(conversation: Conversation) -> list[str]:
+        if key is not None and any(e.kind == "transferred" and e.data.get("key") == key
+                                   for e in conversation.history):
+            return []  # this very transfer is done
         if conversation.state not in (S.QUEUED, S.ASSIGNED):
             raise InvalidTransition(f"conversation {conversation_id} is {conversation.state}: nothing to transfer")
         if not may_move(actor, conversation):
             raise Forbidden(f"{actor.login} may not transfer conversation {conversation_id}")
         before[:] = [conversation.model_copy()]
-        _move(conversation, group, operator, actor=actor.id, note=note)
+        _move(conversation, group, operator, actor=actor.id, note=note, key=key)
         return ["transferred"]
 
-    conversation, _ = await casework.update(hub, conversation_id, apply)
+    conversation, changed = await casework.update(hub, conversation_id, apply)
+    if not changed:
+        return conversation
     await casework.add_note(hub, conversation_id, note, actor=actor.id, author_name=actor.name,
                             key=f"transfer:{conversation_id}:{conversation.version}")
     if operator is not None:
@@ -70,7 +76,9 @@ async def transfer(
     return await hub.stores.conversations.get(conversation_id)
 
 
-def _move(conversation: Conversation, group: str | None, operator: User | None, *, actor: str, note: str) -> None:
+def _move(
+    conversation: Conversation, group: str | None, operator: User | None, *, actor: str, note: str, key: str | None,
+) -> None:
     """Apply the transfer to the conversation, recording it in the history."""
     target_group = group or conversation.group
     if operator is not None and group is None and operator.groups and conversation.group not in operator.groups:
@@ -78,7 +86,7 @@ def _move(conversation: Conversation, group: str | None, operator: User | None, 
     conversation.history.append(ConversationEvent(
         kind="transferred", actor=actor, note=note,
         data={"from_group": conversation.group, "to_group": target_group, "from_assignee": conversation.assignee,
-              "to_assignee": operator.id if operator else None}))
+              "to_assignee": operator.id if operator else None, **({"key": key} if key else {})}))
     if operator is not None:
         conversation.transition(S.ASSIGNED, actor=actor, note=note, group=target_group, assignee=operator.id)
     elif conversation.state is S.ASSIGNED:

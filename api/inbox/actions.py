@@ -153,15 +153,17 @@ async def add_note(
 async def transfer(
     request: Request, hub: HubDep, user: InboxUser, conversation_id: str,
     target: Annotated[str, Form(min_length=3, max_length=200)], note: Note,
+    key: Annotated[str | None, Form(min_length=8, max_length=64, pattern=r"^[\w-]+$")] = None,
 ) -> Response:
-    """Move the conversation to another group's queue or to an operator, with a note."""
+    """Move the conversation to another group's queue or to an operator, with a note (once per form `key`)."""
 
     async def run() -> Response:
         conversation = await visible_conversation(hub, user, conversation_id)
         kind, value = await _checked_target(hub, target)
         await assignment.transfer(hub, conversation.id, actor=user, note=note,
                                   to_group=value if kind == "group" else None,
-                                  to_user=value if kind == "user" else None)
+                                  to_user=value if kind == "user" else None,
+                                  key=f"inbox:{user.id}:transfer:{key}" if key else None)
         moved = await hub.stores.conversations.get(conversation.id)
         still_mine = moved.assignee == user.id or is_supervisor(user)
         return _to_conversation(conversation_id) if still_mine else RedirectResponse("/inbox", status_code=303)

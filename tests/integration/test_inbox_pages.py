@@ -340,3 +340,25 @@ async def test_releasing_puts_the_conversation_back_in_the_queue(make_settings: 
     assert (stored.state, stored.assignee) == (S.QUEUED, None)
     assert not_his.status_code == 403  # queued again: nobody's to release
     assert f'data-conversation="{conversation.id}"' in queue.text.split('id="queue"')[1]
+
+
+async def test_a_resubmitted_transfer_form_transfers_once(
+    make_settings: Any, receiver: HttpReceiver, start_app: Any,
+) -> None:
+    async with start_app(inbox_settings(make_settings, receiver)) as running:
+        await build_world(running.hub)
+        conversation = await handed_over(running.hub, await customer_writes(
+            running.client, running.hub, "u-tr", "Курьер не приехал"))
+        form = {"target": "group:delivery", "note": "Это к доставке", "key": "transfer-key-01"}
+        async with signed_in(running, "sam") as (client, csrf):  # a supervisor may move it again and again
+            first = await client.post(f"/inbox/conversations/{conversation.id}/transfer",
+                                      data={**form, "csrf_token": csrf})
+            again = await client.post(f"/inbox/conversations/{conversation.id}/transfer",
+                                      data={**form, "csrf_token": csrf})
+        final = await running.hub.stores.conversations.get(conversation.id)
+        notes = [m.text for m in await running.hub.stores.messages.list_for_conversation(conversation.id)
+                 if m.direction is Direction.INTERNAL]
+
+    assert (first.status_code, again.status_code) == (303, 303) and final.group == "delivery"
+    assert [e.kind for e in final.history].count("transferred") == 1
+    assert notes.count("Это к доставке") == 1
