@@ -1,4 +1,4 @@
-"""Inbox actions: claim, reply, note, transfer, resolve (with a follow-up), availability.
+"""Inbox actions: claim, reply, note, transfer, topic and priority, resolve (with a follow-up), availability.
 
 Each is a form POST checked for the session's CSRF token (by the user dependency). Plain form posts answer
 303 to the page to show next; the reply and note boxes post with HTMX and get the redrawn timeline back.
@@ -26,7 +26,7 @@ from api.web_auth import wants_page
 from hub import assignment, casework, conversation_sla, follow_ups
 from hub.runtime import Hub
 from models.channels import Channel
-from models.conversations import OPEN_STATES, Conversation
+from models.conversations import OPEN_STATES, Conversation, ConversationState, Priority
 from models.errors import Forbidden, NotFound, OtklikError, PayloadError
 from models.ids import ConversationId
 from models.staff import Availability, GroupId, User, UserId
@@ -167,6 +167,26 @@ async def transfer(
         moved = await hub.stores.conversations.get(conversation.id)
         still_mine = moved.assignee == user.id or is_supervisor(user)
         return _to_conversation(conversation_id) if still_mine else RedirectResponse("/inbox", status_code=303)
+
+    return await _page_errors(request, run)
+
+
+@router.post("/conversations/{conversation_id}/triage")
+async def triage(
+    request: Request, hub: HubDep, user: InboxUser, conversation_id: str,
+    priority: Annotated[Priority, Form()],
+    topic: Annotated[str, Form(max_length=100, pattern=r"^[\w.-]*$")] = "",
+) -> Response:
+    """Correct the topic the bot gave and the priority (the holder or a supervisor); each change is recorded."""
+
+    async def run() -> Response:
+        conversation = await visible_conversation(hub, user, conversation_id)
+        holder = conversation.state is ConversationState.ASSIGNED and conversation.assignee == user.id
+        if conversation.state not in OPEN_STATES or not (holder or is_supervisor(user)):
+            raise Forbidden("only the operator holding the conversation or a supervisor may change it")
+        await casework.change(hub, conversation.id, {"topic": topic or None, "priority": priority.value},
+                              actor=user.id)
+        return _to_conversation(conversation_id)
 
     return await _page_errors(request, run)
 

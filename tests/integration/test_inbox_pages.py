@@ -362,3 +362,31 @@ async def test_a_resubmitted_transfer_form_transfers_once(
     assert (first.status_code, again.status_code) == (303, 303) and final.group == "delivery"
     assert [e.kind for e in final.history].count("transferred") == 1
     assert notes.count("Это к доставке") == 1
+
+
+async def test_the_holder_corrects_topic_and_priority_and_the_history_says_who(
+    make_settings: Any, receiver: HttpReceiver, start_app: Any,
+) -> None:
+    async with start_app(inbox_settings(make_settings, receiver)) as running:
+        world = await build_world(running.hub)
+        conversation = await handed_over(running.hub, await customer_writes(
+            running.client, running.hub, "u-tp", "Кассир нагрубил"))
+        base = f"/inbox/conversations/{conversation.id}"
+        async with signed_in(running, "boris") as (client, csrf):  # not the holder yet
+            refused = await client.post(f"{base}/triage", data={"csrf_token": csrf, "topic": "staff_behaviour",
+                                                                 "priority": "high"})
+        async with signed_in(running, "anna") as (client, csrf):
+            await client.post(f"{base}/claim", data={"csrf_token": csrf})
+            bad = await client.post(f"{base}/triage", data={"csrf_token": csrf, "topic": "<b>x</b>",
+                                                            "priority": "high"})
+            changed = await client.post(f"{base}/triage", data={"csrf_token": csrf, "topic": "staff_behaviour",
+                                                                "priority": "high"})
+            page = await client.get(base)
+        final = await running.hub.stores.conversations.get(conversation.id)
+
+    assert refused.status_code == 403 and bad.status_code == 422
+    assert changed.status_code == 303 and (final.topic, final.priority) == ("staff_behaviour", "high")
+    changes = [e for e in final.history if e.kind in ("topic_changed", "priority_changed")]
+    assert [(e.kind, e.actor, e.data["to"]) for e in changes] == [
+        ("topic_changed", world.anna.id, "staff_behaviour"), ("priority_changed", world.anna.id, "high")]
+    assert 'id="triage-form"' in page.text and 'value="staff_behaviour"' in page.text

@@ -35,6 +35,7 @@ ACTIONS = {
     "/inbox/conversations/{id}/transfer": {"target": "group:delivery", "note": "move"},
     "/inbox/conversations/{id}/resolve": {"outcome": "done", "key": "sec-key-resolve"},
     "/inbox/conversations/{id}/follow-up/dismiss": {},
+    "/inbox/conversations/{id}/triage": {"topic": "complaint", "priority": "urgent"},
     "/inbox/availability": {"availability": "available"},
 }
 CONVERSATION_PAGES = [p for p in PAGES if "{id}" in p]
