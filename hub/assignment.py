@@ -146,6 +146,13 @@ async def announce_change(
                               was_assignee=before.assignee if before.state is S.ASSIGNED else None)
 
 
+def may_work_on(user: User, conversation: Conversation) -> bool:
+    """Its holder, an operator of its group, or a supervisor/admin may answer and resolve a conversation."""
+    if user.has(Role.SUPERVISOR, Role.ADMIN):
+        return True
+    return user.has(Role.OPERATOR) and (conversation.assignee == user.id or conversation.group in user.groups)
+
+
 def may_move(user: User, conversation: Conversation) -> bool:
     """Supervisors and admins move anything; an operator what they hold or what waits in their group."""
     if user.has(Role.SUPERVISOR, Role.ADMIN):

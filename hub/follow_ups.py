@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from hub import casework, events, inbox_live, resolution
-from hub.assignment import refill
+from hub.assignment import may_work_on, refill
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationEvent, ConversationState
 from models.errors import Conflict, Forbidden, InvalidTransition, NotFound, PayloadError, Unavailable
@@ -32,12 +32,6 @@ S = ConversationState
 SCHEDULED, DUE = "scheduled", "due"
 
 
-def _may_resolve(user: User, conversation: Conversation) -> bool:
-    if user.has(Role.SUPERVISOR, Role.ADMIN):
-        return True
-    return user.has(Role.OPERATOR) and (conversation.assignee == user.id or conversation.group in user.groups)
-
-
 async def resolve(
     hub: Hub, conversation_id: ConversationId, outcome: str, *, key: str, actor: User,
     follow_up_at: datetime | None = None, follow_up_note: str | None = None, notify: bool = True,
@@ -46,7 +40,7 @@ async def resolve(
     if not outcome.strip():
         raise PayloadError("an outcome text is required to resolve")
     before = await hub.stores.conversations.get(conversation_id)
-    if not _may_resolve(actor, before):
+    if not may_work_on(actor, before):
         raise Forbidden(f"{actor.login} may not resolve conversation {conversation_id}")
     conversation, sent = await resolution.resolve(hub, conversation_id, outcome, key=key, actor=actor.id,
                                                   notify=notify)

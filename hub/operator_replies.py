@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from hub import conversation_sla, customers, outbox
 from hub.addresses import Route, proactive_route, route_on
+from hub.assignment import may_work_on
 from hub.resolution import outcome_route
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
@@ -18,19 +19,12 @@ from models.customers import Customer
 from models.errors import Conflict, Forbidden, InvalidTransition, PayloadError
 from models.ids import ConversationId
 from models.messages import Attachment, AuthorKind, DeliveryStatus, Direction, Message, OutboundMessage
-from models.staff import Role, User
+from models.staff import User
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
 
 S = ConversationState
-
-
-def may_reply(user: User, conversation: Conversation) -> bool:
-    """Its holder, an operator of its group, or a supervisor/admin may write to the customer."""
-    if user.has(Role.SUPERVISOR, Role.ADMIN):
-        return True
-    return user.has(Role.OPERATOR) and (conversation.assignee == user.id or conversation.group in user.groups)
 
 
 async def reply(
@@ -44,7 +38,7 @@ async def reply(
     if known is not None and (known.conversation_id != conversation_id or known.direction is not Direction.OUTBOUND):
         raise Conflict(f"idempotency key {key!r} was used for another request")
     conversation = await hub.stores.conversations.get(conversation_id)
-    if not may_reply(operator, conversation):
+    if not may_work_on(operator, conversation):
         raise Forbidden(f"{operator.login} may not write in conversation {conversation_id}")
     if conversation.state is S.CLOSED:
         raise InvalidTransition(f"conversation {conversation_id} is closed: write through the customer instead")
