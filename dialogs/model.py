@@ -7,7 +7,6 @@ importable from here.
 from __future__ import annotations
 
 from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, field_validator
 
@@ -33,6 +32,7 @@ from dialogs.steps import (
     Step,
     kind_of,
 )
+from models.clock import known_timezone
 from models.conversations import Priority
 
 __all__ = [
@@ -114,11 +114,7 @@ class BusinessHours(Node):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"unknown timezone {value!r} (e.g. Europe/Moscow)") from e
-        return value
+        return known_timezone(value)
 
 
 class Rules(Node):

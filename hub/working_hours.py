@@ -18,10 +18,12 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.clock import known_timezone
 
 DEFAULT_NAME = "default"
 DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -47,11 +49,7 @@ class Calendar(BaseModel):
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError) as e:
-            raise ValueError(f"unknown timezone {value!r}") from e
-        return value
+        return known_timezone(value)
 
     @model_validator(mode="after")
     def _sane_week(self) -> Calendar:
