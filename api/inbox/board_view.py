@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from api.inbox.conversation_view import transfer_targets
 from api.inbox.rows import rows_of, viewer_of
-from api.inbox.views import BoardPage, GroupLoad, OperatorLoad, TargetChoice
+from api.inbox.views import BoardPage, GroupLoad, TargetChoice
 from hub import board
 from models.errors import NotFound
 from models.staff import Availability, GroupId, User
@@ -28,9 +28,7 @@ async def load_board(hub: Hub, user: User) -> BoardPage:
     groups = [GroupLoad(id=g.group, name=await _group_name(hub, g.group), queued=g.queued,
                         oldest_wait_seconds=g.oldest_wait_seconds, breaches=g.breached, available=g.available,
                         operators=g.operators) for g in snapshot.groups]
-    operators = sorted((OperatorLoad(id=o.id, name=o.name, availability=o.availability, load=o.load,
-                                     capacity=o.capacity, groups=o.groups) for o in snapshot.operators),
-                       key=lambda o: (ORDER[Availability(o.availability)], -o.load, o.name))
+    operators = sorted(snapshot.operators, key=lambda o: (ORDER[Availability(o.availability)], -o.load, o.name))
     names = [g.group for g in snapshot.groups]
     store = hub.stores.inbox
     return BoardPage(

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from hub.board import OperatorRow
 from models.channels import Channel
 from models.conversations import ConversationState, Priority
 from models.messages import AuthorKind, DeliveryStatus, Direction
@@ -217,23 +218,12 @@ class GroupLoad(_View):
     operators: int
 
 
-class OperatorLoad(_View):
-    """One operator on the supervisor board."""
-
-    id: str
-    name: str
-    availability: str
-    load: int
-    capacity: int
-    groups: list[str]
-
-
 class BoardPage(_View):
     """The supervisor's live board."""
 
     viewer: Viewer
     groups: list[GroupLoad]
-    operators: list[OperatorLoad]
+    operators: list[OperatorRow]  # hub.board's rows, as they are
     breaches: list[QueueRow]
     longest: list[QueueRow]
     targets: list[TargetChoice]
