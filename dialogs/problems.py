@@ -1,22 +1,11 @@
-"""A problem in the flow files, with where it is: what `check` and the loader report."""
+"""Flow-file problems: `Problem` (models/problems.py: file, line, message) and the error that carries them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from models.errors import PayloadError
+from models.problems import Problem
 
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    """One problem: file, 1-based line, message."""
-
-    file: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.message}"
+__all__ = ["FlowError", "Problem"]
 
 
 class FlowError(PayloadError):

@@ -118,7 +118,7 @@ class UserPage(BaseModel):
 
 def _result(report: ImportReport) -> UpsertResult:
     if report.errors:
-        shown = "; ".join(f"items[{e.line - 1}]: {e.reason}" for e in report.errors[:5])
+        shown = "; ".join(f"items[{e.line - 1}]: {e.message}" for e in report.errors[:5])
         raise PayloadError(f"{len(report.errors)} invalid items, nothing written: {shown}")
     return UpsertResult(created=report.counts.created, updated=report.counts.updated)
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from hub.directory.rows import ImportRow, split_list
 from hub.stores.base import Stores
 from hub.stores.directory_base import DirectoryStore, UpsertCounts
+from models.problems import Problem
 from models.retail_stores import RetailStore
 from models.staff import Role, User, store_group_id
 
@@ -36,25 +37,13 @@ Progress = Callable[[int], object]
 CHUNK = 1000
 
 
-@dataclass(frozen=True)
-class RowError:
-    """Why one row was not imported."""
-
-    source: str
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.source}:{self.line}: {self.reason}"
-
-
 @dataclass
 class ImportReport:
     """What an import did."""
 
     rows: int = 0
     counts: UpsertCounts = field(default_factory=UpsertCounts)
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
     written: bool = True
 
     @property
@@ -73,10 +62,10 @@ def _reason(error: ValidationError) -> str:
 
 
 def parse_stores(rows: Iterable[Mapping[str, Any] | ImportRow], source: str) -> tuple[list[RetailStore],
-                                                                                        list[RowError]]:
+                                                                                        list[Problem]]:
     """Valid stores (a repeated number: the last row wins) and the errors of the others."""
     stores: dict[str, RetailStore] = {}
-    errors: list[RowError] = []
+    errors: list[Problem] = []
     for row in _numbered(rows):
         data = {("id" if k in ("store_id", "number") else k): v for k, v in row.data.items()}
         if isinstance(data.get("active"), str):
@@ -84,7 +73,7 @@ def parse_stores(rows: Iterable[Mapping[str, Any] | ImportRow], source: str) -> 
         try:
             store = RetailStore.model_validate({**data, "id": str(data.get("id", "")).strip()})
         except ValidationError as e:
-            errors.append(RowError(source, row.line, _reason(e)))
+            errors.append(Problem(source, row.line, _reason(e)))
             continue
         stores[store.id] = store
     return list(stores.values()), errors
@@ -115,18 +104,18 @@ def _user_from(data: Mapping[str, Any], known_stores: set[str], known_groups: se
 
 
 def parse_users(rows: Iterable[Mapping[str, Any] | ImportRow], source: str, *, known_stores: set[str],
-                known_groups: set[str]) -> tuple[list[User], list[RowError]]:
+                known_groups: set[str]) -> tuple[list[User], list[Problem]]:
     """Valid users (a repeated login: the last row wins) and the errors of the others."""
     users: dict[str, User] = {}
-    errors: list[RowError] = []
+    errors: list[Problem] = []
     for row in _numbered(rows):
         try:
             user = _user_from(row.data, known_stores, known_groups)
         except ValidationError as e:
-            errors.append(RowError(source, row.line, _reason(e)))
+            errors.append(Problem(source, row.line, _reason(e)))
             continue
         except ValueError as e:  # Role() of an unknown name, or our own checks
-            errors.append(RowError(source, row.line, str(e)))
+            errors.append(Problem(source, row.line, str(e)))
             continue
         users[user.login] = user
     return list(users.values()), errors
