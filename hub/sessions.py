@@ -58,7 +58,15 @@ async def resume(store: DirectoryStore, token: str, policy: SessionPolicy,
     has expired or its user is gone or inactive) otherwise."""
     if not token or len(token) > 100:
         return None
-    session = await store.get_session(token_hash(token))
+    return await live(store, token_hash(token), policy, now)
+
+
+async def live(store: DirectoryStore, session_id: str, policy: SessionPolicy, now: datetime, *,
+               touch: bool = True) -> tuple[WebSession, User] | None:
+    """The session (by its stored id) and its active user while it lives; None, and the session deleted,
+    once it has expired or its user is gone or inactive. `touch=False` for a check that is not the user's
+    own doing (a live stream's redraw must not keep an idle session alive)."""
+    session = await store.get_session(session_id)
     if session is None:
         return None
     try:
@@ -68,7 +76,7 @@ async def resume(store: DirectoryStore, token: str, policy: SessionPolicy,
     if user is None or not user.active or policy.expired(session, now):
         await store.delete_session(session.id)
         return None
-    if now - session.last_seen_at >= TOUCH_EVERY:
+    if touch and now - session.last_seen_at >= TOUCH_EVERY:
         await store.touch_session(session.id, now)
     return session, user
 

@@ -29,6 +29,7 @@ from api.inbox.queue_view import load_queue_page
 from api.inbox.rendering import render_fragment
 from api.inbox.sse import stream
 from api.web_auth import OptionalSignIn, WebSignIn
+from hub import sessions
 from hub.events import conversation_topic
 from hub.inbox_live import group_topic, operator_topic
 from hub.runtime import Hub
@@ -50,14 +51,9 @@ async def current_viewer(hub: Hub, signed: WebSignIn | None, roles: Sequence[Rol
     their next redraw; a changed group list applies to it)."""
     if signed is None:
         return None
-    session = await hub.stores.directory.get_session(signed.session.id)
-    if session is None or SessionPolicy.of(hub.settings).expired(session, utcnow()):
-        return None
-    try:
-        user = await hub.stores.directory.get_user(signed.user.id)
-    except NotFound:
-        return None
-    return user if user.active and user.has(*roles) else None
+    found = await sessions.live(hub.stores.directory, signed.session.id, SessionPolicy.of(hub.settings), utcnow(),
+                                touch=False)
+    return found[1] if found is not None and found[1].has(*roles) else None
 
 
 @router.get("/queue")
