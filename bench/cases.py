@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import math
 import random
 import shutil
 import sys
@@ -42,7 +41,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a scri
 from api.app import create_app
 from api.signin import LOGIN_CSRF_COOKIE
 from bench import cases_data
-from bench.ingest import clean_env, free_port, otklik_command, start_process, stop_process, wait_ready
+from bench.ingest import (
+    clean_env,
+    free_port,
+    otklik_command,
+    percentile,
+    start_process,
+    stop_process,
+    wait_ready,
+)
 from hub.cases import access, sla
 from hub.directory import users
 from hub.directory.importer import import_stores, import_users
@@ -61,14 +68,6 @@ OPERATOR = "operator0"  # a contact-centre operator: sees every store's cases
 SECRET = "bench-secret-key-0123456789"
 FILL_CHUNK = 5000
 Timed = Callable[[], Awaitable[Any]]
-
-
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile; nan for no values."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
 
 
 def bar() -> Progress:
