@@ -10,11 +10,12 @@ from urllib.parse import quote
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, Response
 
-from api.cases.files import CaseFiles, served_type
+from api.cases.files import CaseFiles
 from api.cases.rendering import page_errors, to_case
 from api.cases.viewer import CaseUser, actor, visible_case
 from api.deps import HubDep
 from hub.cases import service
+from hub.files import served_type
 from hub.runtime import Hub
 from models.cases import CaseAttachment
 from models.errors import NotFound

@@ -3,9 +3,7 @@ hub/files.py (shared with the operator's reply attachments)."""
 
 from __future__ import annotations
 
-from hub.files import MIME_BY_EXTENSION, FileFolder, StoredFile, clean_name, mime_for, served_type
-
-__all__ = ["MIME_BY_EXTENSION", "CaseFiles", "StoredFile", "clean_name", "mime_for", "served_type"]
+from hub.files import FileFolder
 
 
 class CaseFiles(FileFolder):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from api.cases.files import MIME_BY_EXTENSION
 from api.cases.formatting import Translate, duration, when
 from api.cases.present import Names, sla_view, type_name
 from api.cases.viewer import may_take, works_on
@@ -20,7 +19,7 @@ from api.cases.views import (
 )
 from api.inbox.access import may_see
 from hub.cases.service import route_map
-from hub.files import size_text
+from hub.files import MIME_BY_EXTENSION, size_text
 from models.cases import Case, CaseAttachment, CaseState
 from models.clock import utcnow
 from models.customers import IdentityKind

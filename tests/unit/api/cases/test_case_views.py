@@ -6,12 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from api.cases.files import clean_name, mime_for, served_type
 from api.cases.formatting import duration
 from api.cases.list_page import build_query, cursor_of, parse_cursor
 from api.cases.present import sla_view
 from api.cases.viewer import may_take, works_on
 from api.i18n import t
+from hub.files import clean_name, mime_for, served_type
 from hub.stores.cases_base import position
 from models.cases import Case, CaseSla, CaseState
 from models.errors import PayloadError
