@@ -11,6 +11,7 @@ stored under a key derived from the handover, so it is never doubled.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hub import assignment, casework, conversation_sla, events, inbox_live, routing
@@ -21,6 +22,7 @@ from models.ids import ConversationId
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
+    from hub.working_hours import Calendar
 
 S = ConversationState
 HANDED_OVER = "handed_over"
@@ -58,9 +60,7 @@ async def hand_over(
             at=at, kind=HANDED_OVER, actor=actor, note=note,
             data={"topic": topic, "priority": current.priority.value, "group": group, "ordinal": ordinal}))
         current.transition(S.QUEUED, actor=actor, note=note, at=at, group=group)
-        current.queued_at = at
-        conversation_sla.reset(current)  # reopened for the bot and handed over again: a new round
-        conversation_sla.start_clock(hub, current, calendar, at)
+        _new_round(hub, current, calendar, at)  # reopened for the bot and handed over again: a new round
         return ["state"]
 
     conversation, changed = await casework.update(hub, conversation_id, apply)
@@ -117,13 +117,17 @@ async def requeue_reopened(hub: Hub, conversation: Conversation) -> Conversation
     def apply(current: Conversation) -> list[str]:
         if current.state is not S.QUEUED or (current.queued_at is not None and current.queued_at >= reopened.at):
             return []
-        current.queued_at = reopened.at
-        conversation_sla.reset(current)
-        conversation_sla.start_clock(hub, current, calendar, reopened.at)
+        _new_round(hub, current, calendar, reopened.at)
         return ["queued_at"]
 
     conversation, changed = await casework.update(hub, conversation.id, apply)
     if changed:
         await inbox_live.announce(hub, conversation, was_group=None, was_queued=False, was_assignee=None)
-    await assignment.auto_assign(hub, conversation.group or "")
-    return await hub.stores.conversations.get(conversation.id)
+    return await _assign(hub, conversation)
+
+
+def _new_round(hub: Hub, conversation: Conversation, calendar: Calendar, at: datetime) -> None:
+    """The conversation enters its queue at `at`: waiting time and SLA deadlines start afresh."""
+    conversation.queued_at = at
+    conversation_sla.reset(conversation)
+    conversation_sla.start_clock(hub, conversation, calendar, at)
