@@ -89,7 +89,7 @@ async def claim(hub: Hub, conversation_id: ConversationId, user: User) -> Conver
     conversation = await hub.stores.conversations.get(conversation_id)
     if conversation.state is S.ASSIGNED and conversation.assignee == user.id:
         return conversation  # a repeated click
-    if not (user.has(Role.SUPERVISOR, Role.ADMIN) or (user.has(Role.OPERATOR) and conversation.group in user.groups)):
+    if not (user.oversees or (user.has(Role.OPERATOR) and conversation.group in user.groups)):
         raise Forbidden(f"{user.login} may not take conversations of group {conversation.group}")
     return await _assign(hub, conversation_id, user.id, actor=user.id, queued_only=True)
 
@@ -148,14 +148,14 @@ async def announce_change(
 
 def may_work_on(user: User, conversation: Conversation) -> bool:
     """Its holder, an operator of its group, or a supervisor/admin may answer and resolve a conversation."""
-    if user.has(Role.SUPERVISOR, Role.ADMIN):
+    if user.oversees:
         return True
     return user.has(Role.OPERATOR) and (conversation.assignee == user.id or conversation.group in user.groups)
 
 
 def may_move(user: User, conversation: Conversation) -> bool:
     """Supervisors and admins move anything; an operator what they hold or what waits in their group."""
-    if user.has(Role.SUPERVISOR, Role.ADMIN):
+    if user.oversees:
         return True
     if not user.has(Role.OPERATOR):
         return False
@@ -180,7 +180,7 @@ async def release(hub: Hub, conversation_id: ConversationId, user: User) -> Conv
     def apply(conversation: Conversation) -> list[str]:
         if conversation.state is not S.ASSIGNED:
             return []
-        if conversation.assignee != user.id and not user.has(Role.SUPERVISOR, Role.ADMIN):
+        if conversation.assignee != user.id and not user.oversees:
             raise Forbidden(f"conversation {conversation_id} is not {user.login}'s to release")
         before[:] = [conversation.model_copy()]
         conversation.transition(S.QUEUED, actor=user.id, note="released")
@@ -197,7 +197,7 @@ async def release(hub: Hub, conversation_id: ConversationId, user: User) -> Conv
 
 async def set_availability(hub: Hub, user_id: str, availability: Availability, *, actor: User) -> User:
     """Available, away or offline (oneself, or anyone for a supervisor/admin); available fills free slots."""
-    if actor.id != user_id and not actor.has(Role.SUPERVISOR, Role.ADMIN):
+    if actor.id != user_id and not actor.oversees:
         raise Forbidden(f"{actor.login} may not change another operator's availability")
     user = await hub.stores.directory.set_availability(UserId(user_id), availability)
     message = json.dumps({"kind": "availability", "user_id": user.id, "availability": availability.value})

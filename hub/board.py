@@ -18,7 +18,7 @@ from models.clock import utcnow
 from models.conversations import Conversation
 from models.errors import Forbidden
 from models.ids import ConversationId
-from models.staff import GroupKind, Role, User
+from models.staff import GroupKind, User
 
 
 class GroupRow(BaseModel):
@@ -115,6 +115,6 @@ async def reassign(
     to_group: str | None = None,
 ) -> Conversation:
     """A supervisor moves a conversation to another operator or group, with a note."""
-    if not actor.has(Role.SUPERVISOR, Role.ADMIN):
+    if not actor.oversees:
         raise Forbidden(f"{actor.login} may not reassign conversations")
     return await transfers.transfer(hub, conversation_id, actor=actor, note=note, to_group=to_group, to_user=to_user)

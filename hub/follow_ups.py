@@ -22,7 +22,7 @@ from models.conversations import Conversation, ConversationEvent, ConversationSt
 from models.errors import Conflict, Forbidden, InvalidTransition, NotFound, PayloadError, Unavailable
 from models.ids import ConversationId
 from models.messages import Message
-from models.staff import Role, User, UserId
+from models.staff import User, UserId
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -83,7 +83,7 @@ async def dismiss(hub: Hub, conversation_id: ConversationId, *, actor: User) -> 
     def apply(conversation: Conversation) -> list[str]:
         if conversation.follow_up_state is None:
             return []
-        if conversation.assignee != actor.id and not actor.has(Role.SUPERVISOR, Role.ADMIN):
+        if conversation.assignee != actor.id and not actor.oversees:
             raise Forbidden(f"the reminder of conversation {conversation_id} is not {actor.login}'s")
         conversation.follow_up_state = None
         conversation.history.append(ConversationEvent(kind="follow_up_dismissed", actor=actor.id))

@@ -97,3 +97,8 @@ class User(BaseModel):
     def has(self, *roles: Role) -> bool:
         """Whether the user holds any of `roles` (and is active)."""
         return self.active and any(role in self.roles for role in roles)
+
+    @property
+    def oversees(self) -> bool:
+        """Supervisors and admins may act on anyone's conversations and cases."""
+        return self.has(Role.SUPERVISOR, Role.ADMIN)

@@ -52,7 +52,7 @@ def works_on(user: User, case: Case) -> bool:
 
 def may_take(user: User, case: Case) -> bool:
     """Whether the user can be the case's assignee (a member of its group or store; supervisors, admins)."""
-    if user.has(Role.SUPERVISOR, Role.ADMIN):
+    if user.oversees:
         return True
     return case.group in user.groups or (user.store_id is not None and case.group == store_group_id(user.store_id))
 

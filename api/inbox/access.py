@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends
 
-from api.inbox.rows import is_supervisor
 from api.web_auth import require_role
 from models.conversations import Conversation
 from models.errors import Forbidden
@@ -26,14 +25,14 @@ SupervisorUser = Annotated[User, Depends(require_role(*SUPERVISOR_ROLES))]
 
 def may_see(user: User, conversation: Conversation) -> bool:
     """Supervisors see all; an operator the conversations of their groups and those they hold."""
-    if is_supervisor(user):
+    if user.oversees:
         return True
     return conversation.assignee == user.id or (conversation.group is not None and conversation.group in user.groups)
 
 
 def in_group(user: User, group: str) -> bool:
     """Whether the user works in `group` (supervisors work in all)."""
-    return is_supervisor(user) or group in user.groups
+    return user.oversees or group in user.groups
 
 
 def check_group(user: User, group: str) -> None:

@@ -20,7 +20,6 @@ from api.inbox.access import INBOX_ROLES, InboxUser, visible_conversation
 from api.inbox.conversation_view import TARGET_KINDS
 from api.inbox.rendering import render
 from api.inbox.reply_files import reply_with_files
-from api.inbox.rows import is_supervisor
 from api.inbox.timeline import load_timeline
 from api.web_auth import wants_page
 from hub import assignment, casework, conversation_sla, follow_ups
@@ -64,7 +63,7 @@ def _check_works(user: User, conversation: Conversation) -> None:
     """Forbidden unless the user holds the open conversation (supervisors may act on any)."""
     if conversation.state not in OPEN_STATES:
         raise Forbidden(f"conversation {conversation.id} is {conversation.state}")
-    if conversation.assignee != user.id and not is_supervisor(user):
+    if conversation.assignee != user.id and not user.oversees:
         raise Forbidden(f"conversation {conversation.id} is not assigned to you; claim it first")
 
 
@@ -165,7 +164,7 @@ async def transfer(
                                   to_user=value if kind == "user" else None,
                                   key=f"inbox:{user.id}:transfer:{key}" if key else None)
         moved = await hub.stores.conversations.get(conversation.id)
-        still_mine = moved.assignee == user.id or is_supervisor(user)
+        still_mine = moved.assignee == user.id or user.oversees
         return _to_conversation(conversation_id) if still_mine else RedirectResponse("/inbox", status_code=303)
 
     return await _page_errors(request, run)
@@ -182,7 +181,7 @@ async def triage(
     async def run() -> Response:
         conversation = await visible_conversation(hub, user, conversation_id)
         holder = conversation.state is ConversationState.ASSIGNED and conversation.assignee == user.id
-        if conversation.state not in OPEN_STATES or not (holder or is_supervisor(user)):
+        if conversation.state not in OPEN_STATES or not (holder or user.oversees):
             raise Forbidden("only the operator holding the conversation or a supervisor may change it")
         await casework.change(hub, conversation.id, {"topic": topic or None, "priority": priority.value},
                               actor=user.id)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from api.inbox.customer_panel import load_customer
 from api.inbox.reply_files import attach_limits
-from api.inbox.rows import is_supervisor, sla_now, viewer_of
+from api.inbox.rows import sla_now, viewer_of
 from api.inbox.timeline import load_timeline
 from api.inbox.views import CannedView, ChannelChoice, ConversationPage, TargetChoice
 from hub import canned
@@ -30,7 +30,7 @@ async def load_conversation_page(hub: Hub, user: User, conversation: Conversatio
     timeline, truncated = await load_timeline(hub, conversation)
     customer, panel = await load_customer(hub, conversation)
     mine = conversation.state is S.ASSIGNED and conversation.assignee == user.id
-    works_it = conversation.state in OPEN_STATES and (mine or is_supervisor(user))
+    works_it = conversation.state in OPEN_STATES and (mine or user.oversees)
     return ConversationPage(
         viewer=viewer_of(user), id=conversation.id, state=conversation.state, channel=conversation.channel,
         account_id=conversation.account_id, topic=conversation.topic, priority=conversation.priority,

@@ -15,7 +15,7 @@ from models.conversations import Conversation, ConversationState
 from models.customers import Customer
 from models.errors import NotFound
 from models.ids import CustomerId
-from models.staff import Role, User
+from models.staff import User
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -27,12 +27,7 @@ FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
 def viewer_of(user: User) -> Viewer:
     """The user as pages show them."""
     return Viewer(id=user.id, name=user.name, language=user.language, availability=user.availability.value,
-                  is_supervisor=is_supervisor(user), groups=list(user.groups))
-
-
-def is_supervisor(user: User) -> bool:
-    """Supervisors and admins see every group and the board."""
-    return user.has(Role.SUPERVISOR, Role.ADMIN)
+                  is_supervisor=user.oversees, groups=list(user.groups))
 
 
 def sla_of(conversation: Conversation, calendar: Calendar, now: datetime) -> SlaView | None:

@@ -21,7 +21,7 @@ from models.cases import Case, CaseAttachment, CaseComment, CaseId, CaseState, W
 from models.clock import utcnow
 from models.conversations import Priority
 from models.errors import InvalidTransition, NotFound, PayloadError
-from models.staff import GROUP_ID_PATTERN, Role, User, UserId, store_group_id
+from models.staff import GROUP_ID_PATTERN, User, UserId, store_group_id
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -81,7 +81,7 @@ async def check_assignee(hub: Hub, case: Case, user_id: str) -> User:
         raise PayloadError(f"assignee: no user {user_id!r}") from e
     in_group = case.group in user.groups or (
         user.store_id is not None and case.group == store_group_id(user.store_id))
-    if not user.active or not (in_group or user.has(Role.SUPERVISOR, Role.ADMIN)):
+    if not user.active or not (in_group or user.oversees):
         raise PayloadError(f"assignee: {user.login} does not work in {case.group}")
     return user
 
