@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hub import events
+from hub.versioned import update_versioned
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationEvent, Priority
 from models.errors import Conflict
@@ -20,7 +21,6 @@ from models.messages import AuthorKind, Direction, Message
 if TYPE_CHECKING:
     from hub.runtime import Hub
 
-SAVE_ATTEMPTS = 5
 TRIAGE_FIELDS = ("topic", "priority", "group")
 
 
@@ -80,15 +80,13 @@ async def update(
     hub: Hub, conversation_id: ConversationId, apply: Callable[[Conversation], list[str]]
 ) -> tuple[Conversation, list[str]]:
     """Load, `apply` and save (unless nothing changed), again from a fresh copy if someone saved meanwhile."""
-    for _ in range(SAVE_ATTEMPTS):
-        conversation = await hub.stores.conversations.get(conversation_id)
-        version = conversation.version
-        changed = apply(conversation)
-        if not changed:
-            return conversation, changed
-        try:
-            await hub.stores.conversations.save(conversation, expected_version=version)
-        except Conflict:
-            continue
-        return conversation, changed
-    raise Conflict(f"conversation {conversation_id} kept changing; try again")
+    store = hub.stores.conversations
+
+    async def save(conversation: Conversation, version: int) -> None:
+        await store.save(conversation, expected_version=version)
+
+    async def change(conversation: Conversation) -> list[str]:
+        return apply(conversation)
+
+    return await update_versioned(lambda: store.get(conversation_id), save, change,
+                                  what=f"conversation {conversation_id}")

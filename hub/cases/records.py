@@ -6,31 +6,23 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from hub import events
+from hub.versioned import update_versioned
 from models.cases import Case, CaseId
-from models.errors import Conflict
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
 
-SAVE_ATTEMPTS = 5
 Apply = Callable[[Case], Awaitable[list[str]]]
 
 
 async def update(hub: Hub, case_id: CaseId, apply: Apply) -> tuple[Case, list[str]]:
     """Load, `apply` and save (unless nothing changed), from a fresh copy if someone saved meanwhile."""
     store = hub.stores.cases
-    for _ in range(SAVE_ATTEMPTS):
-        case = await store.get(case_id)
-        version = case.version
-        changed = await apply(case)
-        if not changed:
-            return case, changed
-        try:
-            await store.save(case, expected_version=version)
-        except Conflict:
-            continue
-        return case, changed
-    raise Conflict(f"case {case_id} kept changing; try again")
+
+    async def save(case: Case, version: int) -> None:
+        await store.save(case, expected_version=version)
+
+    return await update_versioned(lambda: store.get(case_id), save, apply, what=f"case {case_id}")
 
 
 async def announce(hub: Hub, kind: str, case: Case, *, key: str | None = None, **data: Any) -> None:
