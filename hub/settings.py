@@ -5,10 +5,12 @@ Invalid configuration fails at start and names the variable; secrets never have 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.clock import known_timezone
 
 
 class ApiAccountConfig(BaseModel):
@@ -53,6 +55,8 @@ class Settings(BaseSettings):
         default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("OTKLIK_REDIS_URL", "REDIS_URL")
     )
     redis_prefix: str = "otklik:"
+    # The chain's clock for people: "today"/"вчера" in messages and the times pages show (never the server's zone).
+    timezone: Annotated[str, AfterValidator(known_timezone)] = "Europe/Moscow"
     partitions: int = Field(default=4, ge=1, le=64)  # per-customer ordering, parallel across customers
     bus_max_attempts: int = Field(default=5, ge=1)
     bus_retry_after: float = Field(default=30.0, gt=0)
