@@ -25,7 +25,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     process = processes.start(["demo", "--port", str(port)], cwd=tmp_path, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        await processes.wait_ready(base, process)
+        await processes.wait_ready(base, process, seconds=90)  # a first start trains the NLU model (slow under load)
         yield base, tmp_path
     finally:
         processes.stop(process)
