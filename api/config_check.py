@@ -154,4 +154,4 @@ def _check_accounts(settings: Settings, report: Report) -> None:
         try:
             check_account(account)
         except ValueError as e:
-            report.errors.append(Problem("OTKLIK_ACCOUNTS", n, f"{config.channel} account {config.id}: {e}"))
+            report.errors.append(Problem("OTKLIK_ACCOUNTS", n, str(e)))  # the connector names the account
