@@ -7,8 +7,8 @@ pages (which show the problems at the top). It proves that work can land with pe
   route overrides name groups of the directory;
 - the case catalogue's types, rules and escalation group (hub/cases/catalogue.yml) name groups;
 - every group's calendar is defined (hub/calendars.yml) and its escalation group exists;
-- flows trigger on known intents, call known actions, and their handover topics reach a group
-  (api/config_flows.py);
+- flows trigger on known intents, call known actions, open cases of catalogue types, and their handover
+  topics reach a group (api/config_flows.py);
 - every channel account has the secrets its connector needs (OTKLIK_ACCOUNTS).
 
 Errors stop `serve`; warnings (a group that exists but has nobody to work in it: its work overflows,
@@ -52,10 +52,11 @@ async def check_configuration(settings: Settings, stores: Stores) -> Report:
     report, directory = Report(), Directory(stores.directory)
     overrides = await stores.inbox.routes()
     inbox = await _check_inbox(settings, directory, overrides, report)
-    await _check_catalogue(settings, directory, report)
+    catalogue = await _check_catalogue(settings, directory, report)
     await _check_calendars(settings, directory, report)
     if inbox is not None:
-        await check_flows(settings, inbox, overrides, directory, report)
+        types = set(catalogue.types) if catalogue is not None else None
+        await check_flows(settings, inbox, overrides, directory, report, types)
     _check_accounts(settings, report)
     return report
 
@@ -93,13 +94,13 @@ async def _check_inbox(settings: Settings, directory: Directory, overrides: dict
     return config
 
 
-async def _check_catalogue(settings: Settings, directory: Directory, report: Report) -> None:
+async def _check_catalogue(settings: Settings, directory: Directory, report: Report) -> Catalogue | None:
     path = settings.cases_catalogue_path or DEFAULT_CATALOGUE_PATH
     try:
         catalogue = load_catalogue(path)
     except ValueError as e:
         report.errors.append(Problem(shown(path), 1, str(e)))
-        return
+        return None
     lines, file = YamlLines(path), shown(path)
     for type_id, rtype in catalogue.types.items():
         if rtype.group != STORE:
@@ -113,6 +114,7 @@ async def _check_catalogue(settings: Settings, directory: Directory, report: Rep
             await _case_people(directory, rule.group, where, report)
     await _check_escalation(catalogue, directory, Problem(file, lines.line("defaults", "escalation_group"),
                                                           "defaults.escalation_group"), report)
+    return catalogue
 
 
 async def _case_people(directory: Directory, group: str, where: Problem, report: Report) -> None:

@@ -1,5 +1,6 @@
 """The flows part of `otklik check` (api/config_check.py): the bot's flows against the NLU's intents and
-entities, the bot's actions, and the groups their handover topics reach."""
+entities, the bot's actions, the catalogue's request types their cases name, and the groups their handover
+topics reach."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from bots.actions import REGISTRY
 from bots.flows import NLU_DATA, flows_dir
 from dialogs.check import check
 from dialogs.loader import load_flows
-from dialogs.model import FlowSet, HandoverStep, Node
+from dialogs.model import ActionStep, FlowSet, HandoverStep, Node
 from dialogs.problems import FlowError
 from dialogs.vocabulary import nlu_vocabulary
 from hub.inbox_config import InboxConfig
@@ -18,10 +19,13 @@ from hub.settings import Settings
 from models.errors import PayloadError
 from models.problems import Problem
 
+CREATE_CASE = "create_case"  # the bot action that opens a case (bots/actions)
+
 
 async def check_flows(settings: Settings, inbox: InboxConfig, overrides: dict[str, str], directory: Directory,
-                      report: Report) -> None:
-    """The flows' own problems, then every handover topic whose group is not in the directory."""
+                      report: Report, request_types: set[str] | None = None) -> None:
+    """The flows' own problems, cases of request types the catalogue lacks (when given), then every handover
+    topic whose group is not in the directory."""
     folder = flows_dir(settings)
     if folder is None:
         return  # the bot is off: no flows to check
@@ -36,6 +40,8 @@ async def check_flows(settings: Settings, inbox: InboxConfig, overrides: dict[st
         return
     found = check(flowset, intents=set(vocabulary.intents), actions=set(REGISTRY), entities=set(vocabulary.entities))
     report.errors += [_shown(p) for p in found]
+    if request_types is not None:
+        report.errors += _request_types(flowset, request_types)
     places: dict[str, list[Node]] = {}
     for topic, node in handover_topics(flowset):
         places.setdefault(topic, []).append(node)
@@ -47,6 +53,20 @@ async def check_flows(settings: Settings, inbox: InboxConfig, overrides: dict[st
         more = f" (and {len(nodes) - 1} more handovers)" if len(nodes) > 1 else ""
         report.errors.append(Problem(_path(first.file), first.line,
                                      f"handovers of topic {topic!r} go to group {group!r}: no such group{more}"))
+
+def _request_types(flowset: FlowSet, known: set[str]) -> list[Problem]:
+    """`create_case` calls naming a request type (not a "{slot}") the catalogue does not have."""
+    problems = []
+    for flow in flowset.flows.values():
+        for step in flow.steps:
+            if isinstance(step, ActionStep) and step.action.name == CREATE_CASE:
+                wanted = step.action.args.get("request_type")
+                if isinstance(wanted, str) and not wanted.startswith("{") and wanted not in known:
+                    problems.append(Problem(_path(step.action.file), step.action.line,
+                                            f"request type {wanted!r} is not in the case catalogue "
+                                            f"(known: {', '.join(sorted(known))})"))
+    return problems
+
 
 def handover_topics(flowset: FlowSet) -> Iterator[tuple[str, Node]]:
     """Every topic a handover from these flows can carry, with where it is written."""

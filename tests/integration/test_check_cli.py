@@ -59,7 +59,7 @@ async def test_a_route_to_a_missing_group_is_named_by_file_and_line_and_stops_se
     assert f"inbox.yml:{broken_at}: route promo_code" in served.stderr
 
 
-async def test_a_flow_calling_an_unknown_action_and_an_account_without_its_secret_are_reported(
+async def test_a_flow_calling_an_unknown_action_or_case_type_and_an_account_without_its_secret_are_reported(
     make_settings: Any, tmp_path: Path,
 ) -> None:
     await _demo_directory(make_settings, tmp_path)
@@ -67,11 +67,13 @@ async def test_a_flow_calling_an_unknown_action_and_an_account_without_its_secre
     flows.mkdir()
     (flows / "hello.yml").write_text(
         "flows:\n  - id: hello\n    topic: general\n    triggers: {intents: [greet]}\n    steps:\n"
-        "      - action: {name: no_such_action}\n      - end: true\n", encoding="utf-8")
+        "      - action: {name: no_such_action}\n      - action: {name: create_case, args: {request_type: spoilt}}\n"
+        "      - end: true\n", encoding="utf-8")
     account = '[{"channel": "telegram", "id": "retail_bot", "token": "123:abc"}]'
 
     checked = otklik(["check"], tmp_path, OTKLIK_DIALOGS_DIR=str(flows), OTKLIK_ACCOUNTS=account)
 
     assert checked.returncode == 1
     assert "flows/hello.yml:6: unknown action 'no_such_action'" in checked.stdout
+    assert "flows/hello.yml:7: request type 'spoilt' is not in the case catalogue" in checked.stdout
     assert "OTKLIK_ACCOUNTS:1: telegram account 'retail_bot' needs secrets.webhook_secret" in checked.stdout
