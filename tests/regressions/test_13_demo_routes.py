@@ -72,4 +72,5 @@ async def test_the_routing_page_shows_no_missing_group_and_no_configuration_prob
 
     assert page.status_code == 200
     assert 'class="badge danger"' not in page.text and "нет такой группы" not in page.text
+    assert "data-unstaffed" not in page.text  # and every routed group has an operator
     assert "config-problems" not in page.text  # `otklik check` finds nothing either
