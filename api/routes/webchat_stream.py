@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import suppress
 from typing import Any
@@ -38,7 +39,8 @@ S = ConversationState
 QUEUE_PEEK = 50  # a visitor further back than this is told they are queued, without a number
 HISTORY = 200
 SETTLE_SECONDS = (0.3, 1.5)
-Item = tuple[str, str]  # ("message", PageMessage JSON) | ("hint", "") | ("tick", "")
+Item = tuple[str, str]  # ("message", PageMessage JSON) | ("hint", "") | ("tick", "") | ("ended", "")
+log = logging.getLogger(__name__)
 
 
 class ChatState(BaseModel):
@@ -71,6 +73,8 @@ async def events(hub: Hub, visitor: str, keepalive: float) -> AsyncIterator[str]
                     pumps.start("conversation", _pump_hints(hub, following, inbox))  # it hints once subscribed
                     watched = following
                 kind, data = await _next(inbox, keepalive)
+                if kind == "ended":
+                    return  # a feed failed (the bus went away): the page reconnects and starts afresh
                 if kind == "tick":
                     yield ": keep-alive\n\n"
                 elif kind == "message":
@@ -97,7 +101,18 @@ class _Pumps:
         old = self.tasks.pop(name, None)
         if old is not None:
             old.cancel()
-        self.tasks[name] = asyncio.create_task(work)
+        self.tasks[name] = task = asyncio.create_task(work)
+        task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        """A feed that stops by itself (not cancelled) ends the stream."""
+        if task.cancelled():
+            return
+        error = task.exception()
+        if error is not None:
+            log.warning("web chat feed failed", extra={"error": repr(error)})
+        with suppress(asyncio.QueueFull):
+            self.inbox.put_nowait(("ended", ""))
 
     def stop(self) -> None:
         """Cancel every pump (the stream is over)."""
