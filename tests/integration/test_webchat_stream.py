@@ -9,11 +9,13 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+import pytest
 
 from hub import assignment, resolution
 from hub.handover import hand_over
 from hub.runtime import Hub
 from models.ids import ConversationId
+from tests.conftest import REDIS_URL
 from tests.integration.inbox_world import build_world, over_tcp
 from tests.integration.webchat_support import EventReader, chat_events, open_chat, say
 
@@ -89,11 +91,17 @@ async def conversation_of_stream(events: EventReader) -> str:
     return str((await events.named("message"))["conversation_id"])
 
 
+BUSES = [pytest.param({}, id="memory"),
+         pytest.param({"bus": "redis", "redis_url": REDIS_URL, "embedded_worker": True}, id="redis",
+                      marks=pytest.mark.redis)]
+
+
+@pytest.mark.parametrize("bus", BUSES)
 async def test_the_page_is_told_its_place_in_the_queue_the_operator_who_joins_and_the_outcome(
-    make_settings: Any, start_app: Any
+    make_settings: Any, start_app: Any, bus: dict[str, Any]
 ) -> None:
-    async with start_app(make_settings(webchat_keepalive_seconds=0.2)) as running, over_tcp(running) as base, \
-            logged_errors() as errors:
+    settings = make_settings(webchat_keepalive_seconds=0.2, **bus)
+    async with start_app(settings) as running, over_tcp(running) as base, logged_errors() as errors:
         hub: Hub = running.hub
         world = await build_world(hub)
         async with httpx.AsyncClient(base_url=base) as first, httpx.AsyncClient(base_url=base) as second:
