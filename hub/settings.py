@@ -71,6 +71,7 @@ class Settings(BaseSettings):
     # it called, which behind a proxy is not the one we see.
     public_url: str | None = None
     webchat_enabled: bool = True
+    webchat_keepalive_seconds: float = Field(default=15.0, gt=0)  # an idle /chat/events sends a comment this often
     reopen_window_hours: float = Field(default=72.0, ge=0)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 
