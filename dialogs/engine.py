@@ -41,6 +41,8 @@ def _begin(run: Runner) -> None:
     if state.handed_over:  # the conversation came back to the bot: start afresh, keep what we know
         state.handed_over, state.flow, state.step = False, None, None
     detected = turn.language or (turn.nlu.language if turn.nlu is not None else None)
+    if _pressed(run):  # a button's value ("stores", "human") is no sign the shopper switched language
+        detected = None
     if detected in rules.languages:
         state.language = detected
     elif state.language not in rules.languages:
@@ -53,6 +55,14 @@ def _begin(run: Runner) -> None:
     run.facts = Facts(slots=state.slots, customer=turn.customer, channel=turn.channel, language=state.language,
                       business_hours=turn.business_hours if turn.business_hours is not None
                       else in_business_hours(rules.business_hours, turn.now))
+
+
+def _pressed(run: Runner) -> bool:
+    """Whether the text is the value of one of the buttons the conversation is waiting on."""
+    waiting = run.waiting()
+    if waiting is None or not isinstance(waiting.step, ButtonsStep):
+        return False
+    return run.turn.text.strip() in {b.value for b in waiting.step.buttons.options if b.value}
 
 
 async def _dispatch(run: Runner) -> None:
