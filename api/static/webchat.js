@@ -24,6 +24,12 @@
     return el;
   }
 
+  // The newest message stays in view when the log shrinks (the queue bar appears, a phone's keyboard opens, the
+  // phone turns) unless the visitor scrolled up to read.
+  let pinned = true;
+  log.addEventListener("scroll", () => { pinned = log.scrollHeight - log.scrollTop - log.clientHeight < 40; });
+  new ResizeObserver(() => { if (pinned) log.scrollTop = log.scrollHeight; }).observe(log);
+
   function append(el) {
     log.appendChild(el);
     log.scrollTop = log.scrollHeight;

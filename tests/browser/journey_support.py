@@ -59,6 +59,23 @@ class Shots:
         for size in (DESK, PHONE):
             await page.set_viewport_size(size)  # type: ignore[arg-type]
             path = self.folder / f"journey-{step}-{size['width']}.png"
+            if page.url.endswith("/chat"):
+                await newest_in_view(page)
             await page.screenshot(path=str(path), full_page=True)
             self.paths.append(path)
         await page.set_viewport_size(DESK)  # type: ignore[arg-type]
+
+
+# The bottom of the log's last entry, minus the bottom of the log's visible box (<= 0: fully in view).
+NEWEST_BELOW = """() => { const log = document.getElementById("log");
+  return log.lastElementChild.getBoundingClientRect().bottom - log.getBoundingClientRect().bottom; }"""
+
+
+async def newest_in_view(page: Page) -> None:
+    """The chat's newest entry is in view (the log follows a window that shrinks, as a phone's keyboard does)."""
+    for _ in range(50):  # the log re-pins on its next resize observation
+        if await page.evaluate(NEWEST_BELOW) <= 1:
+            return
+        await page.wait_for_timeout(20)
+    last = await page.evaluate("document.getElementById('log').lastElementChild.textContent")
+    raise AssertionError(f"{last!r} is {await page.evaluate(NEWEST_BELOW)} px below the visible chat log")
