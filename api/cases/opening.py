@@ -4,6 +4,7 @@ goes to its page. Resending the form (same key) opens nothing new."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -26,6 +27,7 @@ from models.ids import ConversationId, new_id
 from models.staff import User
 
 router = APIRouter()
+_FIELD_KEYS = {"store_id": "cases.new.store", "order_id": "cases.new.order"}  # the form's own labels
 ConversationParam = Annotated[str, Query(alias="conversation", min_length=1, max_length=64)]
 
 
@@ -59,12 +61,18 @@ async def _form_page(request: Request, hub: Hub, user: User, form: NewCaseForm, 
     types = case_config(hub).catalogue.types.values()
     view = NewCaseView(
         form=form, customer=customer.name or t("cases.page.customer_unnamed"), error=error,
-        types=[Option(value=k.id, label=k.name(lang) + (f" ({', '.join(k.required)})" if k.required else ""),
-                      selected=k.id == form.request_type) for k in types],
+        types=[Option(value=k.id, label=_type_label(t, k.name(lang), k.required), selected=k.id == form.request_type)
+               for k in types],
         priorities=[Option(value=p.value, label=t(f"cases.priority.{p.value}"), selected=p.value == form.priority)
                     for p in Priority],
     )
     return render(request, "new.html", {"view": view}, status_code=status_code)
+
+
+def _type_label(t: Callable[..., str], name: str, required: Iterable[str]) -> str:
+    """"Price tag mismatch (needs: store number)": the fields a type needs by their names on the form."""
+    fields = [t(_FIELD_KEYS[f]) if f in _FIELD_KEYS else f for f in required]
+    return f"{name} ({t('cases.new.needs', fields=', '.join(fields).lower())})" if fields else name
 
 
 @router.get("/new", response_class=HTMLResponse)

@@ -108,6 +108,8 @@ async def test_newcomer_journey_from_the_web_chat_to_a_solved_store_case(
             await operator.click("a.open-case")
             await operator.wait_for_url("**/cases/new?conversation=*")
             await operator.select_option("#request_type", "price_tag_mismatch")
+            await expect(operator.locator("#request_type option:checked")).to_have_text(
+                "Цена на ценнике не совпадает с кассой (нужно: номер магазина)")  # the form's words, not store_id
             await operator.fill("#store_id", "118")
             await operator.fill("#description", PRICE)
             await taken(operator, "3-case-new")
