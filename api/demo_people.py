@@ -54,7 +54,7 @@ PEOPLE: list[tuple[str, str, set[Role], list[str], str | None]] = [
 ]
 # What each role does, for the banner (in the order a newcomer meets them).
 ROLE_WORK = {
-    Role.ADMIN: "users, groups, routing (/admin)",
+    Role.ADMIN: "users, groups, routing (/admin/users, /admin/routing)",
     Role.SUPERVISOR: "live board, reassigning (/inbox/board)",
     Role.OPERATOR: "conversations in the inbox (/inbox)",
     Role.SPECIALIST: "cases of their groups (/cases)",
