@@ -90,6 +90,8 @@ async def test_newcomer_journey_from_the_web_chat_to_a_solved_store_case(
             # The timeline holds what the shopper and the bot said; the customer panel shows who this is.
             timeline = operator.locator("#timeline")
             await expect(timeline).to_contain_text("Магазин №118")
+            pressed = timeline.locator(".text", has_text="Магазины и часы работы")  # what the shopper pressed, and
+            await expect(pressed).to_have_count(1)  # not the button's payload ("stores")
             await expect(operator.locator("#customer .identities")).to_contain_text("webchat")
             await expect(operator.locator("#customer .previous")).to_be_visible()
 
