@@ -61,6 +61,8 @@ class Shots:
             path = self.folder / f"journey-{step}-{size['width']}.png"
             if page.url.endswith("/chat"):
                 await newest_in_view(page)
+            else:
+                await signing_out_in_view(page, size["width"])
             await page.screenshot(path=str(path), full_page=True)
             self.paths.append(path)
         await page.set_viewport_size(DESK)  # type: ignore[arg-type]
@@ -79,3 +81,9 @@ async def newest_in_view(page: Page) -> None:
         await page.wait_for_timeout(20)
     last = await page.evaluate("document.getElementById('log').lastElementChild.textContent")
     raise AssertionError(f"{last!r} is {await page.evaluate(NEWEST_BELOW)} px below the visible chat log")
+
+
+async def signing_out_in_view(page: Page, width: int) -> None:
+    """The top bar's last control (sign out) is inside the window, on a phone too."""
+    box = await page.locator(".topbar form[action='/logout'] button").bounding_box()
+    assert box is not None and box["x"] + box["width"] <= width, (page.url, box)
