@@ -14,25 +14,16 @@ import pytest
 from typer.testing import CliRunner
 
 from api.commands.nlu import app
-from nlu.artefacts import ModelDirectory, NluModel
+from nlu.artefacts import ModelDirectory
 from nlu.engine import BuiltinEngine
 from nlu.model_store import MongoModelStore
-from nlu.rasa_yaml import load_text
 from nlu.service import NluService
-from nlu.training import train
 from tests.fakes.serving import free_port
 from tests.integration.bot_support import nlu_model
-from tests.integration.test_production_topology import with_database
+from tests.integration.model_support import drop_database, small_model, with_database
 
 pytestmark = pytest.mark.mongo
 __all__ = ["nlu_model"]  # the session fixture, imported for pytest
-
-
-def small_model(first_intent: str) -> NluModel:
-    """A model of two intents (trained in about a second)."""
-    return train(load_text(f'version: "3.1"\nnlu:\n- intent: {first_intent}\n  examples: |\n    - где мой заказ\n'
-                           "    - статус заказа\n    - когда привезут заказ\n"
-                           "- intent: greet\n  examples: |\n    - привет\n    - здравствуйте\n    - добрый день\n"))
 
 
 @pytest.fixture
@@ -40,12 +31,7 @@ async def store_url(mongodb_url: str) -> AsyncIterator[str]:
     """A database of its own on the test MongoDB, dropped afterwards."""
     name = f"otklik_models_{uuid.uuid4().hex[:12]}"
     yield with_database(mongodb_url, name)
-    store = MongoModelStore(mongodb_url, name)
-    await store.open()
-    try:
-        await store.db.client.drop_database(name)
-    finally:
-        await store.close()
+    await drop_database(mongodb_url, name)
 
 
 @pytest.fixture

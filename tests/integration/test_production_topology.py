@@ -17,7 +17,6 @@ import sys
 import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -28,7 +27,6 @@ from dialogs.loader import load_flows
 from hub.routing import group_for
 from hub.runtime import Hub, running_hub
 from hub.settings import Settings
-from hub.stores.mongo import MongoDatabase
 from models.customers import Identity, IdentityKind
 from models.messages import Direction, Message
 from models.staff import Group, GroupId, Role
@@ -36,6 +34,7 @@ from tests.conftest import API_TOKEN, REDIS_URL, auth
 from tests.fakes.http_receiver import HttpReceiver, free_port
 from tests.integration import processes
 from tests.integration.helpers import eventually
+from tests.integration.model_support import drop_database, with_database
 from tests.redis_keys import drop_keys
 from tests.web_login import create_user, session_csrf, sign_in
 
@@ -44,11 +43,6 @@ pytestmark = [pytest.mark.redis, pytest.mark.mongo]
 HANDOVER_TEXT = "Соединяю с оператором"  # the shipped flows' handover line (dialogs/flows/_rules.yml)
 PASSWORD = "operator-pass-0123"
 WORKERS = 2
-
-
-def with_database(url: str, name: str) -> str:
-    """`url` naming database `name` (its hosts and options kept)."""
-    return urlsplit(url)._replace(path=f"/{name}").geturl()
 
 
 def production_env(mongodb_url: str, prefix: str, receiver: HttpReceiver, **extra: str) -> dict[str, str]:
@@ -85,6 +79,12 @@ async def readiness(base: str) -> dict[str, Any]:
             return answer
 
         return await eventually(probe, lambda ready: ready.get("nlu_model") is not None, timeout=60)
+
+
+def logged_errors(stderr: str) -> list[str]:
+    """The JSON log lines of level error (or worse) a process wrote."""
+    lines = [json.loads(line) for line in stderr.splitlines() if line.startswith("{")]
+    return [line["message"] for line in lines if line.get("level") in {"error", "critical"}]
 
 
 async def bot_turns(base: str) -> float:
@@ -173,7 +173,7 @@ async def test_serve_and_two_workers_on_mongodb_and_redis_carry_a_shopper_from_b
     finally:
         errors = [processes.stop(p) for p in started]
         await drop_keys(prefix)
-        await _drop_database(mongodb_url, database)
+        await drop_database(mongodb_url, database)
 
     flows = load_flows(SHIPPED_FLOWS).version
     served = [(r["store"], r["bus"], r["nlu_model"], r["flows"]) for r in ready]
@@ -182,7 +182,7 @@ async def test_serve_and_two_workers_on_mongodb_and_redis_carry_a_shopper_from_b
     assert (reply["author"], outcome["author"]) == ("operator", "operator")
     assert final.state == "resolved"
     assert readings and all(r is not None and r.model_version == version for r in readings)
-    assert not any("ERROR" in e for e in errors), errors
+    assert [line for e in errors for line in logged_errors(e)] == []
 
 
 async def _operator_group(hub: Hub) -> str:
@@ -205,12 +205,3 @@ async def _until_every_worker_answered(api: httpx.AsyncClient, receiver: HttpRec
         assert answer.status_code == 202, answer.text
         await said(receiver, user, "")  # any answer: the bot's greeting
     raise AssertionError(f"after {len(shoppers)} shoppers a worker had still taken no bot turn")
-
-
-async def _drop_database(url: str, name: str) -> None:
-    cleanup = MongoDatabase(url, name)
-    await cleanup.open()
-    try:
-        await cleanup.client.drop_database(name)
-    finally:
-        await cleanup.close()

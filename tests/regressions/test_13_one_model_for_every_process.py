@@ -18,7 +18,7 @@ from hub.runtime import running_hub
 from nlu.artefacts import ModelDirectory
 from nlu.model_store import MongoModelStore
 from tests.integration.bot_support import nlu_model
-from tests.integration.test_production_topology import with_database
+from tests.integration.model_support import drop_database, with_database
 
 pytestmark = pytest.mark.mongo
 __all__ = ["nlu_model"]  # the session fixture, imported for pytest
@@ -29,12 +29,7 @@ async def database(mongodb_url: str) -> AsyncIterator[str]:
     """A database of its own, dropped afterwards."""
     name = f"otklik_r13_{uuid.uuid4().hex[:12]}"
     yield name
-    store = MongoModelStore(mongodb_url, name)
-    await store.open()
-    try:
-        await store.db.client.drop_database(name)
-    finally:
-        await store.close()
+    await drop_database(mongodb_url, name)
 
 
 async def test_a_worker_with_an_empty_model_folder_reads_messages_with_the_published_model(
