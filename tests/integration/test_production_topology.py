@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bots.flows import SHIPPED_FLOWS
 from dialogs.loader import load_flows
-from hub.routing import group_for
+from hub.routing import group_for, list_routes
 from hub.runtime import Hub, running_hub
 from hub.settings import Settings
 from models.customers import Identity, IdentityKind
@@ -186,9 +186,12 @@ async def test_serve_and_two_workers_on_mongodb_and_redis_carry_a_shopper_from_b
 
 
 async def _operator_group(hub: Hub) -> str:
-    """The group a plain handover (topic "general") lands in, made to exist in the directory."""
+    """The group a plain handover (topic "general") lands in; every routed group is made to exist, as in an
+    install whose directory matches its routes."""
     group = await group_for(hub, "general")
-    await hub.stores.directory.save_group(Group(id=GroupId(group), name=group))
+    routed = {route.group for route in await list_routes(hub)} | {group, await group_for(hub, None)}
+    for name in sorted(routed):
+        await hub.stores.directory.save_group(Group(id=GroupId(name), name=name))
     return group
 
 
