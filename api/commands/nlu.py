@@ -104,7 +104,7 @@ def _unchanged(data: TrainingData, models: ModelDirectory, shared: MongoModelSto
     """Whether the active model was trained from exactly this data (then there is nothing to train)."""
     if shared is None:
         current = models.current_version()
-        active = None if current is None else models.load(current).metadata
+        active = None if current is None else next((m for m in models.versions() if m.version == current), None)
     else:
         active = asyncio.run(_run(shared, shared.active_metadata))
     if active is None or active.data_hash != data.fingerprint():
