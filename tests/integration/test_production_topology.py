@@ -28,6 +28,7 @@ from hub.routing import group_for, list_routes
 from hub.runtime import Hub, running_hub
 from hub.settings import Settings
 from models.customers import Identity, IdentityKind
+from models.ids import ConversationId
 from models.messages import Direction, Message
 from models.staff import Group, GroupId, Role
 from tests.conftest import API_TOKEN, REDIS_URL, auth
@@ -142,26 +143,15 @@ async def test_serve_and_two_workers_on_mongodb_and_redis_carry_a_shopper_from_b
 
             api = httpx.AsyncClient(base_url=bases[0], timeout=30)
             try:
-                await api.post("/channels/api/crm/messages", headers=auth(),
-                               json={"user_id": "shopper", "message_id": "m-1", "text": "позовите оператора"})
+                posted = await api.post("/channels/api/crm/messages", headers=auth(), json={
+                    "user_id": "shopper", "message_id": "m-1", "text": "позовите оператора"})
+                assert posted.status_code == 202, posted.text
                 handover = await said(receiver, "shopper", HANDOVER_TEXT)
                 customer_thread = await eventually(lambda: thread(hub, "shopper"),
                                                    lambda ms: any(m.conversation_id for m in ms))
                 conversation_id = customer_thread[0].conversation_id
-                await sign_in(api, "olga", PASSWORD)
-                csrf = await session_csrf(api, hub)
-                conversation = await eventually(lambda: hub.stores.conversations.get(conversation_id),
-                                                lambda c: c.state in {"queued", "assigned"})
-                if conversation.assignee is None:
-                    claimed = await api.post(f"/inbox/conversations/{conversation_id}/claim", data={"csrf_token": csrf})
-                    assert claimed.status_code == 303, claimed.text
-                replied = await api.post(f"/inbox/conversations/{conversation_id}/reply", data={
-                    "csrf_token": csrf, "key": "reply-0001", "text": "Здравствуйте, это Ольга. Чем помочь?"})
-                assert replied.status_code == 303, replied.text
+                await _operator_replies_and_resolves(api, hub, conversation_id)
                 reply = await said(receiver, "shopper", "это Ольга")
-                resolved = await api.post(f"/inbox/conversations/{conversation_id}/resolve", data={
-                    "csrf_token": csrf, "key": "resolve-0001", "outcome": "Заказ 4512 передан курьеру повторно."})
-                assert resolved.status_code == 303, resolved.text
                 outcome = await said(receiver, "shopper", "передан курьеру повторно")
 
                 shoppers = await _until_every_worker_answered(api, receiver, bases[1:])
@@ -183,6 +173,25 @@ async def test_serve_and_two_workers_on_mongodb_and_redis_carry_a_shopper_from_b
     assert final.state == "resolved"
     assert readings and all(r is not None and r.model_version == version for r in readings)
     assert [line for e in errors for line in logged_errors(e)] == []
+
+
+async def _operator_replies_and_resolves(api: httpx.AsyncClient, hub: Hub, conversation_id: ConversationId) -> None:
+    """Olga signs in to the inbox, takes the handed-over conversation (unless it was assigned to her), replies,
+    and resolves it with an outcome: form posts with the session's CSRF token, as her browser sends them."""
+    await sign_in(api, "olga", PASSWORD)
+    csrf = await session_csrf(api, hub)
+    conversation = await eventually(lambda: hub.stores.conversations.get(conversation_id),
+                                    lambda c: c.state in {"queued", "assigned"})
+    path = f"/inbox/conversations/{conversation_id}"
+    if conversation.assignee is None:
+        claimed = await api.post(f"{path}/claim", data={"csrf_token": csrf})
+        assert claimed.status_code == 303, claimed.text
+    replied = await api.post(f"{path}/reply", data={
+        "csrf_token": csrf, "key": "reply-0001", "text": "Здравствуйте, это Ольга. Чем помочь?"})
+    assert replied.status_code == 303, replied.text
+    resolved = await api.post(f"{path}/resolve", data={
+        "csrf_token": csrf, "key": "resolve-0001", "outcome": "Заказ 4512 передан курьеру повторно."})
+    assert resolved.status_code == 303, resolved.text
 
 
 async def _operator_group(hub: Hub) -> str:
