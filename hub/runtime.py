@@ -126,6 +126,8 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
                 hub.senders = build_senders(hub.accounts, context)
                 hub.context = await stack.enter_async_context(open_context_provider(settings))
                 hub.nlu = build_nlu(settings, http)
+                stack.push_async_callback(hub.nlu.close)
+                await hub.nlu.open()
                 hub.dialogs = build_registry(settings)
                 yield hub
         finally:
