@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from bots import participant
-from hub import events, handover, identity, metrics
+from hub import claims, events, handover, identity, metrics
 from hub.bus.base import INBOUND
 from hub.conversations import Attached, attach
 from models.channel_events import ChannelEvent, DeliveryUpdate
@@ -51,7 +51,8 @@ async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:
 
 async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
     """Resolve, thread and store; None if a concurrent delivery stored the same message first."""
-    customer, created = await identity.resolve(msg, hub.stores.customers)
+    found = await identity.resolve(msg, hub.stores.customers, trusted=_trusted(msg, hub))
+    customer, created = found.customer, found.created
     if created:
         await events.emit(hub, "customer.created", customer.id, customer_id=customer.id)
     conversation, how = await attach(msg, customer, hub.stores.conversations, window=hub.reopen_window, at=utcnow())
@@ -59,8 +60,15 @@ async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
         kind = "conversation.opened" if how is Attached.OPENED else "conversation.reopened"
         await events.emit(hub, kind, f"{conversation.id}:{conversation.version}",
                           customer_id=customer.id, conversation_id=conversation.id)
+    await claims.record(hub, customer, found.claims, channel=msg.channel, conversation_id=conversation.id,
+                        at=utcnow())  # shown to operators as "claimed, not verified"; never linked
     stored = Message.from_inbound(msg, conversation.id, customer.id)
     return stored if await hub.stores.messages.add(stored) else None
+
+
+def _trusted(msg: InboundMessage, hub: Hub) -> bool:
+    """Whether the message came through an api account configured as trusted (its contacts are proven)."""
+    return any(a.trusted and a.channel is msg.channel and a.id == msg.account_id for a in hub.accounts)
 
 
 async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
