@@ -34,5 +34,5 @@ class HubActions:
         action = self.registry[name]
         ctx = BotContext(hub=self.hub, conversation=self.conversation, customer=self.customer,
                          turn_key=self.turn_key, language=context.language, now=context.now,
-                         slots=dict(context.slots), reading=self.reading)
+                         slots=dict(context.slots), reading=self.reading, flow=context.flow)
         return await action(ctx, args)
