@@ -22,6 +22,7 @@ from models.conversations import Conversation, ConversationEvent
 from models.customers import Customer, Identity, IdentityKind
 from models.errors import Conflict, NotFound
 from models.ids import ConversationId, CustomerId
+from models.nlu import ParseResult
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -38,13 +39,13 @@ class ClaimView:
     owner_name: str | None
 
 
-async def record(hub: Hub, customer: Customer, claimed: list[Identity], *, channel: Channel,
+async def record(hub: Hub, customer_id: CustomerId, claimed: list[Identity], *, channel: Channel,
                  conversation_id: ConversationId | None, at: datetime) -> list[Claim]:
     """Keep each claimed identity as the customer's claim (saying it again only moves `last_at`)."""
     kept = []
     for identity in claimed:
         kept.append(await hub.stores.claims.note(Claim(
-            customer_id=customer.id, identity=identity, channel=channel, conversation_id=conversation_id,
+            customer_id=customer_id, identity=identity, channel=channel, conversation_id=conversation_id,
             first_at=at, last_at=at)))
     return kept
 
@@ -57,6 +58,20 @@ async def of_customer(hub: Hub, customer_id: CustomerId) -> list[ClaimView]:
         other = owner if owner is not None and owner.id != customer_id else None
         views.append(ClaimView(claim, other.id if other else None, other.name if other else None))
     return views
+
+
+def in_text(reading: ParseResult | None) -> list[Identity]:
+    """Phones and e-mails the NLU found in a message's text: claims like any other typed contact."""
+    found = []
+    for entity in reading.entities if reading is not None else []:
+        kind = {"phone": IdentityKind.PHONE, "email": IdentityKind.EMAIL}.get(entity.entity)
+        if kind is None:
+            continue
+        try:
+            found.append(Identity(kind=kind, value=entity.canonical))
+        except ValueError:
+            continue  # a shape the identity rules refuse: nothing to claim
+    return found
 
 
 async def pending(hub: Hub, customer_id: CustomerId) -> Claim | None:

@@ -17,6 +17,7 @@ from hub.conversations import Attached, attach
 from models.channel_events import ChannelEvent, DeliveryUpdate
 from models.clock import utcnow
 from models.conversations import ConversationState
+from models.customers import Identity
 from models.messages import Direction, InboundMessage, Message
 
 if TYPE_CHECKING:
@@ -60,10 +61,16 @@ async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
         kind = "conversation.opened" if how is Attached.OPENED else "conversation.reopened"
         await events.emit(hub, kind, f"{conversation.id}:{conversation.version}",
                           customer_id=customer.id, conversation_id=conversation.id)
-    await claims.record(hub, customer, found.claims, channel=msg.channel, conversation_id=conversation.id,
+    await claims.record(hub, customer.id, found.claims, channel=msg.channel, conversation_id=conversation.id,
                         at=utcnow())  # shown to operators as "claimed, not verified"; never linked
     stored = Message.from_inbound(msg, conversation.id, customer.id)
     return stored if await hub.stores.messages.add(stored) else None
+
+
+async def _owns(hub: Hub, stored: Message, identity: Identity) -> bool:
+    """Whether the message's own customer already has this identity (their own number proves nothing new)."""
+    owner = await hub.stores.customers.find_by_identity(identity)
+    return owner is not None and owner.id == stored.customer_id
 
 
 def _trusted(msg: InboundMessage, hub: Hub) -> bool:
@@ -90,3 +97,7 @@ async def _read_topic(stored: Message, hub: Hub) -> None:
     if hub.nlu.has_model:  # without one, a reading would only say "out of scope": store nothing
         stored.nlu = await hub.nlu.parse(stored.text)  # kept on the object too: the bot reads it next
         await hub.stores.messages.set_nlu(stored.id, stored.nlu)
+        # a number or address typed in the text is a claim like a contact form's: kept, shown, never linked
+        typed = [i for i in claims.in_text(stored.nlu) if not await _owns(hub, stored, i)]
+        await claims.record(hub, stored.customer_id, typed, channel=stored.channel,
+                            conversation_id=stored.conversation_id, at=utcnow())

@@ -84,7 +84,7 @@ async def request_code(hub: Hub, claimer: Customer, identity: Identity, *, chann
     claimer = await customers.current(hub, claimer.id)
     if claimer.has(identity):
         return Outcome(True, "already_verified", customer=claimer)
-    await claims.record(hub, claimer, [identity], channel=channel, conversation_id=conversation_id,
+    await claims.record(hub, claimer.id, [identity], channel=channel, conversation_id=conversation_id,
                         at=now)
     hour_ago = now - timedelta(hours=1)
     store = hub.stores.claims

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from hub.claims import in_text
 from hub.identity import split
 from models.channels import Channel
 from models.messages import ContactHints, InboundMessage
+from models.nlu import Entity, ParseResult
 
 PHONE, EMAIL = "+79161234567", "anna@example.ru"
 
@@ -36,3 +38,13 @@ def test_a_channel_proves_only_the_senders_own_contacts(
 ) -> None:
     ids, claims = split(msg, trusted=trusted)
     assert [i.key for i in ids] == proven and [c.key for c in claims] == claimed
+
+
+def test_phones_and_emails_typed_in_the_text_are_claims() -> None:
+    def entity(kind: str, canonical: str) -> Entity:
+        return Entity(entity=kind, value=canonical, start=0, end=1, extractor="builtin", canonical=canonical)
+
+    reading = ParseResult(text="…", intent="order_status", confidence=0.9, engine="builtin", entities=[
+        entity("phone", PHONE), entity("email", EMAIL), entity("order_id", "4512"), entity("phone", "12")])
+    assert [i.key for i in in_text(reading)] == [f"phone:{PHONE}", f"email:{EMAIL}"]
+    assert in_text(None) == []
