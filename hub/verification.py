@@ -66,14 +66,15 @@ def _route(hub: Hub, owner: Customer) -> Route | None:
     return None
 
 
-def masked(route: Route) -> str:
+def masked(route: Route, language: str = "ru") -> str:
     """Where a code went, without giving the address away: "Telegram", "WhatsApp …67", "b***@example.ru"."""
     if route.channel is Channel.EMAIL:
         local, _, domain = route.recipient.partition("@")
         return f"{local[:1]}***@{domain}"
     if route.channel is Channel.WHATSAPP:
         return f"WhatsApp …{route.recipient[-2:]}"
-    return {Channel.TELEGRAM: "Telegram", Channel.VIBER: "Viber"}.get(route.channel, "приложение магазина")
+    app = "the store's app" if language == "en" else "приложение магазина"
+    return {Channel.TELEGRAM: "Telegram", Channel.VIBER: "Viber"}.get(route.channel, app)
 
 
 async def request_code(hub: Hub, claimer: Customer, identity: Identity, *, channel: Channel, now: datetime,
@@ -96,7 +97,7 @@ async def request_code(hub: Hub, claimer: Customer, identity: Identity, *, chann
     if owner is None or route is None:  # unknown, or nowhere to send: one answer, so it tells strangers nothing
         return Outcome(False, "cannot_send")
     code = f"{secrets.randbelow(1_000_000):06d}"
-    challenge = Challenge(customer_id=claimer.id, identity=identity, owner_id=owner.id, sent_to=masked(route),
+    challenge = Challenge(customer_id=claimer.id, identity=identity, owner_id=owner.id, sent_to=masked(route, language),
                           code_hash="", created_at=now, expires_at=now + CODE_TTL)
     challenge = challenge.model_copy(update={"code_hash": _hash(hub, challenge.id, code)})
     await store.add_challenge(challenge)
