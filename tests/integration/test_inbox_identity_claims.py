@@ -54,3 +54,4 @@ async def test_a_claimed_phone_is_shown_unverified_and_the_holder_links_it_by_ha
     [entry] = [e for e in history if e.kind == "identity_linked"]
     assert entry.actor == world.anna.id and entry.data["identity"] == ANNA_PHONE.key
     assert "+79161234567" in after.text and "claim-claimed" not in after.text  # now the owner's own, linked
+    assert "Contact linked by an operator" in after.text  # in the timeline, with the operator's name
