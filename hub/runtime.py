@@ -56,7 +56,8 @@ def build_bus(settings: Settings) -> Bus:
 def build_accounts(settings: Settings) -> list[ChannelAccount]:
     """Every channel account the settings configure, each checked by its connector (fail closed)."""
     accounts = [
-        ChannelAccount(id=a.id, channel=Channel.API, token=a.token, callback_url=a.callback_url)
+        ChannelAccount(id=a.id, channel=Channel.API, token=a.token, callback_url=a.callback_url,
+                       trusted=a.trusted)
         for a in settings.api_accounts
     ]
     for config in settings.accounts:
