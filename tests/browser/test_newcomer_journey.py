@@ -95,9 +95,17 @@ async def test_newcomer_journey_from_the_web_chat_to_a_solved_store_case(
             await expect(operator.locator("#customer .identities")).to_contain_text("webchat")
             await expect(operator.locator("#customer .previous")).to_be_visible()
 
-            # The shopper explains; it appears live; the operator's reply reaches the chat.
+            # The shopper leaves a name and an e-mail and explains; it appears live. The e-mail is the shopper's word
+            # only: the panel shows it as claimed, not verified.
+            await chat.click("#contact summary")
+            await chat.fill("#name", "Мария")
+            await chat.fill("#email", "maria@example.ru")
             await write(chat, PRICE)
             await expect(timeline).to_contain_text(PRICE, timeout=LIVE)
+            await operator.reload()  # the customer panel is drawn with the page; it does not follow live
+            claims = operator.locator("#customer .claims")
+            await expect(claims).to_contain_text("maria@example.ru", timeout=LIVE)
+            await expect(claims).to_contain_text("заявлено, не подтверждено")
             await operator.fill("#reply-text", REPLY)
             await operator.click("#reply-send")
             await expect(timeline).to_contain_text(REPLY, timeout=LIVE)
