@@ -28,11 +28,22 @@ from sklearn.svm import LinearSVC  # type: ignore[import-untyped]
 from nlu import language
 from nlu.encoder import DEFAULT_LAYERS, load_encoder
 from nlu.linear_scoring import LinearScorer
+from nlu.prepare import prepare
 from nlu.text import normalize, stemmed
 from nlu.vector_fusion import Reader, Scores, Vectors
 from nlu.word_vectors import load_word_vectors
 
 Progress = Callable[[str], None]
+MIN_CALIBRATION = 40  # held-out examples a language needs for a temperature of its own
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """The calibration split's top intent and confidence per text, its truth and its language."""
+
+    tops: list[tuple[str, float]]
+    truth: list[str]
+    languages: list[str]
 
 
 @dataclass(frozen=True)
@@ -76,13 +87,15 @@ class IntentClassifier:
         self.readers: list[Reader] = []  # fitted sentence-vector readers (none: n-grams only)
         self._scorer: LinearScorer | None = None
         self.temperature = 1.0
+        self.temperatures: dict[str, float] = {}  # per language, where its held-out examples allowed one
         self.labels: list[str] = []
-        # From the calibration split, for choosing the out-of-scope threshold; dropped before saving.
-        self.held_out: tuple[list[list[tuple[str, float]]], list[str]] | None = None
+        # From the calibration split, for choosing the thresholds; dropped before saving.
+        self.held_out: HeldOut | None = None
 
     def fit(self, texts: list[str], labels: list[str], progress: Progress | None = None) -> IntentClassifier:
         """Train; with `calibrate`, first fit on 80 % to learn the temperature on the other 20 %."""
         note = progress or (lambda _: None)
+        texts = [prepare(t) for t in texts]
         note("sentence vectors")
         self.readers = self.config.readers()
         vectors = [reader.vectors(texts) for reader in self.readers]
@@ -101,23 +114,29 @@ class IntentClassifier:
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update({"readers": [], "_scorer": None, **state})
+        self.__dict__.update({"readers": [], "_scorer": None, "temperatures": {}, **state})
 
     def rank(self, text: str) -> list[tuple[str, float]]:
-        """Every intent with its confidence, best first."""
+        """Every intent with its confidence (calibrated for the text's language), best first."""
+        text = prepare(text)
         scores = self._score_one(text)
-        probs = _softmax(scores / self.temperature)
+        probs = _softmax(scores / self.temperatures.get(language.detect(text), self.temperature))
         order = np.argsort(-probs)
         return [(self.labels[i], float(probs[i])) for i in order]
 
     def scores(self, texts: list[str], vectors: VectorSets | None = None) -> Scores:
         """Raw decision values, one row per text, one column per label (`vectors`: precomputed, if any)."""
+        return self._raw_scores([prepare(t) for t in texts], vectors)
+
+    def _raw_scores(self, texts: list[str], vectors: VectorSets | None = None) -> Scores:
         values = _columns(self.svm.decision_function(self._features(texts, fit=False)))
         return values + self._vector_scores(texts, vectors)
 
     def probabilities(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Calibrated confidences, one row per text."""
-        return np.apply_along_axis(lambda row: _softmax(row / self.temperature), 1, self.scores(texts))
+        rows = zip(self.scores(texts), texts, strict=True)
+        return np.stack([_softmax(row / self.temperatures.get(language.detect(prepare(t)), self.temperature))
+                         for row, t in rows])
 
     def _vector_scores(self, texts: list[str], vectors: VectorSets | None) -> Scores | float:
         """The readers' weighted decision values (0 without readers)."""
@@ -171,13 +190,23 @@ class IntentClassifier:
         train_x, held_x = [texts[i] for i in train_i], [texts[i] for i in held_i]
         train_y, held_y = [labels[i] for i in train_i], [labels[i] for i in held_i]
         self._fit(train_x, train_y, [None if v is None else v[train_i] for v in vectors])
-        scores = self.scores(held_x, [None if v is None else v[held_i] for v in vectors])
+        scores = self._raw_scores(held_x, [None if v is None else v[held_i] for v in vectors])
         index = {label: i for i, label in enumerate(self.labels)}
+        langs = [language.detect(t) for t in held_x]
         known = [(row, index[y]) for row, y in zip(scores, held_y, strict=True) if y in index]
         temperature = _best_temperature(known)
-        ranked = [[(self.labels[i], float(p[i])) for i in np.argsort(-p)[:1]]
-                  for p in (_softmax(row / temperature) for row in scores)]
-        self.held_out = (ranked, list(held_y))
+        self.temperatures = {}
+        for lang in sorted(set(langs)):
+            mine = [(row, index[y]) for row, y, g in zip(scores, held_y, langs, strict=True)
+                    if y in index and g == lang]
+            if len(mine) >= MIN_CALIBRATION:
+                self.temperatures[lang] = _best_temperature(mine)
+        tops = []
+        for row, lang in zip(scores, langs, strict=True):
+            p = _softmax(row / self.temperatures.get(lang, temperature))
+            best = int(np.argmax(p))
+            tops.append((self.labels[best], float(p[best])))
+        self.held_out = HeldOut(tops, list(held_y), langs)
         return temperature
 
 
