@@ -29,8 +29,9 @@ from nlu import language
 from nlu.encoder import DEFAULT_LAYERS, load_encoder
 from nlu.linear_scoring import LinearScorer
 from nlu.prepare import prepare
+from nlu.static_vectors import load_static_vectors
 from nlu.text import normalize, stemmed
-from nlu.vector_fusion import Reader, Scores, Vectors
+from nlu.vector_fusion import Encoder, Reader, Scores, Vectors
 from nlu.word_vectors import load_word_vectors
 
 Progress = Callable[[str], None]
@@ -52,13 +53,15 @@ class ClassifierConfig:
 
     word_ngrams: tuple[int, int] = (1, 2)
     char_ngrams: tuple[int, int] | None = (2, 5)
+    char_analyzer: str = "char_wb"  # "char" lets n-grams cross word boundaries (split and glued words)
     stems: bool = True
     c: float = 1.0
     calibrate: bool = True
     seed: int = 7
     embedding_layers: int | None = DEFAULT_LAYERS  # MiniLM layers for English; None: n-grams only
     embedding_weight: float = 0.5  # chosen on CLINC150's validation split (0.2-0.7 tried)
-    russian_vectors: bool = True  # navec for Russian
+    russian_vectors: bool = True  # sentence vectors for Russian, from:
+    russian_encoder: str = "navec"  # "e5words" (nlu/static_vectors.py) or "navec" (nlu/word_vectors.py)
     russian_weight: float = 0.3  # retail Russian 5-fold CV: 0.3 and 0.5 tie (90.1 %, 90.3 %); 0.3 keeps margins
     embedding_c: float = 10.0
 
@@ -68,7 +71,9 @@ class ClassifierConfig:
         english = load_encoder(self.embedding_layers) if self.embedding_layers is not None else None
         if english is not None:
             found.append(Reader(language.ENGLISH, english, self.embedding_weight, self.embedding_c))
-        russian = load_word_vectors() if self.russian_vectors else None
+        russian: Encoder | None = None
+        if self.russian_vectors:
+            russian = load_static_vectors() if self.russian_encoder == "e5words" else load_word_vectors()
         if russian is not None:
             found.append(Reader(language.RUSSIAN, russian, self.russian_weight, self.embedding_c))
         return found
@@ -163,7 +168,7 @@ class IntentClassifier:
         self.vectorizers = [(TfidfVectorizer(ngram_range=cfg.word_ngrams, sublinear_tf=True,
                                              token_pattern=r"(?u)\b\w+\b"), cfg.stems)]
         if cfg.char_ngrams is not None:
-            self.vectorizers.append((TfidfVectorizer(analyzer="char_wb", ngram_range=cfg.char_ngrams,
+            self.vectorizers.append((TfidfVectorizer(analyzer=cfg.char_analyzer, ngram_range=cfg.char_ngrams,
                                                      sublinear_tf=True, dtype=np.float32), False))
         self.svm = LinearSVC(C=cfg.c, random_state=cfg.seed).fit(self._features(texts, fit=True), labels)
         self.labels = [str(c) for c in self.svm.classes_]
