@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from api.commands.nlu_review import review
 from models.errors import NotFound, PayloadError
 from nlu import data_check
 from nlu.artefacts import ModelDirectory, NluModel
@@ -18,7 +19,8 @@ from nlu.scorecard import Item, Scorecard, evaluate, load_items
 from nlu.training import train as train_model
 from nlu.training_data import TrainingData
 
-app = typer.Typer(help="NLU: train, check, test, parse.", no_args_is_help=True)
+app = typer.Typer(help="NLU: train, check, test, parse, review.", no_args_is_help=True)
+app.command()(review)
 STEPS = ["loading data", "sentence vectors", "calibrating", "fitting", "entities", "saving"]
 
 DataOption = Annotated[list[Path] | None, typer.Option(
