@@ -30,6 +30,9 @@ def _load(path: Path) -> tuple[dict[str, int], dict[str, int], np.ndarray[Any, n
     with np.load(path, allow_pickle=False) as found:
         table_words = [str(w) for w in found["words"]]
         matrix = found["vectors"].astype(np.float32)
+    # e5's vectors share one large component (any two words have cosine ~0.9); without it, the mean of a
+    # message's words points at what sets them apart (Model2Vec removes it the same way, by PCA).
+    matrix -= matrix.mean(axis=0)
     index = {w: i for i, w in enumerate(table_words)}
     groups: dict[str, list[int]] = {}
     for i, word in enumerate(table_words):
