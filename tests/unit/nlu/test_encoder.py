@@ -56,7 +56,7 @@ def test_the_encoder_travels_inside_a_pickled_model(encoder: SentenceEncoder) ->
 
 def test_the_trained_model_names_its_encoders(retail_model: NluModel, encoder: SentenceEncoder) -> None:
     assert f"en: {encoder.name}" in retail_model.metadata.encoder
-    assert "ru: navec" in retail_model.metadata.encoder
+    assert "ru: ru_e5_words" in retail_model.metadata.encoder
     assert {r.language for r in retail_model.classifier.readers} == {"en", "ru"}
 
 

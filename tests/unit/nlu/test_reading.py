@@ -15,7 +15,7 @@ class Table:
     def __init__(self, rankings: dict[str, list[tuple[str, float]]]) -> None:
         self.rankings = rankings
 
-    def rank(self, text: str) -> list[tuple[str, float]]:
+    def rank(self, text: str, *, fast: bool = False) -> list[tuple[str, float]]:
         return self.rankings.get(text, [(OUT_OF_SCOPE, 0.9), ("greet", 0.1)])
 
 
@@ -26,13 +26,19 @@ def test_a_clear_answer_is_not_a_close_call() -> None:
 
 @pytest.mark.parametrize(("ranking", "intent"), [
     ([("order_status", 0.55), ("delivery_problem", 0.40)], "order_status"),  # the top two are close
-    ([("order_status", 0.56), ("delivery_problem", 0.10)], "order_status"),  # just above the threshold
     ([("order_status", 0.40), ("delivery_problem", 0.30)], OUT_OF_SCOPE),  # below it, but worth asking
 ])
 def test_close_and_middling_readings_ask(ranking: list[tuple[str, float]], intent: str) -> None:
     reading = read(Table({"text": ranking}), "text", 0.5)
     assert (reading.intent, reading.close_call) == (intent, True)
     assert reading.top == "order_status"
+
+
+def test_a_confident_answer_leaves_the_clauses_unread() -> None:
+    text = "курьер опоздал на два часа. Промокод не сработал при оплате"
+    table = Table({text: [("delivery_problem", 0.98), ("promo_code", 0.01)],
+                   "Промокод не сработал при оплате": [("promo_code", 0.9)]})
+    assert read(table, text, 0.5).also == []
 
 
 def test_far_below_the_threshold_is_handed_over_without_asking() -> None:

@@ -51,9 +51,12 @@ def test_rows_count_accuracy_top1_confidently_wrong_asks_and_handovers_per_slice
     card.add(Item("b", "order_status", "telegram", "ru"), reading("promo_code", "promo_code"))
     card.add(Item("c", "praise", "email", "ru"), reading(OUT_OF_SCOPE, "praise", close=True))
     card.add(Item("d", OUT_OF_SCOPE, "email", "en"), reading(OUT_OF_SCOPE, "greet"))
+    card.add(Item("e", "praise", "email", "en", also=("store_info",)), reading("store_info", "store_info"))
     ru = card.row("language", "ru")
     assert (ru.total, ru.correct, ru.top1, ru.confidently_wrong, ru.asked, ru.rejected) == (3, 1, 2, 1, 1, 1)
     assert card.row("style", "email").correct == 1 and card.row("language x style", "ru / telegram").total == 2
-    assert card.row("all", "all").total == 4 and len(card.mistakes) == 2
+    en = card.row("language", "en")
+    assert (en.total, en.correct, en.confidently_wrong) == (2, 1, 0), "a topic the message also raises"
+    assert card.row("all", "all").total == 5 and len(card.mistakes) == 3
     text = "\n".join(card.lines())
     assert "by language:" in text and "by style:" in text and "conf.wrong" in text
