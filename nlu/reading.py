@@ -20,7 +20,7 @@ from nlu.thresholds import decide
 SOCIAL = frozenset({"greet", "goodbye"})  # politeness, never a topic of its own beside a question
 CLOSE_MARGIN = 0.2  # first minus second confidence below this: a close call
 ASK_FLOOR = 0.6  # rejected, but at least this share of the threshold: worth asking rather than handing over
-ROOM = 0.05  # a second real topic at least this likely: the clauses may hold it
+ROOM = 0.1  # a second real topic at least this likely: the clauses may hold it
 # A clause's topic counts at this share of the threshold: clauses are read by the n-grams alone, whose
 # confidences run lower than the full reading's.
 CLAUSE_SHARE = 0.7
