@@ -69,9 +69,10 @@ def read(classifier: Ranker, text: str, threshold: float) -> Reading:
             if score >= threshold * CLAUSE_SHARE and name not in SOCIAL and name != OUT_OF_SCOPE:
                 found.append((name, score))
     leading = [name for name, _ in ranking[:3]]
-    clear = [f for f in found if f[1] >= threshold and f[0] in leading]
+    # The whole message is only polite, or unsure of its own top topic, and a clause says that topic
+    # clearly: take the clause's word for it. Never switch to another topic on one clause's say-so.
+    clear = [f for f in found if f[1] >= threshold and (f[0] == top or (top in SOCIAL and f[0] in leading))]
     if (top in SOCIAL or confidence < threshold) and clear:
-        # The whole message is unsure (or only polite) but one of its clauses is a clear question.
         top, confidence = max(clear, key=lambda f: f[1])
     intent = decide(top, confidence, threshold)
     second = next((c for n, c in ranking if n != top), 0.0)

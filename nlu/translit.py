@@ -31,6 +31,13 @@ _MARKERS = frozenset([
 ])
 _MIN_MARKERS = 2
 _MIN_SHARE = 0.34
+# With one marker, a text counts as Russian only if none of its words is one of these English ones.
+_ENGLISH = frozenset([
+    "a", "an", "the", "i", "my", "me", "you", "your", "is", "are", "was", "were", "be", "to", "of", "in", "on",
+    "at", "for", "with", "and", "or", "not", "no", "it", "this", "that", "what", "where", "when", "how", "why",
+    "can", "do", "does", "did", "have", "has", "get", "got", "please", "thanks", "hi", "hello", "from", "by",
+    "order", "card", "app", "store", "shop", "code", "refund", "delivery", "points", "price",
+])
 
 # Longest first: "shch" before "sh", "ch" before "c".
 _DIGRAPHS = [("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
@@ -48,6 +55,8 @@ def looks_translit(text: str) -> bool:
     hits = sum(t in _MARKERS for t in tokens)
     if hits == len(tokens) == 1:
         return len(tokens[0]) > 4  # "spasibo", "privet"
+    if hits == 1:  # "kurer opozdal na 3 chasa": one known word, and nothing English around it
+        return len(tokens) >= 2 and not any(t in _ENGLISH for t in tokens)
     return hits >= _MIN_MARKERS and hits / len(tokens) >= _MIN_SHARE
 
 

@@ -36,6 +36,7 @@ def test_words_that_merely_start_like_a_greeting_stay(text: str) -> None:
 @pytest.mark.parametrize(("latin", "cyrillic"), [
     ("gde moi zakaz", "где мои заказ"), ("kogda privezut", "когда привезут"),
     ("zdravstvuyte", "здравствуйте"), ("vernite dengi", "верните денги"), ("moy zakaz", "мой заказ"),
+    ("kurer opozdal na 3 chasa", "курер опоздал на 3 часа"),
 ])
 def test_transliteration_is_read_back(latin: str, cyrillic: str) -> None:
     assert looks_translit(latin)

@@ -56,12 +56,25 @@ def test_each_clause_that_names_another_topic_is_noted() -> None:
     assert not reading.close_call, "two topics are not a doubt between them"
 
 
-def test_an_unsure_whole_gives_way_to_a_clear_clause_among_its_leading_topics() -> None:
+def test_an_only_polite_whole_gives_way_to_a_clear_clause_among_its_leading_topics() -> None:
     text = "Добрый день, хочу спросить. У меня баллы не начислились за покупку"
     table = Table({text: [("greet", 0.45), ("loyalty_card", 0.4)],
                    "У меня баллы не начислились за покупку": [("loyalty_card", 0.92)]})
     reading = read(table, text, 0.5)
     assert (reading.intent, reading.also) == ("loyalty_card", [])
+
+
+def test_an_unsure_whole_is_confirmed_by_a_clause_but_never_switched_by_one() -> None:
+    text = "several items were missing from my delivery today. Please refund them now"
+    table = Table({text: [("delivery_problem", 0.45), ("return_refund", 0.3)],
+                   "several items were missing from my delivery today": [("delivery_problem", 0.9)],
+                   "Please refund them now": [("return_refund", 0.95)]})
+    reading = read(table, text, 0.5)
+    assert (reading.intent, reading.confidence) == ("delivery_problem", 0.9)
+    assert reading.also == [("return_refund", 0.95)]
+    unsure = Table({text: [("delivery_problem", 0.45), ("return_refund", 0.3)],
+                    "Please refund them now": [("return_refund", 0.95)]})
+    assert read(unsure, text, 0.5).intent == OUT_OF_SCOPE
 
 
 def test_clauses_split_sentences_and_joined_topics_but_drop_short_bits() -> None:
