@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, model_validator
+from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from models.clock import known_timezone
 
 
 class ApiAccountConfig(BaseModel):
@@ -125,6 +127,12 @@ class Settings(BaseSettings):
     inbox_config_path: str | None = None
     inbox_scan_interval: float = Field(default=15.0, gt=0)
 
+    # The chain's time zone: every page shows moments in it (api/local_time.py), whatever the server's zone.
+    timezone: str = "Europe/Moscow"
+    # The interface language of pages nobody chose one for (the sign-in page) when the browser asks for
+    # neither of ours.
+    default_language: Literal["ru", "en"] = "ru"
+
     log_level: str = "INFO"
     log_json: bool = True
     host: str = "127.0.0.1"
@@ -150,6 +158,11 @@ class Settings(BaseSettings):
         "jpg", "jpeg", "png", "gif", "webp", "pdf", "txt", "csv", "doc", "docx", "xls", "xlsx", "mp4", "mp3",
         "ogg", "zip"])
     file_link_ttl_hours: float = Field(default=168.0, gt=0, le=24 * 366)  # how long a sent file's link works
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        return known_timezone(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

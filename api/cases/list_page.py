@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.cases.formatting import Translate, when
+from api.cases.formatting import Translate
 from api.cases.present import Names, sla_view, type_name
 from api.cases.rendering import render
 from api.cases.viewer import CaseUser
@@ -82,7 +82,7 @@ async def rows_of(hub: Hub, cases: list[Case], request: Request) -> list[CaseRow
         id=case.id, label=case.label, request_type=type_name(hub, case.request_type, lang),
         state=case.state.value, state_label=t(f"cases.state.{case.state.value}"), priority=case.priority.value,
         priority_label=t(f"cases.priority.{case.priority.value}"), store=case.store_id or "",
-        group=await names.group(case.group), assignee=await names.user(case.assignee), opened=when(case.created_at),
+        group=await names.group(case.group), assignee=await names.user(case.assignee), opened=case.created_at,
         sla=sla_view(case, now, t),
     ) for case in cases]
 
