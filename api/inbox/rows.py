@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 S = ConversationState
 FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
 PREVIEW_LOOKBACK = 20  # messages read back for the customer's last one (bot replies and notes come between)
-PREVIEW_CHARS = 500  # the row shows one line of it; the tooltip the rest
+PREVIEW_CHARS = 2000  # the row shows one line of it, the tooltip the rest (a rare longer text ends in "…")
 
 
 def viewer_of(user: User) -> Viewer:
@@ -88,7 +88,8 @@ async def last_words(hub: Hub, conversation: Conversation) -> str:
     async def load(_: str) -> object:
         messages = await hub.stores.messages.list_for_conversation(conversation.id, limit=PREVIEW_LOOKBACK)
         found = next((m for m in reversed(messages) if m.direction is Direction.INBOUND and m.text.strip()), None)
-        return "" if found is None else " ".join(found.text.split())[:PREVIEW_CHARS]
+        text = "" if found is None else " ".join(found.text.split())
+        return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
 
     key = f"{conversation.id}@{conversation.last_message_at.isoformat()}"
     return str(await cache_for(hub.stores, "last_words").get(key, load))
