@@ -58,15 +58,15 @@ def build_query(state: str, request_type: str, overdue: bool, store: str = "") -
                      breached=True if overdue else None, store_id=store or None)
 
 
-def scope_of(user: User, t: Translate) -> str:
-    """Whose cases the list holds, in words."""
+def scope_of(user: User, t: Translate, group_names: list[str] | None = None) -> str:
+    """Whose cases the list holds, in words (the user's groups by their names when given)."""
     if user.has(*access.SEES_ALL):
         return t("cases.list.scope_all")
     parts = []
     if user.has(Role.STORE_STAFF) and user.store_id:
         parts.append(t("cases.list.scope_store", store=user.store_id))
     if user.has(Role.SPECIALIST) and user.groups:
-        parts.append(t("cases.list.scope_groups", groups=", ".join(user.groups)))
+        parts.append(t("cases.list.scope_groups", groups=", ".join(group_names or user.groups)))
     return "; ".join(parts) or t("cases.list.scope_none")
 
 
@@ -109,7 +109,8 @@ async def case_list(
         title=t("cases.list.title"), rows=await rows_of(hub, page, request), overdue=overdue, next_query=next_query,
         states=[Option(value=s, label=t(f"cases.state.{s}"), selected=s == state) for s in STATE_FILTERS],
         types=[Option(value=k.id, label=k.name(lang), selected=k.id == request_type) for k in types],
-        scope=scope_of(user, t), store=None if own_store_only(user) else store,
+        scope=scope_of(user, t, [await Names(hub).group(g) for g in user.groups]),
+        store=None if own_store_only(user) else store,
     )
     name = "_partials/table.html" if "hx-request" in request.headers else "list.html"
     return render(request, name, {"view": view})
