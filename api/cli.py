@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from api.app import create_app
 from api.commands import bus as bus_commands
+from api.commands import check as check_commands
 from api.commands import dialogs as dialogs_commands
 from api.commands import directory as directory_commands
 from api.commands import mail as mail_commands
@@ -55,14 +56,37 @@ def load_settings() -> Settings:
         raise typer.Exit(2) from e
 
 
+@app.command("check")
+def check() -> None:
+    """Check routes, case catalogue, calendars, flows and accounts against the directory (file:line; exit 1)."""
+    check_commands.check(load_settings())
+
+
+def refuse_on_problems(settings: Settings, command: str) -> None:
+    """Run `otklik check`; on errors print them and exit 1 instead of starting `command`."""
+    report = check_commands.run_check(settings)
+    for line in report.lines():
+        typer.echo(line, err=True)
+    if not report.ok:
+        typer.echo(f"otklik {command}: not starting: {len(report.errors)} configuration error(s) above; fix them "
+                   "(otklik check shows them again) or start with --skip-checks", err=True)
+        raise typer.Exit(1)
+
+
+SkipChecks = Annotated[bool, typer.Option("--skip-checks", help="Start without `otklik check` (not advised).")]
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address (default OTKLIK_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default OTKLIK_PORT).")] = None,
+    skip_checks: SkipChecks = False,
 ) -> None:
-    """Run the HTTP API (and, on the in-process bus, the worker too)."""
+    """Run the HTTP API (and, on the in-process bus, the worker too), once the configuration checks out."""
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
+    if not skip_checks:
+        refuse_on_problems(settings, "serve")
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
                 log_config=None, access_log=False, proxy_headers=True)  # otklik.access logs requests
 
@@ -102,6 +126,7 @@ def demo(
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
     asyncio.run(seed(settings, password))
+    refuse_on_problems(settings, "demo")  # the demo's own data must check out: every topic reaches a person
     shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # an address a browser here can open
     base = f"http://{shown}:{port}"
     typer.echo(

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from api.demo_canned import seed_canned
 from api.demo_people import seed_people
 from bots.demo import ensure_nlu_model
 from hub.runtime import running_hub
@@ -48,14 +49,14 @@ _PEOPLE = [
 
 # (customer, channel, account, state, topic, group, [(direction, author, text)])
 _THREADS = [
-    ("demo-anna", Channel.TELEGRAM, "retail_bot", ConversationState.QUEUED, "delivery", "logistics", [
+    ("demo-anna", Channel.TELEGRAM, "retail_bot", ConversationState.QUEUED, "delivery_problem", "logistics", [
         ("in", "Здравствуйте! Заказ 4512 должен был приехать вчера, но его нет."),
         ("out", "Спасибо, мы получили ваше сообщение. Передаю оператору службы доставки."),
     ]),
     ("demo-boris", Channel.EMAIL, "support", ConversationState.BOT, None, None, [
         ("in", "В магазине №118 ценник на молоко 79 ₽, а на кассе пробили 95 ₽."),
     ]),
-    ("demo-olga", Channel.WHATSAPP, "hotline", ConversationState.RESOLVED, "quality", "quality", [
+    ("demo-olga", Channel.WHATSAPP, "hotline", ConversationState.RESOLVED, "product_quality", "quality_control", [
         ("in", "Купила творог, он оказался просроченным."),
         ("out", "Приносим извинения! Мы вернули деньги на карту лояльности и передали случай в контроль качества."),
     ]),
@@ -67,6 +68,7 @@ async def seed(settings: Settings, demo_password: str = "demo password") -> None
     ensure_nlu_model(settings)  # the bot's flows start on intents: a model trained from nlu/data (bots/demo.py)
     async with running_hub(settings) as hub:
         await seed_people(hub.stores.directory, demo_password)  # staff to sign in as (api/demo_people.py)
+        await seed_canned(hub.stores.inbox)  # canned answers and scripts (api/demo_canned.py)
         for cid, name, identities in _PEOPLE:
             try:
                 await hub.stores.customers.create(Customer(id=CustomerId(cid), name=name, identities=identities))

@@ -1,6 +1,8 @@
-"""Demo people for `otklik demo`: an admin, two operators, a supervisor and a store's staff member, so the
-inbox and the case pages can be tried at once. One generated password, kept in `.env` like the other
-demo secrets; existing demo users are left as they are (an admin may have changed them)."""
+"""Demo people for `otklik demo`: a contact centre, specialists, a store, a supervisor, a content editor and
+an admin, so the inbox, the case pages and the editors' pages can be tried at once. The groups are the
+ones the shipped configuration routes to (hub/inbox.yml, hub/cases/catalogue.yml), each with someone in
+it: `otklik check` passes on the demo. One generated password, kept in `.env` like the other demo
+secrets; existing demo users are left as they are (an admin may have changed them)."""
 
 from __future__ import annotations
 
@@ -17,23 +19,48 @@ from models.staff import Group, GroupId, GroupKind, Role, UserId, store_group_id
 PASSWORD_VAR = "OTKLIK_DEMO_PASSWORD"
 DEMO_STORE = RetailStore(id="118", name="Тверская, 8", region="msk", city="Москва", address="ул. Тверская, 8",
                          opening_hours="08:00-23:00")
+SUPERVISORS = GroupId("supervisors")
+DEMO_STORE_GROUP = store_group_id("118")
+
+
+def _group(group_id: str, name: str, kind: GroupKind, calendar: str | None = None, region: str | None = None) -> Group:
+    return Group(id=GroupId(group_id), name=name, kind=kind, calendar=calendar, region=region,
+                 escalation_group=SUPERVISORS)
+
+
 GROUPS = [
-    Group(id=GroupId("cc-msk"), name="Контакт-центр Москва", kind=GroupKind.CONTACT_CENTRE, region="msk",
-          escalation_group=GroupId("supervisors")),
-    Group(id=GroupId("logistics"), name="Логистика", kind=GroupKind.SPECIALIST,
-          escalation_group=GroupId("supervisors")),
-    Group(id=GroupId("quality"), name="Контроль качества", kind=GroupKind.SPECIALIST,
-          escalation_group=GroupId("supervisors")),
-    Group(id=GroupId("supervisors"), name="Супервайзеры", kind=GroupKind.SUPERVISORS),
+    _group("contact_centre", "Контакт-центр", GroupKind.CONTACT_CENTRE),
+    _group("logistics", "Логистика", GroupKind.SPECIALIST),
+    _group("logistics_hotline", "Логистика горячей линии", GroupKind.SPECIALIST),
+    _group("loyalty", "Программа лояльности", GroupKind.SPECIALIST),
+    _group("quality_control", "Контроль качества", GroupKind.SPECIALIST, calendar="office"),
+    _group("quality_control_far_east", "Контроль качества, Дальний Восток", GroupKind.SPECIALIST,
+           region="far_east"),
+    _group("finance", "Финансы", GroupKind.SPECIALIST, calendar="office"),
+    Group(id=SUPERVISORS, name="Супервайзеры", kind=GroupKind.SUPERVISORS),
+    Group(id=DEMO_STORE_GROUP, name="Магазин 118", kind=GroupKind.STORE, store_id="118", calendar="stores"),
 ]
+_LINES = ["contact_centre", "logistics", "logistics_hotline", "loyalty", "quality_control"]
 # (login, name, roles, groups, store)
 PEOPLE: list[tuple[str, str, set[Role], list[str], str | None]] = [
     ("admin", "Администратор", {Role.ADMIN}, [], None),
-    ("operator1", "Ирина Оператор", {Role.OPERATOR}, ["cc-msk", "logistics", "quality"], None),
-    ("operator2", "Павел Оператор", {Role.OPERATOR}, ["cc-msk", "logistics", "quality"], None),
-    ("supervisor", "Светлана Супервайзер", {Role.SUPERVISOR, Role.OPERATOR}, ["supervisors", "cc-msk"], None),
-    ("store118", "Магазин 118", {Role.STORE_STAFF}, [store_group_id("118")], "118"),
+    ("operator1", "Ирина Оператор", {Role.OPERATOR}, _LINES, None),
+    ("operator2", "Павел Оператор", {Role.OPERATOR}, _LINES, None),
+    ("supervisor", "Светлана Супервайзер", {Role.SUPERVISOR, Role.OPERATOR}, ["supervisors", "contact_centre"], None),
+    ("store118", "Магазин 118", {Role.STORE_STAFF}, [DEMO_STORE_GROUP], "118"),
+    ("specialist", "Дмитрий Специалист", {Role.SPECIALIST},
+     ["quality_control", "quality_control_far_east", "finance"], None),
+    ("editor", "Елена Редактор", {Role.CONTENT_EDITOR}, [], None),
 ]
+# What each role does, for the banner (in the order a newcomer meets them).
+ROLE_WORK = {
+    Role.ADMIN: "users, groups, routing (/admin)",
+    Role.SUPERVISOR: "live board, reassigning (/inbox/board)",
+    Role.OPERATOR: "conversations in the inbox (/inbox)",
+    Role.SPECIALIST: "cases of their groups (/cases)",
+    Role.STORE_STAFF: "their store's cases (/cases)",
+    Role.CONTENT_EDITOR: "flows, canned answers and scripts (/dialogs, /admin/canned)",
+}
 
 
 def ensure_demo_password(path: Path) -> str:
@@ -68,6 +95,11 @@ async def seed_people(directory: DirectoryStore, password: str) -> list[str]:
 
 
 def banner(base: str, password: str) -> str:
-    """What `otklik demo` prints about signing in."""
-    logins = ", ".join(login for login, *_ in PEOPLE)
-    return f"  sign in:   {base}/login as {logins} (password {password}, kept in .env as {PASSWORD_VAR})\n"
+    """What `otklik demo` prints about signing in: every login, its roles and groups, and what it may do."""
+    lines = [f"  sign in:   {base}/login  (password {password} for everyone, kept in .env as {PASSWORD_VAR})\n"]
+    for login, name, roles, groups, _store in PEOPLE:
+        ordered = [role for role in ROLE_WORK if role in roles]
+        work = "; ".join(f"{role.value}: {ROLE_WORK[role]}" for role in ordered)
+        where = f" [{', '.join(groups)}]" if groups else ""
+        lines.append(f"    {login:<11} {name}{where}\n{'':16}{work}\n")
+    return "".join(lines)

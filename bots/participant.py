@@ -54,8 +54,8 @@ async def answer(msg: InboundMessage, stored: Message, conversation: Conversatio
     customer = await hub.stores.customers.get(conversation.customer_id)
     state = DialogState() if saved is None else DialogState.model_validate(saved.data)
     actions = HubActions(hub, conversation, customer, stored.id, stored.nlu)
-    replies, wanted, state = await _run(hub.dialogs.current(), state, turns_for(msg, stored, customer, saved), actions,
-                                        random.Random(stored.id))
+    turns = turns_for(msg, stored, customer, saved, timezone=hub.settings.timezone)
+    replies, wanted, state = await _run(hub.dialogs.current(), state, turns, actions, random.Random(stored.id))
     for n, reply in enumerate(replies):
         await outbox.enqueue(_outbound(msg, stored, conversation, reply, n), hub)
     if wanted is not None:
@@ -85,7 +85,8 @@ async def _run(flows: FlowSet, state: DialogState, turns: list[Turn], actions: H
 
 
 def turns_for(
-    msg: InboundMessage, stored: Message, customer: Customer, saved: SavedDialogState | None
+    msg: InboundMessage, stored: Message, customer: Customer, saved: SavedDialogState | None, *,
+    timezone: str = "Europe/Moscow",
 ) -> list[Turn]:
     """The engine's inputs for this message: `conversation_started` first in a new conversation, a deep
     link's code, then the text itself (not Telegram's `/start <code>`, which only carries the link)."""
@@ -93,7 +94,7 @@ def turns_for(
     common: dict[str, Any] = {
         "language": None if command else language_of(stored),  # "/start" is no sign of English
         "channel": msg.channel.value, "customer": customer_attributes(customer), "now": utcnow(),
-        "conversation_id": stored.conversation_id,
+        "timezone": timezone, "conversation_id": stored.conversation_id,
     }
     turns = []
     if saved is None:

@@ -78,7 +78,7 @@ async def _message(run: Runner) -> None:
         await run.hand_over(reason="human_request")
     waiting = run.waiting()
     if waiting is not None and waiting.structured:
-        value = waiting.answer(run.turn.text, run.turn.nlu, run.turn.now.date())
+        value = waiting.answer(run.turn.text, run.turn.nlu, run.turn.today)
         if value is not None:
             await run.accept(waiting, value)
     if intent is not None and intent in rules.always_human and confidence >= rules.min_confidence:
@@ -95,7 +95,7 @@ async def _message(run: Runner) -> None:
         await run.start(started, by="intent", intent=intent)
     if waiting is not None:
         if not waiting.structured:
-            value = waiting.answer(run.turn.text, run.turn.nlu, run.turn.now.date())
+            value = waiting.answer(run.turn.text, run.turn.nlu, run.turn.today)
             if value is not None:
                 await run.accept(waiting, value)
         _count_unsure(run, intent, confidence)

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
+from zoneinfo import ZoneInfo
 
-from pydantic import BeforeValidator, Field, JsonValue, field_validator
+from pydantic import AfterValidator, BeforeValidator, Field, JsonValue, ValidationInfo, field_validator
 
 import nlu
 from dialogs.engine import step
@@ -23,6 +24,7 @@ from dialogs.loader import flow_files, parse_yaml
 from dialogs.model import FlowSet, Node
 from dialogs.problems import FlowError, Problem
 from dialogs.turns import ActionContext, DialogState, StepResult, Turn
+from models.clock import known_timezone, local_date, utcnow
 from models.conversations import Priority
 from models.nlu import Entity, IntentScore, ParseResult
 from nlu.entities import EntityExtractor
@@ -30,7 +32,12 @@ from nlu.language import detect
 from nlu.rasa_yaml import load_paths
 
 NLU_DATA = Path(nlu.__file__).resolve().parent / "data"
-Parse = Callable[[str], Awaitable[ParseResult]]
+
+
+class Parse(Protocol):
+    """An NLU engine's parse: relative dates in `text` count from `today`, the conversation's date."""
+
+    def __call__(self, text: str, *, today: date | None = None) -> Awaitable[ParseResult]: ...
 
 
 def _as_text(value: Any) -> Any:
@@ -83,10 +90,19 @@ class ConversationTest(Node):
     language: str | None = None
     channel: str = "api"
     customer: dict[str, JsonValue] = Field(default_factory=dict)
-    now: datetime | None = None
+    timezone: Annotated[str, AfterValidator(known_timezone)] = "Europe/Moscow"
+    now: datetime | None = None  # the conversation's clock; without it, relative dates count from the real today
     business_hours: bool | None = None
     actions: dict[str, dict[str, JsonValue] | list[dict[str, JsonValue]]] = Field(default_factory=dict)
     turns: list[ConversationTurn] = Field(min_length=1)
+
+    @field_validator("now")
+    @classmethod
+    def _now_in_zone(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        # a `now` without an offset is wall time in the test's zone, never in the machine's
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=ZoneInfo(info.data.get("timezone", "Europe/Moscow")))
+        return value
 
 
 class ConversationFile(Node):
@@ -167,9 +183,10 @@ async def run_test(flows: FlowSet, test: ConversationTest, *, actions: set[str],
     stub = StubActions(actions, test.actions)
     state = DialogState(language=test.language)
     rng = random.Random(test.name)  # random variants, but the same ones on every run of this test
+    now = test.now or utcnow()  # one clock for the whole conversation: "вчера" is the day before it
     for turn_spec in test.turns:
         calls_before = len(stub.calls)
-        turn = await _turn(test, turn_spec, parse)
+        turn = await _turn(test, turn_spec, parse, now)
         result = await step(flows, state, turn, stub, rng=rng)
         state = result.state
         for message in _compare(turn_spec, result, stub.calls[calls_before:]):
@@ -186,16 +203,16 @@ def _unknown_names(test: ConversationTest, actions: set[str], intents: set[str] 
                     if intents is not None and t.intent and t.intent not in intents]
 
 
-async def _turn(test: ConversationTest, spec: ConversationTurn, parse: Parse | None) -> Turn:
+async def _turn(test: ConversationTest, spec: ConversationTurn, parse: Parse | None, now: datetime) -> Turn:
     text = spec.user or ""
     nlu: ParseResult | None = None
+    today = local_date(now, test.timezone)
     if text:
-        nlu = _explicit(text, spec, test) if spec.intent else await (parse or no_model_parse)(text)
+        nlu = _explicit(text, spec, test) if spec.intent else await (parse or no_model_parse)(text, today=today)
     event = "deep_link" if spec.deep_link else spec.event
-    extra: dict[str, Any] = {"now": test.now} if test.now else {}
     return Turn(text=text, language=spec.language or test.language, nlu=nlu, event=event, deep_link=spec.deep_link,
                 channel=test.channel, customer=test.customer, business_hours=test.business_hours,
-                conversation_id=f"test:{test.name}", **extra)
+                conversation_id=f"test:{test.name}", now=now, timezone=test.timezone)
 
 
 def _explicit(text: str, spec: ConversationTurn, test: ConversationTest) -> ParseResult:
@@ -211,10 +228,11 @@ def _extractor() -> EntityExtractor:
     return EntityExtractor.from_data(load_paths([NLU_DATA]))
 
 
-async def no_model_parse(text: str) -> ParseResult:
+async def no_model_parse(text: str, *, today: date | None = None) -> ParseResult:
     """Without a model: no intent (out of scope); entities as nlu/data's extractors find them."""
+    entities = _extractor().extract(text, today or utcnow().date())
     return ParseResult(text=text, intent="out_of_scope", confidence=0.0, engine="test", out_of_scope=True,
-                       entities=_extractor().extract(text, date.today()), language=detect(text))
+                       entities=entities, language=detect(text))
 
 
 def _compare(spec: ConversationTurn, result: StepResult, calls: list[tuple[str, dict[str, Any]]]) -> list[str]:

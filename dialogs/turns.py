@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
+from models.clock import local_date
 from models.conversations import Priority
 from models.nlu import ParseResult
 
@@ -54,8 +55,14 @@ class Turn(BaseModel):
     channel: str = ""
     customer: dict[str, JsonValue] = Field(default_factory=dict)
     now: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    timezone: str = "Europe/Moscow"  # the chain's: "сегодня" is the shopper's date there, not the server's
     business_hours: bool | None = None  # None: by rules.business_hours
     conversation_id: str = ""
+
+    @property
+    def today(self) -> date:
+        """The date relative answers ("вчера", "today") count from."""
+        return local_date(self.now, self.timezone)
 
 
 class Button(BaseModel):

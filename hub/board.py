@@ -1,5 +1,8 @@
 """The supervisors' live board: queues, operators, SLA breaches and the longest waits, and reassignment.
 
+It flags work nobody can take (hub/staffing.py): groups with a queue but no operator, or nobody
+available, and the conversations that went to the overflow group instead of their own.
+
 `board` gathers one snapshot through indexed queries (the page redraws it on `group:<id>` broadcasts);
 `reassign` is a transfer only supervisors and admins may make.
 """
@@ -13,12 +16,15 @@ from pydantic import BaseModel
 
 from hub import transfers
 from hub.assignment import operators_of
+from hub.handover import HANDED_OVER
+from hub.routing import inbox_config
 from hub.runtime import Hub
+from hub.staffing import Shortage
 from models.clock import utcnow
 from models.conversations import Conversation
 from models.errors import Forbidden
 from models.ids import ConversationId
-from models.staff import GroupKind, User
+from models.staff import Availability, GroupKind, User
 
 
 class GroupRow(BaseModel):
@@ -30,6 +36,7 @@ class GroupRow(BaseModel):
     breached: int
     available: int  # operators available now
     operators: int
+    shortage: str | None = None  # why its queue cannot be worked now (staffing.Shortage), when it has one
 
 
 class OperatorRow(BaseModel):
@@ -54,6 +61,7 @@ class WaitingRow(BaseModel):
     assignee: str | None
     waited_seconds: float
     breached: list[str]
+    overflow_from: str | None = None  # the group it was routed to, which could not take it
 
 
 class Board(BaseModel):
@@ -64,6 +72,7 @@ class Board(BaseModel):
     operators: list[OperatorRow]
     breaches: list[WaitingRow]
     longest_waiting: list[WaitingRow]
+    overflowed: list[WaitingRow] = []  # queued in the overflow group because their own could not take them
 
 
 def _row(conversation: Conversation, now: datetime) -> WaitingRow:
@@ -71,7 +80,35 @@ def _row(conversation: Conversation, now: datetime) -> WaitingRow:
     return WaitingRow(conversation_id=conversation.id, group=conversation.group, topic=conversation.topic,
                       priority=conversation.priority.value, state=conversation.state.value,
                       assignee=conversation.assignee, waited_seconds=(now - since).total_seconds(),
-                      breached=list(conversation.sla_breached))
+                      breached=list(conversation.sla_breached), overflow_from=overflowed_from(conversation))
+
+
+def overflowed_from(conversation: Conversation) -> str | None:
+    """The group the conversation's last handover was routed to, when it went to the overflow group instead."""
+    last = next((e for e in reversed(conversation.history) if e.kind == HANDED_OVER), None)
+    if last is None or not last.data.get("overflow_from") or conversation.group != last.data.get("group"):
+        return None  # never overflowed, or moved on since (a transfer)
+    return str(last.data["overflow_from"])
+
+
+def _shortage(queued: int, members: list[User]) -> str | None:
+    """Why a group with a queue cannot work it now (None when it has no queue or someone available)."""
+    if not queued:
+        return None
+    if not members:
+        return Shortage.NO_MEMBER.value
+    if not any(u.availability is Availability.AVAILABLE for u in members):
+        return Shortage.NOBODY_AVAILABLE.value
+    return None
+
+
+async def _overflowed(hub: Hub, now: datetime, limit: int) -> list[WaitingRow]:
+    """Conversations waiting in the overflow group because their own group could not take them."""
+    overflow = inbox_config(hub).overflow_group
+    if overflow is None:
+        return []
+    rows = [_row(c, now) for c in await hub.stores.inbox.queue([overflow], limit=max(limit * 5, 100))]
+    return [r for r in rows if r.overflow_from][:limit]
 
 
 async def _groups_in_view(hub: Hub, groups: Sequence[str] | None) -> list[str]:
@@ -98,16 +135,19 @@ async def board(hub: Hub, *, groups: Sequence[str] | None = None, now: datetime 
         people.update({u.id: u for u in members})
         stat = stats.get(name)
         oldest = stat.oldest_since if stat else None
-        rows.append(GroupRow(group=name, queued=stat.queued if stat else 0, breached=breached.get(name, 0),
+        queued = stat.queued if stat else 0
+        rows.append(GroupRow(group=name, queued=queued, breached=breached.get(name, 0),
                              oldest_wait_seconds=(now - oldest).total_seconds() if oldest else None,
-                             available=sum(u.availability == "available" for u in members), operators=len(members)))
+                             available=sum(u.availability == "available" for u in members), operators=len(members),
+                             shortage=_shortage(queued, members)))
     loads = await hub.stores.inbox.loads(list(people))
     operators = [OperatorRow(id=u.id, name=u.name, availability=u.availability.value, load=loads.get(u.id, 0),
                              capacity=u.capacity, groups=list(u.groups))
                  for u in sorted(people.values(), key=lambda u: u.name)]
     return Board(at=now, groups=rows, operators=operators,
                  breaches=[_row(c, now) for c in await hub.stores.inbox.breached(names, limit=limit)],
-                 longest_waiting=[_row(c, now) for c in await hub.stores.inbox.longest_waiting(names, limit=limit)])
+                 longest_waiting=[_row(c, now) for c in await hub.stores.inbox.longest_waiting(names, limit=limit)],
+                 overflowed=await _overflowed(hub, now, limit))
 
 
 async def reassign(

@@ -1,8 +1,10 @@
 """Handover: the bot gives a conversation to people.
 
-`hand_over` picks the group for the topic (`hub/routing.py`), moves the conversation from `bot` to
-`queued` in that group with its priority, SLA deadlines and the bot's note (also stored as an internal
-note), announces `conversation.handed_over`, and lets automatic assignment give it to an operator.
+`hand_over` picks the group for the topic (`hub/routing.py`), or the overflow group when that group
+cannot take work (`hub/staffing.py`; the handover's history entry names the group it overflowed from),
+moves the conversation from `bot` to `queued` in that group with its priority, SLA deadlines and the
+bot's note (also stored as an internal note), announces `conversation.handed_over`, and lets automatic
+assignment give it to an operator.
 
 Idempotent: a repeat for a conversation already queued or assigned changes nothing (it only republishes
 the same event id and retries assignment, finishing what a crashed first call left undone); the note is
@@ -14,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from hub import assignment, casework, conversation_sla, events, inbox_live, routing
+from hub import assignment, casework, conversation_sla, events, inbox_live, routing, staffing
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationEvent, ConversationState, Priority
 from models.errors import InvalidTransition
@@ -39,7 +41,8 @@ async def hand_over(
     if conversation.state is not S.BOT:
         raise InvalidTransition(f"conversation {conversation_id} is {conversation.state}: it cannot be handed over")
     topic = topic or conversation.topic
-    group = await routing.group_for(hub, topic)
+    destination = await staffing.conversation_destination(hub, await routing.group_for(hub, topic))
+    group = destination.group
     calendar = await conversation_sla.calendar_for(hub, group)
     ordinal = _handovers(conversation)
     # Published before the state moves (same id on a retry): a crash or a bus outage after the move would
@@ -56,9 +59,10 @@ async def hand_over(
         at = utcnow()
         current.topic, current.priority = topic, Priority(priority)
         current.handover_note, current.handover_summary = note, dict(summary or {})
-        current.history.append(ConversationEvent(
-            at=at, kind=HANDED_OVER, actor=actor, note=note,
-            data={"topic": topic, "priority": current.priority.value, "group": group, "ordinal": ordinal}))
+        data: dict[str, Any] = {"topic": topic, "priority": current.priority.value, "group": group, "ordinal": ordinal}
+        if destination.overflowed and destination.shortage is not None:
+            data.update(overflow_from=destination.wanted, shortage=destination.shortage.value)
+        current.history.append(ConversationEvent(at=at, kind=HANDED_OVER, actor=actor, note=note, data=data))
         current.transition(S.QUEUED, actor=actor, note=note, at=at, group=group)
         _new_round(hub, current, calendar, at)  # reopened for the bot and handed over again: a new round
         return ["state"]

@@ -1,9 +1,10 @@
-"""The inbox's configuration: topic → group routes, the default group and SLA targets.
+"""The inbox's configuration: topic → group routes, the default and overflow groups, SLA targets.
 
-Defaults live here; an install overrides them with a YAML file named by `OTKLIK_INBOX_CONFIG_PATH`:
+`hub/inbox.yml` ships the chain's own; an install names its file with `OTKLIK_INBOX_CONFIG_PATH`:
 
-    default_group: general
-    routes: {delivery_problem: delivery, return_refund: returns}
+    default_group: contact_centre
+    overflow_group: supervisors   # where work goes when its group cannot take it (hub/staffing.py)
+    routes: {delivery_problem: logistics, return_refund: contact_centre}
     sla:   # the first matching line wins; "*" matches any topic or priority
       - {topic: staff_complaint, priority: "*", first_response_hours: 0.5, resolution_hours: 8}
       - {topic: "*", priority: urgent, first_response_hours: 0.25, resolution_hours: 4}
@@ -48,25 +49,17 @@ DEFAULT_SLA = (
     SlaTarget(priority="low", first_response_hours=4, resolution_hours=48),
 )
 
-DEFAULT_ROUTES = {
-    "delivery_problem": "delivery",
-    "order_status": "delivery",
-    "return_refund": "returns",
-    "product_quality": "quality",
-    "price_mismatch": "quality",
-    "staff_complaint": "quality",
-    "loyalty_card": "loyalty",
-    "promo_code": "loyalty",
-}
+SHIPPED_INBOX_CONFIG = Path(__file__).with_name("inbox.yml")
 
 
 class InboxConfig(BaseModel):
-    """Routes, default group and SLA targets."""
+    """Routes, default and overflow groups, and SLA targets."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    default_group: str = "general"
-    routes: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_ROUTES))
+    default_group: str = "contact_centre"
+    overflow_group: str | None = None  # None: work stays in a group that cannot take it (still flagged)
+    routes: dict[str, str] = Field(default_factory=dict)
     sla: tuple[SlaTarget, ...] = DEFAULT_SLA
 
     def target(self, topic: str | None, priority: Priority) -> SlaTarget:
@@ -79,9 +72,8 @@ class InboxConfig(BaseModel):
 
 @lru_cache(maxsize=8)
 def load_inbox_config(path: str | None) -> InboxConfig:
-    """The config of a YAML file (the built-in defaults for None); ValueError naming the file and field."""
-    if not path:
-        return InboxConfig()
+    """The config of a YAML file (the shipped hub/inbox.yml for None); ValueError naming the file and field."""
+    path = path or str(SHIPPED_INBOX_CONFIG)
     try:
         raw: Any = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
         return InboxConfig.model_validate(raw)

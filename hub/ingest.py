@@ -15,7 +15,7 @@ from hub import events, handover, identity, metrics
 from hub.bus.base import INBOUND
 from hub.conversations import Attached, attach
 from models.channel_events import ChannelEvent, DeliveryUpdate
-from models.clock import utcnow
+from models.clock import local_date, utcnow
 from models.conversations import ConversationState
 from models.messages import Direction, InboundMessage, Message
 
@@ -80,5 +80,6 @@ async def _read_topic(stored: Message, hub: Hub) -> None:
         return
     await hub.nlu.refresh()
     if hub.nlu.has_model:  # without one, a reading would only say "out of scope": store nothing
-        stored.nlu = await hub.nlu.parse(stored.text)  # kept on the object too: the bot reads it next
+        today = local_date(stored.sent_at, hub.settings.timezone)  # "вчера" is the shopper's yesterday
+        stored.nlu = await hub.nlu.parse(stored.text, today=today)  # kept on the object too: the bot reads it next
         await hub.stores.messages.set_nlu(stored.id, stored.nlu)

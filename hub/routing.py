@@ -1,8 +1,9 @@
 """Routing: which group's queue a topic lands in.
 
-Defaults come from the inbox config (`hub/inbox_config.py`, a YAML file an install may provide); admins
-override single topics at run time, kept in the inbox store, so every process sees the same routes. A
-topic nobody mapped goes to the default group.
+Defaults come from the inbox config (`hub/inbox_config.py`: the shipped `hub/inbox.yml`, or a YAML file an
+install names); admins override single topics at run time, kept in the inbox store, so every process sees
+the same routes. A topic nobody mapped goes to the default group. Whether that group can take the work is
+`hub/staffing.py`'s question; `otklik check` proves every route names a group of the directory.
 """
 
 from __future__ import annotations

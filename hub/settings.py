@@ -5,9 +5,9 @@ Invalid configuration fails at start and names the variable; secrets never have 
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, Field, SecretStr, field_validator, model_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.clock import known_timezone
@@ -55,6 +55,8 @@ class Settings(BaseSettings):
         default="redis://127.0.0.1:6379/0", validation_alias=AliasChoices("OTKLIK_REDIS_URL", "REDIS_URL")
     )
     redis_prefix: str = "otklik:"
+    # The chain's clock for people: "today"/"вчера" in messages and the times pages show (never the server's zone).
+    timezone: Annotated[str, AfterValidator(known_timezone)] = "Europe/Moscow"
     partitions: int = Field(default=4, ge=1, le=64)  # per-customer ordering, parallel across customers
     bus_max_attempts: int = Field(default=5, ge=1)
     bus_retry_after: float = Field(default=30.0, gt=0)
@@ -69,6 +71,7 @@ class Settings(BaseSettings):
     # it called, which behind a proxy is not the one we see.
     public_url: str | None = None
     webchat_enabled: bool = True
+    webchat_keepalive_seconds: float = Field(default=15.0, gt=0)  # an idle /chat/events sends a comment this often
     reopen_window_hours: float = Field(default=72.0, ge=0)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
 
@@ -127,8 +130,6 @@ class Settings(BaseSettings):
     inbox_config_path: str | None = None
     inbox_scan_interval: float = Field(default=15.0, gt=0)
 
-    # The chain's time zone: every page shows moments in it (api/local_time.py), whatever the server's zone.
-    timezone: str = "Europe/Moscow"
     # The interface language of pages nobody chose one for (the sign-in page) when the browser asks for
     # neither of ours.
     default_language: Literal["ru", "en"] = "ru"
@@ -158,11 +159,6 @@ class Settings(BaseSettings):
         "jpg", "jpeg", "png", "gif", "webp", "pdf", "txt", "csv", "doc", "docx", "xls", "xlsx", "mp4", "mp3",
         "ogg", "zip"])
     file_link_ttl_hours: float = Field(default=168.0, gt=0, le=24 * 366)  # how long a sent file's link works
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        return known_timezone(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -18,3 +18,8 @@ def known_timezone(name: str) -> str:
     except (ZoneInfoNotFoundError, ValueError) as e:
         raise ValueError(f"unknown timezone {name!r} (e.g. Europe/Moscow)") from e
     return name
+
+
+def local_date(moment: datetime, zone: str) -> date:
+    """The calendar date people in `zone` see at `moment` ("today" for relative dates), not the server's."""
+    return moment.astimezone(ZoneInfo(zone)).date()

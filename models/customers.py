@@ -43,7 +43,11 @@ def normalize_phone(raw: str, *, international: bool = False) -> str:
         raise ValueError(f"not a phone number: {raw!r}") from e
     if not phonenumbers.is_possible_number(number):
         raise ValueError(f"not a phone number: {raw!r}")
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    normalized = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    # "+49000000" loses a national trunk zero and reads back as another number: one key must mean one number
+    if phonenumbers.format_number(phonenumbers.parse(normalized), phonenumbers.PhoneNumberFormat.E164) != normalized:
+        raise ValueError(f"not a phone number: {raw!r}")
+    return normalized
 
 
 class Identity(BaseModel):

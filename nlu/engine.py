@@ -11,6 +11,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Protocol
 
+from models.clock import utcnow
 from models.errors import NotFound
 from models.nlu import OUT_OF_SCOPE, IntentScore, ParseResult
 from nlu import language
@@ -33,8 +34,8 @@ class Engine(Protocol):
 
     name: str
 
-    async def parse(self, text: str) -> ParseResult:
-        """The engine's reading of `text`."""
+    async def parse(self, text: str, *, today: date | None = None) -> ParseResult:
+        """The engine's reading of `text`; relative dates ("вчера") count from `today`, the caller's clock."""
         ...
 
 
@@ -44,7 +45,7 @@ class BuiltinEngine:
     name = "builtin"
 
     def __init__(self, directory: ModelDirectory, *, threshold: float | None = None, check_every: float = 2.0,
-                 today: Callable[[], date] = date.today) -> None:
+                 today: Callable[[], date] = lambda: utcnow().date()) -> None:
         self.directory = directory
         self.threshold = threshold  # None: the threshold tuned at training
         self.check_every = check_every
@@ -59,10 +60,10 @@ class BuiltinEngine:
         """The loaded model's version ("" before the first)."""
         return "" if self.model is None else self.model.metadata.version
 
-    async def parse(self, text: str) -> ParseResult:
+    async def parse(self, text: str, *, today: date | None = None) -> ParseResult:
         """Reload if a new model was activated, then parse in process."""
         await self.reload_if_changed()
-        return self.parse_now(text)
+        return self.parse_now(text, today=today)
 
     async def reload_if_changed(self, *, force: bool = False) -> bool:
         """Load the model `current` names if it changed (a stat at most every `check_every` s); True if loaded."""
@@ -95,12 +96,13 @@ class BuiltinEngine:
         model.classifier.rank("warm up прогрев")
         return model
 
-    def parse_now(self, text: str) -> ParseResult:
+    def parse_now(self, text: str, *, today: date | None = None) -> ParseResult:
         """Parse with the model already loaded (synchronous; well under a millisecond)."""
         text = text[:MAX_PARSE_CHARS]
+        today = self.today() if today is None else today
         lang = language.detect(text)
         if self.model is None:
-            entities = self._fallback_entities.extract(text, self.today())
+            entities = self._fallback_entities.extract(text, today)
             return ParseResult(text=text, intent=OUT_OF_SCOPE, confidence=0.0, entities=entities, language=lang,
                                engine=self.name, out_of_scope=True, degraded=NO_MODEL)
         model = self.model
@@ -111,6 +113,6 @@ class BuiltinEngine:
         return ParseResult(
             text=text, intent=intent, confidence=round(confidence, 6),
             ranking=[IntentScore(name=n, confidence=round(c, 6)) for n, c in ranked],
-            entities=model.entities.extract(text, self.today()), language=lang, engine=self.name,
+            entities=model.entities.extract(text, today), language=lang, engine=self.name,
             model_version=model.metadata.version, out_of_scope=intent == OUT_OF_SCOPE,
         )

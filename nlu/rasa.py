@@ -10,6 +10,7 @@ says why in `ParseResult.degraded`.
 from __future__ import annotations
 
 import logging
+from datetime import date
 from typing import Any
 
 import httpx
@@ -62,20 +63,20 @@ class RasaEngine:
         self.threshold = threshold
         self.params = {"token": token} if token else {}
 
-    async def parse(self, text: str) -> ParseResult:
+    async def parse(self, text: str, *, today: date | None = None) -> ParseResult:
         """Rasa's reading of `text`, or a degraded one if Rasa does not answer well in time."""
         try:
             response = await self.http.post(self.url, json={"text": text}, params=self.params, timeout=self.timeout)
         except httpx.TimeoutException:
-            return await self._degraded(text, f"rasa: no answer within {self.timeout:g} s")
+            return await self._degraded(text, today, f"rasa: no answer within {self.timeout:g} s")
         except httpx.TransportError as e:
-            return await self._degraded(text, f"rasa: unreachable ({type(e).__name__})")
+            return await self._degraded(text, today, f"rasa: unreachable ({type(e).__name__})")
         if response.status_code != 200:
-            return await self._degraded(text, f"rasa: HTTP {response.status_code}")
+            return await self._degraded(text, today, f"rasa: HTTP {response.status_code}")
         try:
             parsed = _RasaParse.model_validate_json(response.content)
         except ValidationError as e:
-            return await self._degraded(text, f"rasa: unreadable answer ({e.error_count()} problems)")
+            return await self._degraded(text, today, f"rasa: unreadable answer ({e.error_count()} problems)")
         return self._result(text, parsed)
 
     def _result(self, text: str, parsed: _RasaParse) -> ParseResult:
@@ -95,10 +96,10 @@ class RasaEngine:
         return ParseResult(text=text, intent=intent, confidence=confidence, ranking=ranking, entities=entities,
                            language=language.detect(text), engine=self.name, out_of_scope=intent == OUT_OF_SCOPE)
 
-    async def _degraded(self, text: str, reason: str) -> ParseResult:
+    async def _degraded(self, text: str, today: date | None, reason: str) -> ParseResult:
         log.warning("nlu degraded: %s", reason)
         if self.fallback is not None:
-            result = await self.fallback.parse(text)
+            result = await self.fallback.parse(text, today=today)
             return result.model_copy(update={"degraded": reason})
         return ParseResult(text=text, intent=OUT_OF_SCOPE, confidence=0.0, language=language.detect(text),
                            engine=self.name, out_of_scope=True, degraded=reason)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import httpx
 
 from hub.settings import Settings
+from models.clock import local_date, utcnow
 from models.nlu import ParseResult
 from nlu.artefacts import ModelDirectory
 from nlu.engine import BuiltinEngine, Engine
@@ -23,9 +26,9 @@ class NluService:
         """Whether parse can say anything beyond "out of scope" (Rasa, or a trained builtin model)."""
         return not isinstance(self.engine, BuiltinEngine) or self.engine.model is not None
 
-    async def parse(self, text: str) -> ParseResult:
-        """The configured engine's reading of `text`."""
-        return await self.engine.parse(text)
+    async def parse(self, text: str, *, today: date | None = None) -> ParseResult:
+        """The configured engine's reading of `text`; relative dates count from `today` (the conversation's)."""
+        return await self.engine.parse(text, today=today)
 
     async def refresh(self) -> None:
         """Pick up a newly trained builtin model if one appeared (a cheap, rate-limited check)."""
@@ -40,7 +43,8 @@ class NluService:
 def build_nlu(settings: Settings, http: httpx.AsyncClient) -> NluService:
     """The engine the settings choose (Rasa's fallback is the builtin engine unless it is `handover`)."""
     builtin = BuiltinEngine(ModelDirectory(settings.nlu_model_dir), threshold=settings.nlu_threshold,
-                            check_every=settings.nlu_reload_seconds)
+                            check_every=settings.nlu_reload_seconds,
+                            today=lambda: local_date(utcnow(), settings.timezone))
     if settings.nlu_engine == "builtin":
         return NluService(builtin, builtin)
     fallback = builtin if settings.rasa_fallback == "builtin" else None

@@ -20,6 +20,7 @@ from tests.fakes.http_receiver import HttpReceiver, http_receiver
 
 API_TOKEN = "test-token-0123456789abcdef"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+TEST_INBOX_CONFIG = Path(__file__).parent / "fixtures" / "inbox.yml"
 
 SettingsFactory = Callable[..., Settings]
 
@@ -40,6 +41,7 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
             "bus_retry_after": 0.5,
             "log_json": False,
             "dialogs_dir": "",  # the dialog bot is off (plain acknowledgements) unless a test serves flows
+            "inbox_config_path": str(TEST_INBOX_CONFIG),  # the tests' contact centre: general, delivery, ...
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
 from api.admin import canned, groups, routing, users
+from api.admin.problems import config_problems
 
-router = APIRouter(prefix="/admin", include_in_schema=False)
+# Every admin page shows the configuration's problems at the top (api/admin/problems.py).
+router = APIRouter(prefix="/admin", include_in_schema=False, dependencies=[Depends(config_problems)])
 router.include_router(users.router)
 router.include_router(groups.router)
 router.include_router(routing.router)

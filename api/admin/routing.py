@@ -24,7 +24,7 @@ from hub.inbox_config import DEFAULT_SLA, InboxConfig, SlaTarget
 from hub.runtime import Hub
 from models.conversations import Priority
 from models.errors import PayloadError
-from models.staff import Group, GroupKind
+from models.staff import Group, GroupId, GroupKind, Role
 
 router = APIRouter()
 PRIORITIES = (Priority.URGENT, Priority.HIGH, Priority.NORMAL, Priority.LOW)
@@ -41,6 +41,7 @@ class RouteRow:
     default_group: str
     intent: bool
     group_exists: bool
+    group_staffed: bool  # an active operator belongs to it (else its handovers overflow: hub/staffing.py)
     sla: tuple[SlaTarget, ...]  # the line that applies, per PRIORITIES
 
 
@@ -57,13 +58,17 @@ async def route_rows(hub: Hub, config: InboxConfig, group_ids: set[str]) -> list
     """A row per topic (intents, configured routes, overrides), by topic."""
     intents = known_intents()
     overrides = await hub.stores.inbox.routes()
+    staffed: dict[str, bool] = {}
     rows = []
     for topic in sorted(intents | set(config.routes) | set(overrides)):
         default = config.routes.get(topic) or config.default_group
         source: Literal["override", "config", "default"] = (
             "override" if topic in overrides else "config" if topic in config.routes else "default")
         group = overrides.get(topic) or default
-        rows.append(RouteRow(topic, group, source, default, topic in intents, group in group_ids,
+        if group not in staffed:
+            staffed[group] = bool(await hub.stores.directory.list_users(
+                group=GroupId(group), role=Role.OPERATOR, active=True, limit=1))
+        rows.append(RouteRow(topic, group, source, default, topic in intents, group in group_ids, staffed[group],
                              tuple(config.target(topic, p) for p in PRIORITIES)))
     return rows
 

@@ -237,6 +237,15 @@ class GroupLoad(_View):
     breaches: int
     available: int  # operators available now
     operators: int
+    shortage: str | None = None  # work waits here but nobody can take it (hub/staffing.py's Shortage)
+
+
+class OverflowRow(_View):
+    """A conversation in the overflow group, and the group it was meant for."""
+
+    row: QueueRow
+    wanted: str
+    wanted_name: str = ""  # the directory's name of that group
 
 
 class BoardPage(_View):
@@ -249,3 +258,4 @@ class BoardPage(_View):
     breaches: list[QueueRow]
     longest: list[QueueRow]
     targets: list[TargetChoice]
+    overflowed: list[OverflowRow] = []  # flagged: their own group could not take them

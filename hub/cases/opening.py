@@ -17,6 +17,7 @@ from hub.cases.config import case_config
 from hub.cases.groups import calendar_of
 from hub.cases.records import announce, update
 from hub.cases.rules import first_group
+from hub.staffing import case_destination
 from hub.stores.cases_base import CaseQuery
 from models.cases import Case, CaseAttachment, CaseComment, CaseSource, CaseState
 from models.clock import utcnow
@@ -51,7 +52,9 @@ async def open_case(
     _require(rtype, store_id, order_id, fields)
     region = await _region(hub, store_id)
     at = at or utcnow()
-    group = first_group(config.catalogue, request_type, store_id=store_id, region=region, channel=conversation.channel)
+    routed = first_group(config.catalogue, request_type, store_id=store_id, region=region, channel=conversation.channel)
+    destination = await case_destination(hub, routed)  # nobody works `routed`: the overflow group (hub/staffing.py)
+    group = destination.group
     case = Case(
         number=await hub.stores.cases.next_number(), key=key, conversation_id=conversation.id,
         customer_id=conversation.customer_id, channel=conversation.channel, request_type=request_type,
@@ -60,6 +63,9 @@ async def open_case(
         created_at=at, updated_at=at,
     )
     case.record("opened", actor=actor, at=at, reason=f"routed by request type {request_type}")
+    if destination.overflowed and destination.shortage is not None:
+        case.record("overflowed", actor=actor, at=at, reason=f"nobody works in {routed}",
+                    overflow_from=routed, shortage=destination.shortage.value)
     window = timedelta(hours=config.catalogue.defaults.duplicate_window_hours)
     original = await _open_duplicate(hub, case, since=at - window)
     if original is not None:

@@ -84,6 +84,8 @@ async def test_the_page_lists_every_intent_its_group_and_the_sla_that_applies(ru
     missing = _row(page, "delivery_problem")  # routed by the config to a group nobody created
     assert "delivery" in missing and '<option value="" selected disabled>' in missing
     assert 'value="store:118"' not in page  # a store's queue is never a topic's target
+    assert "data-unstaffed" in _row(page, "return_refund")  # "returns" exists, but no operator works in it
+    assert "data-unstaffed" not in _row(page, "store_info") and "data-unstaffed" not in missing
     sla = page.split('<tr><th scope="row">staff_complaint</th>')[1].split("</tr>")[0]
     assert sla.count("0.75 / 6") == 4  # the install's line wins for every priority
     urgent_general = page.split('<tr><th scope="row">greet</th>')[1].split("</tr>")[0]

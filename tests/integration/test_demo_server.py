@@ -25,7 +25,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     process = processes.start(["demo", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        await processes.wait_ready(base, process, seconds=90)  # the first start trains the NLU model: 10-30 s
+        await processes.wait_ready(base, process, seconds=90)  # a first start trains the NLU model (slow under load)
         yield base, tmp_path
     finally:
         processes.stop(process)
@@ -61,13 +61,16 @@ async def test_demo_web_chat_receives_the_reply_live_over_sse(demo: tuple[str, P
     base, _ = demo
     async with httpx.AsyncClient(base_url=base, timeout=10) as client:
         page = await client.get("/chat")
-        assert page.status_code == 200 and "EventSource" in page.text
+        assert page.status_code == 200 and "/static/webchat.js" in page.text
+        assert "EventSource" in (await client.get("/static/webchat.js")).text
         async with client.stream("GET", "/chat/events") as stream:
             posted = await client.post("/chat/messages", json={"client_id": "client-0001", "text": "Hello there"})
             assert posted.status_code == 202
             async with asyncio.timeout(10):
+                event = ""
                 async for line in stream.aiter_lines():
-                    if line.startswith("data: "):
+                    event = line[7:] if line.startswith("event: ") else event
+                    if line.startswith("data: ") and event == "message":
                         reply = json.loads(line[6:])
                         break
 

@@ -19,7 +19,8 @@ async def test_background_loop_raises_breaches_and_brings_back_follow_ups(
     calendars = tmp_path / "calendars.yml"
     calendars.write_text('calendars:\n  default: {timezone: UTC, hours: {daily: "00:00-24:00"}}\n')
     config = tmp_path / "inbox.yml"
-    config.write_text("sla:\n  - {priority: urgent, first_response_hours: 0.0003, resolution_hours: 1}\n")
+    config.write_text("default_group: general\n"
+                      "sla:\n  - {priority: urgent, first_response_hours: 0.0003, resolution_hours: 1}\n")
     settings = make_settings(calendars_path=str(calendars), inbox_config_path=str(config), inbox_scan_interval=0.1)
     async with start_app(settings) as running:
         hub = running.hub

@@ -217,9 +217,10 @@ async def test_demo_people_are_seeded_once_and_can_sign_in(running: RunningApp, 
     password = ensure_demo_password(env)
     assert ensure_demo_password(env) == password and f"{PASSWORD_VAR}={password}" in env.read_text()
     created = await seed_people(running.hub.stores.directory, password)
-    assert created == ["admin", "operator1", "operator2", "supervisor", "store118"]
+    assert created == ["admin", "operator1", "operator2", "supervisor", "store118", "specialist", "editor"]
     assert await seed_people(running.hub.stores.directory, password) == []
-    for login, home in [("operator1", "/inbox"), ("admin", "/admin/users"), ("store118", "/cases")]:
+    for login, home in [("operator1", "/inbox"), ("admin", "/admin/users"), ("store118", "/cases"),
+                        ("specialist", "/cases"), ("editor", "/dialogs")]:
         await sign_in(running.client, login, password)
         assert (await running.client.get("/")).headers["location"] == home
         await sign_out(running.client, running.hub)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from models.customers import Customer, Identity, IdentityKind, normalize_phone
@@ -30,6 +30,7 @@ def test_things_that_are_not_phone_numbers_are_refused(raw: str) -> None:
 
 
 @given(st.text(alphabet="0123456789 +-()", max_size=30))
+@example("+49000000")  # libphonenumber drops a German trunk zero: "+490000" would be a second key
 def test_normalizing_is_idempotent(raw: str) -> None:
     try:
         once = normalize_phone(raw)
