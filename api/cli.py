@@ -23,6 +23,7 @@ from api.commands import tokens as tokens_commands
 from api.commands import users as users_commands
 from api.commands import viber as viber_commands
 from api.commands import webhooks as webhooks_commands
+from api.health_server import serve_health
 from hub.logs import configure_logging
 from hub.runtime import running_hub
 from hub.settings import Settings
@@ -92,23 +93,30 @@ def serve(
 
 
 @app.command()
-def worker() -> None:
+def worker(
+    health_port: Annotated[int | None, typer.Option(
+        envvar="OTKLIK_WORKER_HEALTH_PORT", help="Serve /healthz, /readyz and /metrics on this port (on OTKLIK_HOST).",
+    )] = None,
+) -> None:
     """Consume the inbound and outbound streams (needs OTKLIK_BUS=redis); stops cleanly on SIGTERM."""
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
     if settings.bus != "redis":
         typer.echo("otklik worker needs OTKLIK_BUS=redis; on the in-process bus `otklik serve` runs it", err=True)
         raise typer.Exit(2)
-    asyncio.run(_work(settings))
+    asyncio.run(_work(settings, health_port))
 
 
-async def _work(settings: Settings) -> None:
+async def _work(settings: Settings, health_port: int | None) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     async with running_hub(settings) as hub:
-        await run_worker(hub, stop)
+        if health_port is None:
+            await run_worker(hub, stop)
+        else:
+            await asyncio.gather(run_worker(hub, stop), serve_health(hub, settings.host, health_port, stop))
 
 
 @app.command()

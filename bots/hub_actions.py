@@ -24,6 +24,7 @@ class HubActions:
         self.hub, self.conversation, self.customer, self.turn_key = hub, conversation, customer, turn_key
         self.reading = reading
         self.registry = registry
+        self.called = False  # an action ran this turn: it may have changed whose conversation this is
 
     def names(self) -> set[str]:
         """The registered action names."""
@@ -32,7 +33,8 @@ class HubActions:
     async def call(self, name: str, args: dict[str, Any], context: ActionContext) -> dict[str, Any]:
         """Run action `name` with the flow's arguments; KeyError for an unknown one (the flow's on_error)."""
         action = self.registry[name]
+        self.called = True
         ctx = BotContext(hub=self.hub, conversation=self.conversation, customer=self.customer,
                          turn_key=self.turn_key, language=context.language, now=context.now,
-                         slots=dict(context.slots), reading=self.reading)
+                         slots=dict(context.slots), reading=self.reading, flow=context.flow)
         return await action(ctx, args)

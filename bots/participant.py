@@ -56,6 +56,8 @@ async def answer(msg: InboundMessage, stored: Message, conversation: Conversatio
     actions = HubActions(hub, conversation, customer, stored.id, stored.nlu)
     turns = turns_for(msg, stored, customer, saved, timezone=hub.settings.timezone)
     replies, wanted, state = await _run(hub.dialogs.current(), state, turns, actions, random.Random(stored.id))
+    if actions.called:  # a verified claim merges the shopper into a known customer: replies are theirs now
+        conversation = await hub.stores.conversations.get(conversation.id)
     for n, reply in enumerate(replies):
         await outbox.enqueue(_outbound(msg, stored, conversation, reply, n), hub)
     if wanted is not None:

@@ -109,11 +109,14 @@ class Runner:
         self.state.flow, self.state.step, self.state.attempts = flow.id, None, 0
         self.state.intent = intent
         self.record("flow_started", flow=flow.id, by=by)
-        for item in flow.steps:  # answers the flow wants fresh each time
-            if isinstance(item, AskStep) and not item.ask.reuse:
-                self.state.slots.pop(item.ask.slot, None)
+        self._forget_fresh(flow)
         self._prefill(flow)
         await self.run(flow, 0)
+
+    def _forget_fresh(self, flow: Flow) -> None:
+        for item in flow.steps:  # answers the flow wants fresh each time it starts
+            if isinstance(item, AskStep) and not item.ask.reuse:
+                self.state.slots.pop(item.ask.slot, None)
 
     def _prefill(self, flow: Flow) -> None:
         nlu = self.turn.nlu
@@ -254,6 +257,8 @@ class Runner:
             return
         self.state.flow = other.id
         self.record("flow_started", flow=other.id, by="goto")
+        if not step_id:  # going to a flow starts it: what it wants fresh is asked again (a new code, say)
+            self._forget_fresh(other)
         await self.run(other, index)
 
     async def finish(self, flow: Flow) -> None:

@@ -47,7 +47,7 @@ def _noted(conversation: Conversation, call_id: str) -> bool:
 async def store_transcript(transcript: CallTranscript, hub: Hub) -> None:
     """Every turn of the call as a message of the caller's conversation; idempotent on call id + turn."""
     first = _as_inbound(transcript, 0, transcript.turns[0])
-    customer, _ = await identity.resolve(first, hub.stores.customers)
+    customer = (await identity.resolve(first, hub.stores.customers)).customer  # the caller's number: proven
     conversation, _ = await attach(first, customer, hub.stores.conversations, window=hub.reopen_window,
                                    at=transcript.started_at)
     for index, turn in enumerate(transcript.turns):

@@ -11,12 +11,13 @@ import time
 from typing import TYPE_CHECKING
 
 from bots import participant
-from hub import events, handover, identity, metrics
+from hub import claims, events, handover, identity, metrics
 from hub.bus.base import INBOUND
 from hub.conversations import Attached, attach
 from models.channel_events import ChannelEvent, DeliveryUpdate
 from models.clock import local_date, utcnow
 from models.conversations import ConversationState
+from models.customers import Identity
 from models.messages import Direction, InboundMessage, Message
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:
 
 async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
     """Resolve, thread and store; None if a concurrent delivery stored the same message first."""
-    customer, created = await identity.resolve(msg, hub.stores.customers)
+    found = await identity.resolve(msg, hub.stores.customers, trusted=_trusted(msg, hub))
+    customer, created = found.customer, found.created
     if created:
         await events.emit(hub, "customer.created", customer.id, customer_id=customer.id)
     conversation, how = await attach(msg, customer, hub.stores.conversations, window=hub.reopen_window, at=utcnow())
@@ -59,8 +61,21 @@ async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
         kind = "conversation.opened" if how is Attached.OPENED else "conversation.reopened"
         await events.emit(hub, kind, f"{conversation.id}:{conversation.version}",
                           customer_id=customer.id, conversation_id=conversation.id)
+    await claims.record(hub, customer.id, found.claims, channel=msg.channel, conversation_id=conversation.id,
+                        at=utcnow())  # shown to operators as "claimed, not verified"; never linked
     stored = Message.from_inbound(msg, conversation.id, customer.id)
     return stored if await hub.stores.messages.add(stored) else None
+
+
+async def _owns(hub: Hub, stored: Message, identity: Identity) -> bool:
+    """Whether the message's own customer already has this identity (their own number proves nothing new)."""
+    owner = await hub.stores.customers.find_by_identity(identity)
+    return owner is not None and owner.id == stored.customer_id
+
+
+def _trusted(msg: InboundMessage, hub: Hub) -> bool:
+    """Whether the message came through an api account configured as trusted (its contacts are proven)."""
+    return any(a.trusted and a.channel is msg.channel and a.id == msg.account_id for a in hub.accounts)
 
 
 async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
@@ -83,3 +98,7 @@ async def _read_topic(stored: Message, hub: Hub) -> None:
         today = local_date(stored.sent_at, hub.settings.timezone)  # "вчера" is the shopper's yesterday
         stored.nlu = await hub.nlu.parse(stored.text, today=today)  # kept on the object too: the bot reads it next
         await hub.stores.messages.set_nlu(stored.id, stored.nlu)
+        # a number or address typed in the text is a claim like a contact form's: kept, shown, never linked
+        typed = [i for i in claims.in_text(stored.nlu) if not await _owns(hub, stored, i)]
+        await claims.record(hub, stored.customer_id, typed, channel=stored.channel,
+                            conversation_id=stored.conversation_id, at=utcnow())

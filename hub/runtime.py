@@ -56,7 +56,8 @@ def build_bus(settings: Settings) -> Bus:
 def build_accounts(settings: Settings) -> list[ChannelAccount]:
     """Every channel account the settings configure, each checked by its connector (fail closed)."""
     accounts = [
-        ChannelAccount(id=a.id, channel=Channel.API, token=a.token, callback_url=a.callback_url)
+        ChannelAccount(id=a.id, channel=Channel.API, token=a.token, callback_url=a.callback_url,
+                       trusted=a.trusted)
         for a in settings.api_accounts
     ]
     for config in settings.accounts:
@@ -126,6 +127,8 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
                 hub.senders = build_senders(hub.accounts, context)
                 hub.context = await stack.enter_async_context(open_context_provider(settings))
                 hub.nlu = build_nlu(settings, http)
+                stack.push_async_callback(hub.nlu.close)
+                await hub.nlu.open()
                 hub.dialogs = build_registry(settings)
                 yield hub
         finally:

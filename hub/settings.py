@@ -19,6 +19,8 @@ class ApiAccountConfig(BaseModel):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")
     token: SecretStr = Field(min_length=16)
     callback_url: str | None = None
+    # true: the client vouches for its users' phone and e-mail (they link to customers); false: only claims
+    trusted: bool = False
 
 
 class ChannelAccountConfig(BaseModel):

@@ -29,6 +29,9 @@ class ChannelAccount(BaseModel):
     channel: Channel
     token: SecretStr  # bot token, auth token, API client token: the account's main secret
     callback_url: str | None = None
+    # An api account whose system asserts who its users are (the chain's own CRM or app): their contact
+    # details count as proven. Every other account's contact details are only claims.
+    trusted: bool = False
     secrets: dict[str, SecretStr] = Field(default_factory=dict)  # e.g. Telegram's webhook secret
     options: dict[str, Any] = Field(default_factory=dict)  # channel-specific, non-secret settings
 

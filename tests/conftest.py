@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +17,7 @@ from api.app import create_app
 from hub.runtime import Hub
 from hub.settings import Settings
 from tests.fakes.http_receiver import HttpReceiver, http_receiver
+from tests.servers.mongo import secantus_server
 
 API_TOKEN = "test-token-0123456789abcdef"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
@@ -47,6 +48,17 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
         return Settings(_env_file=None, **values)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def mongodb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A MongoDB server for the session: MONGODB_URL when set, else a secantusdb server started here."""
+    url = os.environ.get("MONGODB_URL")
+    if url:
+        yield url
+        return
+    with secantus_server(tmp_path_factory.mktemp("mongodb")) as started:
+        yield started
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from api.inbox.rows import display_name
-from api.inbox.views import ContextView, CustomerPanel, IdentityView, PastConversation
-from hub import customers
+from api.inbox.views import ClaimView, ContextView, CustomerPanel, IdentityView, PastConversation
+from hub import claims, customers
 from models.context import CustomerRef, Order, Purchase
 from models.conversations import Conversation
 from models.customers import PREFERRED_CHANNEL, UNSUBSCRIBED, Customer
@@ -36,6 +36,11 @@ async def load_customer(hub: Hub, conversation: Conversation) -> tuple[Customer,
     panel = CustomerPanel(
         id=customer.id, name=display_name(customer),
         identities=[IdentityView(kind=i.kind.value, value=i.value) for i in customer.identities],
+        claims=[ClaimView(kind=c.claim.identity.kind.value, value=c.claim.identity.value, key=c.claim.identity.key,
+                          status=c.claim.status.value, channel=c.claim.channel.value,
+                          owner_name=(c.owner_name or c.owner_id) if c.owner_id else None,
+                          decided_by=c.claim.decided_by)
+                for c in await claims.of_customer(hub, customer.id)],
         attributes={k: _text(customer.attributes[k]) for k in SHOWN_ATTRIBUTES if k in customer.attributes},
         previous=previous, context=ContextView(available=False, reason="loading"),
     )

@@ -136,6 +136,18 @@ class IdentityView(_View):
     value: str
 
 
+class ClaimView(_View):
+    """A contact the customer gave that no channel proved: shown as "claimed, not verified" until it is."""
+
+    kind: str
+    value: str
+    key: str  # the identity key the manual link posts
+    status: str  # claimed, verified, linked
+    channel: str
+    owner_name: str | None = None  # another customer proven to own it, if any
+    decided_by: str | None = None
+
+
 class PastConversation(_View):
     """An earlier conversation of the customer."""
 
@@ -167,6 +179,7 @@ class CustomerPanel(_View):
     id: str
     name: str
     identities: list[IdentityView]
+    claims: list[ClaimView] = []
     attributes: dict[str, str]
     previous: list[PastConversation]
     context: ContextView

@@ -13,6 +13,7 @@ from bots.actions.orders import order_status
 from bots.actions.praise import record_praise
 from bots.actions.promo import issue_promo_code
 from bots.actions.stores_info import find_store, nearest_store, store_hours
+from bots.actions.verification import check_verification, start_verification, verification_pending
 
 REGISTRY: dict[str, Action] = {
     "order_status": order_status,
@@ -23,6 +24,9 @@ REGISTRY: dict[str, Action] = {
     "create_case": create_case,
     "issue_promo_code": issue_promo_code,
     "record_praise": record_praise,
+    "start_verification": start_verification,
+    "check_verification": check_verification,
+    "verification_pending": verification_pending,
 }
 
 __all__ = ["REGISTRY", "Action", "ActionContext", "Result"]

@@ -35,6 +35,7 @@ class ActionContext:
     now: datetime
     slots: Mapping[str, Any] = field(default_factory=dict)  # the conversation's slots (read-only), beside the args
     reading: ParseResult | None = None  # the NLU's reading of the message being answered, if any
+    flow: str = ""  # the flow calling the action (where a verification comes back to)
 
     def entity(self, name: str) -> str | None:
         """The canonical value of entity `name` in the message being answered: fresher than any slot."""

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bots.actions.base import ActionContext, Result, failed, slot_text
+from bots.actions.verification import proven_customer, unverified
 from models.context import CustomerRef, Order, OrderFilter, OrderStatus
 from models.errors import NotFound, Unavailable
 
@@ -23,8 +24,11 @@ STATUS_TEXT: dict[OrderStatus, tuple[str, str]] = {
 
 async def order_status(ctx: ActionContext, slots: Mapping[str, Any]) -> Result:
     """The status of the order named in the message being answered, else of `order_id` (a number remembered
-    from earlier in the conversation), else of the shopper's one active order."""
-    provider, ref = ctx.hub.context, CustomerRef.of(ctx.customer)
+    from earlier in the conversation), else of the shopper's one active order; only for a proven shopper."""
+    customer = await proven_customer(ctx)
+    if customer is None:
+        return unverified(ctx) | {"order_id": ctx.entity("order_id") or slot_text(slots, "order_id") or ""}
+    provider, ref = ctx.hub.context, CustomerRef.of(customer)
     number = ctx.entity("order_id") or slot_text(slots, "order_id")
     try:
         profile = await provider.profile(ref)

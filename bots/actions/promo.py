@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bots.actions.base import ActionContext, Result, failed, slot_text
+from bots.actions.verification import proven_customer, unverified
 from models.context import CustomerRef, PromoCode, PromoCodeRequest
 from models.errors import Conflict, NotFound, Unavailable
 
@@ -13,13 +14,17 @@ KIND = "promo"
 
 
 async def issue_promo_code(ctx: ActionContext, slots: Mapping[str, Any]) -> Result:
-    """The conversation's promo code: the one kept, else a new one from the CRM (keyed on the conversation)."""
+    """The conversation's promo code: the one kept, else a new one from the CRM (keyed on the conversation);
+    only for a proven shopper."""
+    customer = await proven_customer(ctx)
+    if customer is None:
+        return unverified(ctx)
     store = ctx.hub.stores.dialog_states
     kept = await store.kept_code(ctx.conversation.id, KIND)
     if kept is None:
         try:
             issued = await ctx.hub.context.send_promo_code(PromoCodeRequest(
-                customer=CustomerRef.of(ctx.customer), reason=slot_text(slots, "reason") or "bot_goodwill",
+                customer=CustomerRef.of(customer), reason=slot_text(slots, "reason") or "bot_goodwill",
                 order_number=slot_text(slots, "order_id"), idempotency_key=f"bot:promo:{ctx.conversation.id}",
             ))
         except NotFound:

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from hub.stores.cases_base import CaseStore
+from hub.stores.claims_base import ClaimStore
 from hub.stores.crm_base import CrmStore
 from hub.stores.dialog_state_base import DialogStateStore
 from hub.stores.directory_base import DirectoryStore
@@ -203,6 +204,11 @@ class Stores(Protocol):
     @property
     def webhooks(self) -> WebhookStore:
         """Outbound webhook subscriptions and deliveries."""
+        ...
+
+    @property
+    def claims(self) -> ClaimStore:
+        """Identity claims and the one-time codes that verify them."""
         ...
 
     @property

@@ -414,6 +414,9 @@ class MongoStores:
         from hub.stores.mongo_cases import MongoCaseStore
 
         self.cases = MongoCaseStore(self.db)
+        from hub.stores.mongo_claims import MongoClaimStore
+
+        self.claims = MongoClaimStore(self.db)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStores:
@@ -435,6 +438,7 @@ class MongoStores:
             await self.directory.open()  # users, groups, stores, sessions indexes
             await self.cases.open()  # case queues' indexes and the number counter
             await self.dialog_states.open()  # the index of the purge of idle dialog states
+            await self.claims.open()  # claims by claimer, codes by claimer and identity
         except ConnectionFailure as e:  # other failures (say, an index clashing with ours) are not outages
             await self.db.close()
             raise Unavailable(f"MongoDB store: {e}") from e

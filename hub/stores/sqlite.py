@@ -14,6 +14,7 @@ from typing import Any
 from hub.sqlite_db import SqliteDatabase, execute, execute_many
 from hub.stores import (
     sqlite_cases,
+    sqlite_claims,
     sqlite_crm,
     sqlite_dialog_state,
     sqlite_directory,
@@ -323,7 +324,8 @@ class SqliteStores:
                                         "dialog_state": sqlite_dialog_state.MIGRATIONS,
                                         "directory": sqlite_directory.MIGRATIONS,
                                         "inbox": sqlite_inbox.MIGRATIONS,
-                                        "cases": sqlite_cases.MIGRATIONS})  # after core: it indexes conversations
+                                        "cases": sqlite_cases.MIGRATIONS,
+                                        "claims": sqlite_claims.MIGRATIONS})  # after core: it indexes conversations
         self.customers = SqliteCustomerStore(self.db)
         self.conversations = SqliteConversationStore(self.db)
         self.messages = SqliteMessageStore(self.db)
@@ -335,6 +337,7 @@ class SqliteStores:
         self.directory = sqlite_directory.SqliteDirectoryStore(self.db)
         self.inbox = sqlite_inbox.SqliteInboxStore(self.db)
         self.cases = sqlite_cases.SqliteCaseStore(self.db)
+        self.claims = sqlite_claims.SqliteClaimStore(self.db)
 
     async def open(self) -> None:
         """Connect and migrate."""

@@ -1,8 +1,7 @@
-"""Store fixtures: every contract test runs once per adapter; MongoDB only when MONGODB_URL is set."""
+"""Store fixtures: every contract test runs once per adapter, MongoDB always (MONGODB_URL or a secantusdb server)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -24,14 +23,11 @@ def sqlite_backend(tmp_path: Path) -> StoresFactory:
 
 
 @pytest.fixture
-async def mongo_backend() -> AsyncIterator[StoresFactory]:
+async def mongo_backend(mongodb_url: str) -> AsyncIterator[StoresFactory]:
     """New MongoStores on a database of its own per test, dropped afterwards."""
-    url = os.environ.get("MONGODB_URL")
-    if not url:
-        pytest.skip("MONGODB_URL is not set: no MongoDB server to run the contract against")
     name = f"otklik_test_{uuid.uuid4().hex}"
-    yield lambda: MongoStores(url, database=name)
-    cleanup = MongoDatabase(url, name)
+    yield lambda: MongoStores(mongodb_url, database=name)
+    cleanup = MongoDatabase(mongodb_url, name)
     await cleanup.open()
     try:
         await cleanup.client.drop_database(name)

@@ -17,6 +17,7 @@ from models.messages import Direction, Message
 from nlu.artefacts import ModelDirectory
 from nlu.rasa_yaml import load_paths
 from nlu.training import train
+from tests.conftest import API_TOKEN
 from tests.integration.helpers import eventually
 
 ANNA_PHONE = "+79161234567"  # the demo CRM's Анна Петрова: order 4512 late, gold loyalty card
@@ -34,6 +35,8 @@ def bot_settings(make_settings: Any, nlu_model: Path, **overrides: Any) -> Setti
     """Settings serving the shipped flows with the trained model and the demo CRM."""
     values: dict[str, Any] = {"dialogs_dir": str(SHIPPED_FLOWS), "nlu_model_dir": str(nlu_model),
                               "context_provider": "demo", **overrides}
+    # the api account "crm" stands for the chain's own app here: it vouches for its users' contacts
+    values.setdefault("api_accounts", [{"id": "crm", "token": API_TOKEN, "trusted": True}])
     return make_settings(**values)  # type: ignore[no-any-return]
 
 

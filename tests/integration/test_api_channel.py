@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from hub.settings import Settings
+from models.channels import Channel
 from models.conversations import ConversationState
 from models.customers import Identity, IdentityKind
 from models.messages import DeliveryStatus, Direction, Message
@@ -76,10 +77,11 @@ async def test_same_webhook_twice_stores_one_message_and_sends_one_reply(
     assert len({m.conversation_id for m in stored}) == 1
 
 
-async def test_messages_from_two_channels_with_the_same_phone_share_customer_and_conversation(
+async def test_a_trusted_accounts_phone_is_proven_and_a_web_visitor_typing_it_only_claims_it(
     make_settings: Any, start_app: Any
 ) -> None:
-    async with start_app(make_settings()) as running:
+    trusted = [{"id": "crm", "token": API_TOKEN, "trusted": True}]
+    async with start_app(make_settings(api_accounts=trusted)) as running:
         first = payload(contact={"phone": "+7 916 123-45-67", "name": "Анна"})
         assert (await running.client.post("/channels/api/crm/messages", json=first, headers=auth())).status_code == 202
         page = await running.client.get("/chat")
@@ -90,16 +92,19 @@ async def test_messages_from_two_channels_with_the_same_phone_share_customer_and
 
         store = running.hub.stores
         phone = Identity(kind=IdentityKind.PHONE, value="+79161234567")
-        customer = await eventually(lambda: store.customers.find_by_identity(phone),
-                                    lambda c: c is not None and len(c.identities) == 3)
+        customer = await eventually(lambda: store.customers.find_by_identity(phone), lambda c: c is not None)
         assert customer is not None
-        inbound = await eventually(lambda: store.messages.list_for_customer(customer.id),
-                                   lambda ms: len([m for m in ms if m.direction is Direction.INBOUND]) == 2)
+        visitor = await eventually(lambda: store.messages.find_external(
+            Channel.WEBCHAT, "web", Direction.INBOUND, "webchat-msg-0001"), lambda m: m is not None)
+        assert visitor is not None
+        inbound = await store.messages.list_for_customer(customer.id)
         conversations = await store.conversations.list_for_customer(customer.id)
+        claims = await store.claims.of_customer(visitor.customer_id)
 
-    assert {i.kind for i in customer.identities} == {IdentityKind.API, IdentityKind.PHONE, IdentityKind.WEBCHAT}
-    assert {m.channel for m in inbound if m.direction is Direction.INBOUND} == {"api", "webchat"}
-    assert len(conversations) == 1 and len({m.conversation_id for m in inbound}) == 1
+    assert {i.kind for i in customer.identities} == {IdentityKind.API, IdentityKind.PHONE}
+    assert visitor.customer_id != customer.id and visitor.conversation_id != conversations[0].id
+    assert [m.channel for m in inbound if m.direction is Direction.INBOUND] == ["api"]
+    assert [c.identity.key for c in claims] == ["phone:+79161234567"]
     assert conversations[0].state is ConversationState.BOT and conversations[0].channel == "api"
 
 

@@ -52,3 +52,22 @@ def test_broken_data_is_reported_with_file_and_line(tmp_path: Path) -> None:
 def test_parse_without_a_model_says_how_to_make_one(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["parse", "привет", "--models", str(tmp_path)])
     assert result.exit_code == 1 and "otklik nlu train" in result.output
+
+
+def test_train_if_changed_trains_once_per_data_and_activate_rolls_back(tmp_path: Path) -> None:
+    small = tmp_path / "small.yml"
+    small.write_text('version: "3.1"\nnlu:\n- intent: order_status\n  examples: |\n    - где мой заказ\n'
+                     "    - статус заказа\n- intent: greet\n  examples: |\n    - привет\n    - здравствуйте\n",
+                     encoding="utf-8")
+    runner, models = CliRunner(), tmp_path / "m"
+    first = runner.invoke(app, ["train", "--if-changed", "--data", str(small), "--models", str(models)])
+    version = ModelDirectory(models).current_version()
+    again = runner.invoke(app, ["train", "--if-changed", "--data", str(small), "--models", str(models)])
+    newer = runner.invoke(app, ["train", "--data", str(small), "--models", str(models)])
+    rolled = runner.invoke(app, ["activate", str(version), "--models", str(models)])
+    unknown = runner.invoke(app, ["activate", "nope", "--models", str(models)])
+
+    assert first.exit_code == again.exit_code == newer.exit_code == rolled.exit_code == 0, first.output
+    assert f"model {version} was trained from this data: nothing to train" in again.output
+    assert len(ModelDirectory(models).versions()) == 2 and ModelDirectory(models).current_version() == version
+    assert unknown.exit_code == 1 and "no model version nope" in unknown.output

@@ -27,7 +27,7 @@ from models.customers import Customer, Identity, IdentityKind
 from models.errors import SendError
 from models.ids import ConversationId, CustomerId
 from models.messages import Attachment, Button, DeliveryStatus, Direction, Message, OutboundMessage
-from tests.conftest import auth
+from tests.conftest import API_TOKEN, auth
 from tests.fakes.http_receiver import free_port
 from tests.fakes.telegram_api import BOT_TOKEN, FakeTelegramApi, fake_telegram_api
 from tests.integration.helpers import eventually
@@ -119,7 +119,9 @@ async def test_own_contact_links_the_phone_so_another_channel_finds_the_same_cus
     make_settings: Any, start_app: Any, bot_api: FakeTelegramApi
 ) -> None:
     phone = Identity(kind=IdentityKind.PHONE, value="+79161234567")
-    async with start_app(tg_settings(make_settings, bot_api)) as running:
+    trusted = make_settings(accounts=[account_config(bot_api.url)],  # the chain's CRM: vouches for the phone
+                            api_accounts=[{"id": "crm", "token": API_TOKEN, "trusted": True}])
+    async with start_app(trusted) as running:
         assert (await post(running, update("message__contact_own"))).status_code == 200
         customers = running.hub.stores.customers
         linked = await eventually(lambda: customers.find_by_identity(phone), lambda c: c is not None)

@@ -121,14 +121,16 @@ async def test_text_message_is_stored_and_acknowledged_through_send_message(
     assert reply.external_id == "5466297578174182639"  # the message_token the fake answered with
 
 
-async def test_shared_contact_links_the_phone_to_the_customer(running: RunningApp, viber_api: FakeViberApi) -> None:
+async def test_shared_contact_is_kept_as_a_claim_not_linked(running: RunningApp, viber_api: FakeViberApi) -> None:
     await post(running, callback("message__contact"))
     await replied(running)
     customer = await customer_of(running)
     by_phone = await running.hub.stores.customers.find_by_identity(Identity(kind=IdentityKind.PHONE,
                                                                             value="+79161234567"))
-    assert customer is not None and by_phone is not None and by_phone.id == customer.id
-    assert {i.kind for i in customer.identities} == {IdentityKind.VIBER, IdentityKind.PHONE}
+    assert customer is not None and by_phone is None  # Viber cannot tell whose card it is: only a claim
+    assert {i.kind for i in customer.identities} == {IdentityKind.VIBER}
+    [claim] = await running.hub.stores.claims.of_customer(customer.id)
+    assert claim.identity.key == "phone:+79161234567" and claim.status == "claimed"
 
 
 async def test_picture_is_stored_as_an_attachment(running: RunningApp, viber_api: FakeViberApi) -> None:

@@ -13,7 +13,7 @@ from twilio.request_validator import RequestValidator
 from models.conversations import ConversationState
 from models.customers import Identity, IdentityKind
 from models.messages import AuthorKind, Direction
-from tests.conftest import auth
+from tests.conftest import API_TOKEN, auth
 from tests.integration.helpers import eventually
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "voice"
@@ -165,7 +165,8 @@ async def test_a_transcript_becomes_the_callers_messages_once(make_settings: Any
 
 
 async def test_a_caller_known_from_another_channel_joins_that_conversation(make_settings: Any, start_app: Any) -> None:
-    settings = voice_settings(make_settings)
+    settings = make_settings(public_url=PUBLIC, accounts=voice_settings(make_settings).accounts,
+                             api_accounts=[{"id": "crm", "token": API_TOKEN, "trusted": True}])  # vouches for phones
     async with start_app(settings) as running:
         await running.client.post("/channels/api/crm/messages", headers=auth(), json={
             "user_id": "crm-7", "message_id": "m-1", "text": "Заказ 4512 не пришёл",

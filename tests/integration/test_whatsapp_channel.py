@@ -173,7 +173,7 @@ async def store_old_conversation(running: Any, days: int = 3) -> tuple[Message, 
     assert isinstance(msg, InboundMessage)
     msg = msg.model_copy(update={"sent_at": at})
     stores = running.hub.stores
-    customer, _ = await identity.resolve(msg, stores.customers)
+    customer = (await identity.resolve(msg, stores.customers)).customer
     conversation, _ = await attach(msg, customer, stores.conversations, window=running.hub.reopen_window, at=at)
     stored = Message.from_inbound(msg, conversation.id, customer.id)
     await stores.messages.add(stored)

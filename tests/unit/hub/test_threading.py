@@ -33,14 +33,15 @@ def message(n: int, channel: Channel = Channel.TELEGRAM, user: str = "555", **co
 
 
 async def test_messages_of_one_customer_join_one_open_conversation(stores: SqliteStores) -> None:
-    customer, created = await resolve(message(1), stores.customers)
+    found = await resolve(message(1), stores.customers)
+    customer, created = found.customer, found.created
     first, how1 = await attach(message(1), customer, stores.conversations, window=WINDOW, at=T0)
     second, how2 = await attach(message(2), customer, stores.conversations, window=WINDOW, at=T0)
     assert created and (how1, how2) == (Attached.OPENED, Attached.JOINED) and first.id == second.id
 
 
 async def test_a_message_inside_the_window_reopens_and_after_it_starts_afresh(stores: SqliteStores) -> None:
-    customer, _ = await resolve(message(1), stores.customers)
+    customer = (await resolve(message(1), stores.customers)).customer
     conversation, _ = await attach(message(1), customer, stores.conversations, window=WINDOW, at=T0)
     conversation.transition(ConversationState.RESOLVED, note="answered", at=T0)
     await stores.conversations.save(conversation, expected_version=conversation.version)
@@ -58,19 +59,37 @@ async def test_a_message_inside_the_window_reopens_and_after_it_starts_afresh(st
     assert old.state is ConversationState.CLOSED and old.history[-1].note == "reopen window passed"
 
 
-async def test_a_known_email_links_a_new_channel_to_the_same_customer(stores: SqliteStores) -> None:
-    by_mail, _ = await resolve(message(1, Channel.EMAIL, "anna@example.ru"), stores.customers)
-    by_viber, created = await resolve(message(2, Channel.VIBER, "vbr-1", email="Anna@Example.ru"), stores.customers)
-    assert not created and by_viber.id == by_mail.id
-    again = await stores.customers.get(by_mail.id)
-    assert {i.key for i in again.identities} == {"email:anna@example.ru", "viber:vbr-1"}
+async def test_a_known_email_the_channel_proves_links_a_new_channel_to_the_same_customer(
+        stores: SqliteStores) -> None:
+    by_viber = (await resolve(message(1, Channel.VIBER, "vbr-1"), stores.customers)).customer
+    by_mail = await resolve(message(2, Channel.EMAIL, "Anna@Example.ru", email="Anna@Example.ru"), stores.customers)
+    assert by_mail.created and by_mail.claims == []
+    # a trusted CRM account asserts both: the mail address and the Viber user are one customer
+    by_crm = await resolve(message(3, Channel.API, "crm-1", email="anna@example.ru"), stores.customers, trusted=True)
+    assert not by_crm.created and by_crm.customer.id == by_mail.customer.id
+    again = await stores.customers.get(by_mail.customer.id)
+    assert {i.key for i in again.identities} == {"email:anna@example.ru", "api:acc:crm-1"}
+    assert (await stores.customers.get(by_viber.id)).identities[0].key == "viber:vbr-1"
+
+
+async def test_an_e_mail_typed_in_another_channel_is_only_a_claim(stores: SqliteStores) -> None:
+    by_mail = (await resolve(message(1, Channel.EMAIL, "anna@example.ru"), stores.customers)).customer
+    by_viber = await resolve(message(2, Channel.VIBER, "vbr-1", email="Anna@Example.ru"), stores.customers)
+    assert by_viber.created and by_viber.customer.id != by_mail.id
+    assert [c.key for c in by_viber.claims] == ["email:anna@example.ru"]
+    assert {i.key for i in by_viber.customer.identities} == {"viber:vbr-1"}
+
+
+def shared_own(n: int, user: str, phone: str) -> InboundMessage:
+    """Telegram's own-contact share: the connector vouches for the phone (verified)."""
+    return message(n, user=user).model_copy(update={"contact": ContactHints(phone=phone, verified=True)})
 
 
 async def test_an_identity_owned_by_someone_else_is_not_stolen(stores: SqliteStores) -> None:
-    anna, _ = await resolve(message(1, user="anna", phone="+79160000001"), stores.customers)
-    boris, _ = await resolve(message(2, user="boris", phone="+79160000002"), stores.customers)
-    # Boris's telegram account now claims Anna's phone: Boris stays Boris, Anna keeps her phone
-    who, created = await resolve(message(3, user="boris", phone="+79160000001"), stores.customers)
-    assert not created and who.id == boris.id
+    anna = (await resolve(shared_own(1, "anna", "+79160000001"), stores.customers)).customer
+    boris = (await resolve(shared_own(2, "boris", "+79160000002"), stores.customers)).customer
+    # Boris's telegram account now vouches for Anna's phone: Boris stays Boris, Anna keeps her phone
+    who = await resolve(shared_own(3, "boris", "+79160000001"), stores.customers)
+    assert not who.created and who.customer.id == boris.id
     assert (await stores.customers.get(anna.id)).has(anna.identities[1])
     assert len((await stores.customers.get(boris.id)).identities) == 2
