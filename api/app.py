@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager, suppress
 from fastapi import FastAPI
 
 from api import cases as case_pages
-from api import crm, errors, flows_page
+from api import crm, docs, errors, flows_page
 from api import inbox as inbox_pages
 from api import web as web_pages
 from api.middleware import MULTIPART_OVERHEAD, ObservabilityMiddleware
@@ -49,8 +49,10 @@ def create_app(settings: Settings) -> FastAPI:
     app = FastAPI(
         title="Otklik", version="0.1.0", lifespan=lifespan,
         description="Omnichannel customer-feedback hub: channel webhooks, web chat, CRM API.",
+        docs_url=None, redoc_url=None,  # /docs from local assets (api/docs.py): it works offline
     )
     errors.install(app)
+    docs.install(app)
     web_pages.install(app)  # static files, sign-in and admin pages, web auth failures
     uploads = {r"/cases/[^/]+/attachments": settings.case_file_max_bytes + MULTIPART_OVERHEAD}
     uploads[r"/inbox/conversations/[^/]+/reply"] = (  # the reply's files, its text and the form fields

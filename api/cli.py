@@ -121,6 +121,7 @@ async def _work(settings: Settings, health_port: int | None) -> None:
 
 @app.command()
 def demo(
+    host: Annotated[str, typer.Option(help="Bind address (0.0.0.0: reachable from other machines).")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
     env_file: Annotated[Path, typer.Option(help="Where the generated demo secrets are kept.")] = Path(".env"),
 ) -> None:
@@ -134,7 +135,8 @@ def demo(
     configure_logging(settings.log_level, as_json=settings.log_json)
     asyncio.run(seed(settings, password))
     refuse_on_problems(settings, "demo")  # the demo's own data must check out: every topic reaches a person
-    base = f"http://127.0.0.1:{port}"
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # an address a browser here can open
+    base = f"http://{shown}:{port}"
     typer.echo(
         f"\nOtklik demo on {base}\n"
         + banner(base, password) +
@@ -146,7 +148,7 @@ def demo(
         f"  its thread: curl -H 'Authorization: Bearer {token}' {base}/channels/api/demo/users/u1/messages\n",
         err=True,
     )
-    uvicorn.run(create_app(settings), host="127.0.0.1", port=port, log_config=None, access_log=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
 
 
 def main() -> None:

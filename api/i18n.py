@@ -53,14 +53,27 @@ def t(key: str, lang: str = DEFAULT_LANG, **params: object) -> str:
         return text  # a translation with a wrong placeholder must not break the page
 
 
-def from_accept_language(header: str | None) -> Lang:
-    """The first supported language the browser asks for (Accept-Language), else the default."""
-    for part in (header or "").split(","):
-        code = part.split(";")[0].strip().lower()[:2]
-        lang = as_lang(code)
-        if lang is not None:
-            return lang
-    return DEFAULT_LANG
+def from_accept_language(header: str | None, default: Lang = DEFAULT_LANG) -> Lang:
+    """The supported language the browser prefers most (Accept-Language, by q-value), else `default`."""
+    ranked: list[tuple[float, int, Lang]] = []
+    for n, part in enumerate((header or "").split(",")):
+        code, _, params = part.strip().partition(";")
+        lang = as_lang(code.strip().lower()[:2])
+        if lang is not None and (weight := _quality(params)) > 0:
+            ranked.append((-weight, n, lang))
+    return min(ranked)[2] if ranked else default
+
+
+def _quality(params: str) -> float:
+    """The q-value of one Accept-Language entry (1 when absent, 0 when malformed: ignored)."""
+    for param in params.split(";"):
+        name, _, value = param.strip().partition("=")
+        if name.strip().lower() == "q":
+            try:
+                return min(max(float(value), 0.0), 1.0)
+            except ValueError:
+                return 0.0
+    return 1.0
 
 
 load_locales()

@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     inbox_config_path: str | None = None
     inbox_scan_interval: float = Field(default=15.0, gt=0)
 
+    # The interface language of pages nobody chose one for (the sign-in page) when the browser asks for
+    # neither of ours.
+    default_language: Literal["ru", "en"] = "ru"
+
     log_level: str = "INFO"
     log_json: bool = True
     host: str = "127.0.0.1"

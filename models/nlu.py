@@ -34,7 +34,8 @@ class ParseResult(BaseModel):
     """The engine's reading of one text.
 
     `intent` is `out_of_scope` whenever the engine is not sure enough (or is degraded); `ranking` still
-    lists what it considered, best first, so operators see the near misses.
+    lists what it considered, best first, so operators see the near misses. `close_call` marks a reading
+    the bot should confirm with a question (its first two `ranking` entries are the candidates).
     """
 
     model_config = ConfigDict(frozen=True)
@@ -49,6 +50,10 @@ class ParseResult(BaseModel):
     model_version: str = ""
     out_of_scope: bool = False
     degraded: str | None = None  # why the configured engine did not answer (e.g. "rasa: timeout")
+    # The top two topics are close, or the confidence is middling: the bot should ask rather than act.
+    close_call: bool = False
+    # Further topics of a message that raises several (the main one is `intent`), for the operator.
+    also: list[IntentScore] = Field(default_factory=list)
 
     def entity(self, name: str) -> Entity | None:
         """The first entity of this kind, if any."""

@@ -40,6 +40,11 @@ class Metadata:
     training_seconds: float = 0.0
     scores: dict[str, float] = field(default_factory=dict)
     encoder: str = ""  # the sentence encoders fused with the n-grams, per language ("" for n-grams only)
+    thresholds: dict[str, float] = field(default_factory=dict)  # per language; `threshold` for the rest
+
+    def threshold_for(self, language: str) -> float:
+        """The out-of-scope threshold for a text in `language`."""
+        return self.thresholds.get(language, self.threshold)
 
     def to_json(self) -> str:
         """As written to metadata.json."""

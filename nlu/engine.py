@@ -17,7 +17,7 @@ from models.nlu import OUT_OF_SCOPE, IntentScore, ParseResult
 from nlu import language
 from nlu.artefacts import ModelDirectory, NluModel
 from nlu.entities import EntityExtractor
-from nlu.thresholds import decide
+from nlu.reading import read
 from nlu.training_data import TrainingData
 
 log = logging.getLogger("otklik.nlu")
@@ -106,13 +106,16 @@ class BuiltinEngine:
             return ParseResult(text=text, intent=OUT_OF_SCOPE, confidence=0.0, entities=entities, language=lang,
                                engine=self.name, out_of_scope=True, degraded=NO_MODEL)
         model = self.model
-        ranked = model.classifier.rank(text)[:RANKING_SIZE] if text.strip() else [(OUT_OF_SCOPE, 0.0)]
-        top, confidence = ranked[0]
-        threshold = model.metadata.threshold if self.threshold is None else self.threshold
-        intent = decide(top, confidence, threshold)
+        threshold = model.metadata.threshold_for(lang) if self.threshold is None else self.threshold
+        reading = read(model.classifier, text, threshold)
         return ParseResult(
-            text=text, intent=intent, confidence=round(confidence, 6),
-            ranking=[IntentScore(name=n, confidence=round(c, 6)) for n, c in ranked],
+            text=text, intent=reading.intent, confidence=round(reading.confidence, 6),
+            ranking=_scores(reading.ranking[:RANKING_SIZE]),
             entities=model.entities.extract(text, today), language=lang, engine=self.name,
-            model_version=model.metadata.version, out_of_scope=intent == OUT_OF_SCOPE,
+            model_version=model.metadata.version, out_of_scope=reading.intent == OUT_OF_SCOPE,
+            close_call=reading.close_call, also=_scores(reading.also),
         )
+
+
+def _scores(pairs: list[tuple[str, float]]) -> list[IntentScore]:
+    return [IntentScore(name=n, confidence=round(c, 6)) for n, c in pairs]

@@ -11,9 +11,10 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support  # type: i
 from sklearn.model_selection import StratifiedKFold  # type: ignore[import-untyped]
 
 from models.nlu import OUT_OF_SCOPE
+from nlu import language
 from nlu.artefacts import NluModel
 from nlu.classifier import ClassifierConfig
-from nlu.thresholds import decide
+from nlu.reading import read
 from nlu.training import train
 from nlu.training_data import Example, TrainingData
 
@@ -63,11 +64,10 @@ def _fmt(value: float | None) -> str:
 
 def predict(model: NluModel, examples: list[Example], threshold: float | None = None) -> list[str]:
     """The intent the bot would act on for each example."""
-    cut = model.metadata.threshold if threshold is None else threshold
     decided = []
     for example in examples:
-        intent, confidence = model.classifier.rank(example.text)[0]
-        decided.append(decide(intent, confidence, cut))
+        cut = model.metadata.threshold_for(language.detect(example.text)) if threshold is None else threshold
+        decided.append(read(model.classifier, example.text, cut).intent)
     return decided
 
 

@@ -1,10 +1,13 @@
 """Which language a customer wrote in: Russian or English, by script and a few telltale words.
 
 A script count is enough to tell Russian from English (the two languages the chain serves) and costs
-microseconds; mixed texts ("мой order 123") go to the script with more letters.
+microseconds; mixed texts ("мой order 123") go to the script with more letters. Russian typed in Latin
+letters ("gde moi zakaz") is Russian (nlu/translit.py).
 """
 
 from __future__ import annotations
+
+from nlu.translit import looks_translit
 
 RUSSIAN, ENGLISH, UNKNOWN = "ru", "en", "unknown"
 
@@ -19,4 +22,6 @@ def detect(text: str) -> str:
             latin += 1
     if cyrillic == latin == 0:
         return UNKNOWN
-    return RUSSIAN if cyrillic >= latin else ENGLISH
+    if cyrillic >= latin:
+        return RUSSIAN
+    return RUSSIAN if looks_translit(text) else ENGLISH

@@ -33,10 +33,24 @@ def balanced_score(predicted: Sequence[str], confidence: Sequence[float], truth:
     return sum(p for p, _ in parts) / sum(w for _, w in parts) if parts else 0.0
 
 
-def choose_threshold(predicted: Sequence[str], confidence: Sequence[float], truth: Sequence[str]) -> float:
-    """The threshold maximising `balanced_score` on held-out data; the default without out-of-scope truth."""
+def confidently_wrong(predicted: Sequence[str], confidence: Sequence[float], truth: Sequence[str],
+                      threshold: float) -> float:
+    """Share of messages answered (at or above the threshold, a real topic) with the wrong topic."""
+    wrong = sum(decide(p, c, threshold) not in (OUT_OF_SCOPE, t)
+                for p, c, t in zip(predicted, confidence, truth, strict=True))
+    return wrong / max(len(truth), 1)
+
+
+def choose_threshold(predicted: Sequence[str], confidence: Sequence[float], truth: Sequence[str],
+                     max_wrong: float | None = None) -> float:
+    """The threshold maximising `balanced_score` on held-out data among those that keep the confidently-wrong
+    rate at most `max_wrong` (if none does, the one with the fewest); the default without out-of-scope truth."""
     if OUT_OF_SCOPE not in truth or all(t == OUT_OF_SCOPE for t in truth):
         return DEFAULT_THRESHOLD
     candidates = sorted({round(x / 100, 2) for x in range(0, 96)})
+    if max_wrong is not None:
+        rates = {t: confidently_wrong(predicted, confidence, truth, t) for t in candidates}
+        allowed = [t for t in candidates if rates[t] <= max_wrong]
+        candidates = allowed or [min(candidates, key=lambda t: (rates[t], t))]
     # Ties go to the lower threshold: answering is the bot's job, rejecting is the fallback.
     return max(candidates, key=lambda t: (balanced_score(predicted, confidence, truth, t), -t))

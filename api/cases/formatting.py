@@ -1,20 +1,10 @@
-"""How times and durations read on the case pages, in the viewer's language and the chain's time zone."""
+"""How durations read on the case pages, in the viewer's language (moments: api/local_time.py's `when`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
-from zoneinfo import ZoneInfo
 
 Translate = Callable[..., str]
-DISPLAY_ZONE = ZoneInfo("Europe/Moscow")  # the chain's head-office time; stores show their own in the directory
-
-
-def when(at: datetime | None) -> str:
-    """A timestamp as people read it: '24.11.2026 14:05' in Moscow time ('' for none)."""
-    return "" if at is None else at.astimezone(DISPLAY_ZONE).strftime("%d.%m.%Y %H:%M")
-
-
 def duration(seconds: float, t: Translate) -> str:
     """A span in the largest two units: '2 d 3 h', '45 min', '< 1 min'."""
     seconds = abs(seconds)

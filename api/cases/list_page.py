@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.cases.formatting import Translate, when
+from api.cases.formatting import Translate
 from api.cases.present import Names, sla_view, type_name
 from api.cases.rendering import render
 from api.cases.viewer import CaseUser
@@ -58,15 +58,15 @@ def build_query(state: str, request_type: str, overdue: bool, store: str = "") -
                      breached=True if overdue else None, store_id=store or None)
 
 
-def scope_of(user: User, t: Translate) -> str:
-    """Whose cases the list holds, in words."""
+def scope_of(user: User, t: Translate, group_names: list[str] | None = None) -> str:
+    """Whose cases the list holds, in words (the user's groups by their names when given)."""
     if user.has(*access.SEES_ALL):
         return t("cases.list.scope_all")
     parts = []
     if user.has(Role.STORE_STAFF) and user.store_id:
         parts.append(t("cases.list.scope_store", store=user.store_id))
     if user.has(Role.SPECIALIST) and user.groups:
-        parts.append(t("cases.list.scope_groups", groups=", ".join(user.groups)))
+        parts.append(t("cases.list.scope_groups", groups=", ".join(group_names or user.groups)))
     return "; ".join(parts) or t("cases.list.scope_none")
 
 
@@ -82,7 +82,7 @@ async def rows_of(hub: Hub, cases: list[Case], request: Request) -> list[CaseRow
         id=case.id, label=case.label, request_type=type_name(hub, case.request_type, lang),
         state=case.state.value, state_label=t(f"cases.state.{case.state.value}"), priority=case.priority.value,
         priority_label=t(f"cases.priority.{case.priority.value}"), store=case.store_id or "",
-        group=await names.group(case.group), assignee=await names.user(case.assignee), opened=when(case.created_at),
+        group=await names.group(case.group), assignee=await names.user(case.assignee), opened=case.created_at,
         sla=sla_view(case, now, t),
     ) for case in cases]
 
@@ -109,7 +109,8 @@ async def case_list(
         title=t("cases.list.title"), rows=await rows_of(hub, page, request), overdue=overdue, next_query=next_query,
         states=[Option(value=s, label=t(f"cases.state.{s}"), selected=s == state) for s in STATE_FILTERS],
         types=[Option(value=k.id, label=k.name(lang), selected=k.id == request_type) for k in types],
-        scope=scope_of(user, t), store=None if own_store_only(user) else store,
+        scope=scope_of(user, t, [await Names(hub).group(g) for g in user.groups]),
+        store=None if own_store_only(user) else store,
     )
     name = "_partials/table.html" if "hx-request" in request.headers else "list.html"
     return render(request, name, {"view": view})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from api.cases.formatting import Translate, duration, when
+from api.cases.formatting import Translate, duration
 from api.cases.present import Names, sla_view, type_name
 from api.cases.viewer import may_take, works_on
 from api.cases.views import (
@@ -91,8 +91,8 @@ async def _groups(hub: Hub, case: Case) -> list[Option]:
 async def _route(hub: Hub, case: Case, names: Names, t: Translate) -> list[HopView]:
     hops = await route_map(hub, case)
     return [HopView(
-        group=await names.group(hop.group), assignee=await names.user(hop.assignee), entered=when(hop.entered_at),
-        left=when(hop.left_at), spent=duration(hop.wall_seconds, t), working=duration(hop.working_seconds, t),
+        group=await names.group(hop.group), assignee=await names.user(hop.assignee), entered=hop.entered_at,
+        left=hop.left_at, spent=duration(hop.wall_seconds, t), working=duration(hop.working_seconds, t),
         reason=hop.reason or "", current=hop.left_at is None,
     ) for hop in hops]
 
@@ -103,7 +103,7 @@ async def _history(case: Case, names: Names, t: Translate) -> list[HistoryView]:
         key = f"cases.event.{event.kind}"
         what = t(key, state=t(f"cases.state.{event.to_state.value}") if event.to_state else "",
                  group=await names.group(event.group) if event.group else "", assignee=await names.user(event.assignee))
-        items.append(HistoryView(at=when(event.at), actor=await names.actor(event.actor), reason=event.reason or "",
+        items.append(HistoryView(at=event.at, actor=await names.actor(event.actor), reason=event.reason or "",
                                  what=event.kind if what == key else what))  # a kind newer than our strings
     return items
 
@@ -125,15 +125,15 @@ async def case_page_view(hub: Hub, case: Case, user: User, t: Translate, lang: s
         waiting_for=t(f"cases.waiting.{case.waiting_for.value}") if case.waiting_for else "",
         priority=case.priority.value, priority_label=t(f"cases.priority.{case.priority.value}"),
         description=case.description, store=case.store_id or "", store_detail=await _store(hub, case),
-        group=await names.group(case.group), assignee=await names.user(case.assignee), opened=when(case.created_at),
+        group=await names.group(case.group), assignee=await names.user(case.assignee), opened=case.created_at,
         opened_by=await names.actor(case.created_by), solution=case.solution or "",
         fields=[(k, str(v)) for k, v in sorted(case.fields.items())] + (
             [("order_id", case.order_id)] if case.order_id else []),
         conversation_url=conversation_url, customer=await _customer(hub, case, t), sla=sla_view(case, utcnow(), t),
         attachments=[AttachmentView(
-            name=a.name, size=size_text(a.size), added_by=await names.actor(a.added_by), at=when(a.added_at),
+            name=a.name, size=size_text(a.size), added_by=await names.actor(a.added_by), at=a.added_at,
             url=attachment_url(case, a)) for a in case.attachments],
-        comments=[CommentView(author=await names.actor(c.author), at=when(c.at), text=c.text)
+        comments=[CommentView(author=await names.actor(c.author), at=c.at, text=c.text)
                   for c in case.comments],
         route=await _route(hub, case, names, t), history=await _history(case, names, t),
         actions=actions_for(user, case), groups=await _groups(hub, case),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from api.cases.formatting import Translate, duration, when
+from api.cases.formatting import Translate, duration
 from api.cases.views import SlaView
 from hub.cases.config import case_config
 from models.cases import Case
@@ -26,7 +26,7 @@ def sla_view(case: Case, now: datetime, t: Translate) -> SlaView:
     paused = sla.paused_at is not None
     left = (sla.due_at - now).total_seconds()
     breached = sla.breached or (case.is_open and not paused and left < 0)
-    view = SlaView(due=when(sla.due_at), breached=breached, paused=paused and case.is_open)
+    view = SlaView(due=sla.due_at, breached=breached, paused=paused and case.is_open)
     if not case.is_open:
         return view
     if paused:

@@ -1,6 +1,12 @@
-"""View-models of the case pages: what a template shows, already resolved and formatted, nothing more."""
+"""View-models of the case pages: what a template shows, already resolved and formatted, nothing more.
+
+Moments stay datetimes: templates show them with the `when` filter, in the one configured zone
+(api/local_time.py), like every other page.
+"""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from pydantic import BaseModel
 
@@ -16,7 +22,7 @@ class Option(BaseModel):
 class SlaView(BaseModel):
     """The deadline as the page shows it."""
 
-    due: str = ""                 # formatted deadline ('' when the type has no SLA)
+    due: datetime | None = None   # the deadline (None when the type has no SLA)
     left: str = ""                # '3 h 10 min' left, or how long ago it passed
     breached: bool = False
     soon: bool = False            # under a quarter of the budget left
@@ -36,7 +42,7 @@ class CaseRow(BaseModel):
     store: str
     group: str
     assignee: str
-    opened: str
+    opened: datetime
     sla: SlaView
 
 
@@ -57,7 +63,7 @@ class CommentView(BaseModel):
     """A staff comment."""
 
     author: str
-    at: str
+    at: datetime
     text: str
 
 
@@ -67,7 +73,7 @@ class AttachmentView(BaseModel):
     name: str
     size: str
     added_by: str
-    at: str
+    at: datetime
     url: str | None               # our download link, or the file's own URL (kept by reference)
 
 
@@ -76,8 +82,8 @@ class HopView(BaseModel):
 
     group: str
     assignee: str
-    entered: str
-    left: str                     # '' while the case is still there
+    entered: datetime
+    left: datetime | None         # None while the case is still there
     spent: str                    # wall-clock time at this hop
     working: str                  # of it, working hours in the group's calendar
     reason: str
@@ -87,7 +93,7 @@ class HopView(BaseModel):
 class HistoryView(BaseModel):
     """One entry of the audit trail."""
 
-    at: str
+    at: datetime
     actor: str
     what: str
     reason: str
@@ -132,7 +138,7 @@ class CasePageView(BaseModel):
     store_detail: str
     group: str
     assignee: str
-    opened: str
+    opened: datetime
     opened_by: str
     solution: str
     fields: list[tuple[str, str]]

@@ -1,4 +1,4 @@
-"""`otklik nlu …`: train a model from Rasa-format YAML, test it, parse a text with the current one."""
+"""`otklik nlu …`: train a model from Rasa-format YAML, activate, check, test, parse, review."""
 
 from __future__ import annotations
 
@@ -10,35 +10,25 @@ from typing import Annotated, TypeVar
 import typer
 from pymongo.errors import PyMongoError
 
-from dialogs.vocabulary import NLU_DATA
-from models.errors import NotFound, PayloadError
+from api.commands.nlu_common import DataOption, ModelsOption, load_training
+from api.commands.nlu_quality import check, gate_refusal, per_language, test
+from api.commands.nlu_review import review
+from models.errors import NotFound
 from nlu.artefacts import ModelDirectory
 from nlu.engine import BuiltinEngine
-from nlu.evaluation import cross_validate, held_out
 from nlu.model_store import MongoModelStore
-from nlu.rasa_yaml import load_paths
 from nlu.training import train as train_model
 from nlu.training_data import TrainingData
 
-app = typer.Typer(help="NLU: train, test, parse.", no_args_is_help=True)
+app = typer.Typer(help="NLU: train, activate, check, test, parse, review.", no_args_is_help=True)
+for command in (check, test, review):
+    app.command()(command)
 T = TypeVar("T")
 STEPS = ["loading data", "sentence vectors", "calibrating", "fitting", "entities", "saving"]
 
-DataOption = Annotated[list[Path] | None, typer.Option(
-    "--data", help="Training files or folders (repeatable; default: the shipped nlu/data).")]
-ModelsOption = Annotated[Path, typer.Option(
-    "--models", envvar="OTKLIK_NLU_MODEL_DIR", help="Folder of model versions (OTKLIK_NLU_MODEL_DIR).")]
 StoreOption = Annotated[str, typer.Option(
     "--store", envvar="OTKLIK_STORE", help="'mongo': publish to MongoDB (MONGODB_URL), which every process serves.")]
 MongoOption = Annotated[str | None, typer.Option("--mongodb-url", envvar="MONGODB_URL", help="MongoDB to publish to.")]
-
-
-def _load(paths: list[Path] | None) -> TrainingData:
-    try:
-        return load_paths(paths or [NLU_DATA])
-    except PayloadError as e:
-        typer.echo(f"error: {e.reason}", err=True)
-        raise typer.Exit(1) from e
 
 
 @app.command()
@@ -46,14 +36,17 @@ def train(data: DataOption = None, models: ModelsOption = Path("var/nlu"),
           activate: Annotated[bool, typer.Option(help="Make it the model running services use.")] = True,
           if_changed: Annotated[bool, typer.Option(
               help="Train only when the active model was trained from other data (a deployment's start).")] = False,
+          gate: Annotated[Path | None, typer.Option(
+              help="Evaluation file or folder: activate only if the new model loses no accuracy on it, "
+                   "in any language, against the current one.")] = None,
           store: StoreOption = "sqlite", mongodb_url: MongoOption = None) -> None:
     """Train a new model version; running services pick it up within seconds (on MongoDB: every process)."""
     shared = _model_store(store, mongodb_url)
-    if if_changed and _unchanged(_load(data), ModelDirectory(models), shared):
+    if if_changed and _unchanged(load_training(data), ModelDirectory(models), shared):
         return
     with typer.progressbar(length=len(STEPS), label="training") as bar:
         done = {"loading data"}
-        training = _load(data)
+        training = load_training(data)
         bar.update(1)
 
         def step(name: str) -> None:
@@ -63,14 +56,21 @@ def train(data: DataOption = None, models: ModelsOption = Path("var/nlu"),
 
         model = train_model(training, progress=step)
         step("entities")
-        folder = ModelDirectory(models).save(model, activate=activate)
+        directory = ModelDirectory(models)
+        refusal = gate_refusal(model, directory, gate) if activate and gate is not None else None
+        activate = activate and refusal is None
+        folder = directory.save(model, activate=activate)
         if shared is not None:
-            asyncio.run(_publish(shared, ModelDirectory(models), model.metadata.version, activate))
+            asyncio.run(_publish(shared, directory, model.metadata.version, activate))
         step("saving")
     meta = model.metadata
     typer.echo(f"model {meta.version}: {meta.examples} examples, {len(meta.intents)} intents, "
-               f"threshold {meta.threshold:.2f}, {meta.training_seconds:.1f} s -> {folder}"
-               + ("" if activate else " (not activated)"))
+               f"threshold {meta.threshold:.2f} ({per_language(meta.thresholds)}), "
+               f"{meta.training_seconds:.1f} s -> {folder}" + ("" if activate else " (not activated)"))
+    if refusal is not None:
+        typer.echo(f"refused: {refusal}; the current model stays active "
+                   f"(activate it anyway: otklik nlu activate {meta.version})", err=True)
+        raise typer.Exit(1)
 
 
 @app.command("activate")
@@ -127,21 +127,6 @@ async def _run(shared: MongoModelStore, work: Callable[[], Awaitable[T]]) -> T:
         raise typer.Exit(1) from e
     finally:
         await shared.close()
-
-
-@app.command()
-def test(data: DataOption = None,
-         folds: Annotated[int, typer.Option(min=2, help="k for k-fold cross-validation.")] = 5,
-         test_file: Annotated[Path | None, typer.Option(help="Evaluate on this held-out file instead.")] = None,
-         worst: Annotated[int, typer.Option(help="How many confusion pairs to list.")] = 10) -> None:
-    """Accuracy, macro-F1, per-intent precision/recall, worst confusions and out-of-scope precision/recall."""
-    training = _load(data)
-    if test_file is None:
-        report = cross_validate(training, folds, progress=lambda s: typer.echo(s, err=True))
-    else:
-        report = held_out(train_model(training), _load([test_file]))
-    for line in report.lines(worst):
-        typer.echo(line)
 
 
 @app.command()

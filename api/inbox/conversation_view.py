@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from api.inbox.customer_panel import load_customer
 from api.inbox.reply_files import attach_limits
-from api.inbox.rows import sla_now, viewer_of
+from api.inbox.rows import group_name, sla_now, viewer_of
 from api.inbox.timeline import load_timeline
 from api.inbox.views import CannedView, ChannelChoice, ConversationPage, TargetChoice
 from hub import canned
@@ -34,7 +34,8 @@ async def load_conversation_page(hub: Hub, user: User, conversation: Conversatio
     return ConversationPage(
         viewer=viewer_of(user), id=conversation.id, state=conversation.state, channel=conversation.channel,
         account_id=conversation.account_id, topic=conversation.topic, priority=conversation.priority,
-        group=conversation.group, assignee=conversation.assignee,
+        group=conversation.group, group_name=await group_name(hub, conversation.group),
+        assignee=conversation.assignee,
         assignee_name=await user_name(hub, conversation.assignee), mine=mine,
         can_claim=conversation.state is S.QUEUED and not mine, can_reply=works_it, can_resolve=works_it,
         outcome=conversation.outcome, sla=await sla_now(hub, conversation), timeline=timeline,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from api.inbox.access import check_group
-from api.inbox.rows import rows_of, viewer_of
+from api.inbox.rows import group_name, rows_of, viewer_of
 from api.inbox.views import QueuePage
 from models.staff import User
 
@@ -29,5 +29,6 @@ async def load_queue_page(hub: Hub, user: User, *, group: str | None = None, off
         mine=await rows_of(hub, await store.assigned_to(user.id, limit=MINE_LIMIT)),
         queue=await rows_of(hub, queued[:PAGE_SIZE]),
         follow_ups=await rows_of(hub, await store.reminders_for(user.id)),
-        group=group, offset=offset, next_cursor=str(offset + PAGE_SIZE) if more else None,
+        group=group, group_name=await group_name(hub, group), offset=offset,
+        next_cursor=str(offset + PAGE_SIZE) if more else None,
     )

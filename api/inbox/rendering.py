@@ -9,14 +9,9 @@ from typing import Any
 from fastapi import Request
 from starlette.responses import HTMLResponse
 
-from api.templating import request_lang, templates, translator
+from api.templating import page_zone, request_lang, templates, translator
 from api.web_auth import csrf_token
 from models.clock import utcnow
-
-
-def clock(value: datetime) -> str:
-    """'14:05' today, '03.11 14:05' on another day (UTC)."""
-    return value.strftime("%H:%M" if value.date() == utcnow().date() else "%d.%m %H:%M")
 
 
 def duration(seconds: float | None) -> str:
@@ -38,7 +33,7 @@ def waited(since: datetime) -> float:
     return (utcnow() - since).total_seconds()
 
 
-templates.env.filters.update(clock=clock, duration=duration, percent=percent, waited=waited)
+templates.env.filters.update(duration=duration, percent=percent, waited=waited)  # `clock`: api/local_time.py
 
 
 def render(request: Request, name: str, context: dict[str, Any], *, status_code: int = 200) -> HTMLResponse:
@@ -51,5 +46,5 @@ def render(request: Request, name: str, context: dict[str, Any], *, status_code:
 def render_fragment(request: Request, name: str, context: dict[str, Any]) -> str:
     """A partial as a string for an SSE event, with the same globals a page gets."""
     base = {"t": translator(request), "lang": request_lang(request), "csrf_token": csrf_token(request),
-            "request": request}
+            "request": request, "zone": page_zone(request)}
     return templates.get_template(f"inbox/_partials/{name}").render({**base, **context})

@@ -1,4 +1,4 @@
-"""Conversations as list rows: who, what, since when, SLA time left; and the signed-in viewer."""
+"""Conversations as list rows: who, what they last wrote, since when, SLA time left; and the signed-in viewer."""
 
 from __future__ import annotations
 
@@ -15,13 +15,16 @@ from models.conversations import Conversation, ConversationState
 from models.customers import Customer
 from models.errors import NotFound
 from models.ids import CustomerId
-from models.staff import User
+from models.messages import Direction
+from models.staff import GroupId, User
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
 
 S = ConversationState
 FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
+PREVIEW_LOOKBACK = 20  # messages read back for the customer's last one (bot replies and notes come between)
+PREVIEW_CHARS = 2000  # the row shows one line of it, the tooltip the rest (a rare longer text ends in "…")
 
 
 def viewer_of(user: User) -> Viewer:
@@ -52,12 +55,44 @@ async def sla_now(hub: Hub, conversation: Conversation) -> SlaView | None:
 
 
 async def rows_of(hub: Hub, conversations: list[Conversation]) -> list[QueueRow]:
-    """List rows, each with its customer's display name and SLA clock (reads cached briefly, sent together)."""
+    """List rows, each with its customer's display name, last words, group name and SLA clock (reads cached
+    briefly, sent together)."""
     now = utcnow()
     groups = list({c.group for c in conversations})
     calendars = dict(zip(groups, await asyncio.gather(*(group_calendar(hub, g) for g in groups)), strict=True))
+    group_names = dict(zip(groups, await asyncio.gather(*(group_name(hub, g) for g in groups)), strict=True))
     names = await asyncio.gather(*(_customer_name(hub, c) for c in conversations))
-    return [_row(c, name, calendars[c.group], now) for c, name in zip(conversations, names, strict=True)]
+    last = await asyncio.gather(*(last_words(hub, c) for c in conversations))
+    return [_row(c, name, words, group_names[c.group], calendars[c.group], now)
+            for c, name, words in zip(conversations, names, last, strict=True)]
+
+
+async def group_name(hub: Hub, group: str | None) -> str | None:
+    """A group's display name from the directory (its id when the directory lacks it; remembered briefly)."""
+    if group is None:
+        return None
+
+    async def load(group_id: str) -> object:
+        try:
+            return (await hub.stores.directory.get_group(GroupId(group_id))).name or group_id
+        except NotFound:
+            return group_id
+
+    return str(await cache_for(hub.stores, "group_names").get(group, load))
+
+
+async def last_words(hub: Hub, conversation: Conversation) -> str:
+    """The customer's last message in the conversation ('' when they sent none with text). Cached per
+    conversation and last-message time, so a new message shows at once and a redraw costs no read."""
+
+    async def load(_: str) -> object:
+        messages = await hub.stores.messages.list_for_conversation(conversation.id, limit=PREVIEW_LOOKBACK)
+        found = next((m for m in reversed(messages) if m.direction is Direction.INBOUND and m.text.strip()), None)
+        text = "" if found is None else " ".join(found.text.split())
+        return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
+
+    key = f"{conversation.id}@{conversation.last_message_at.isoformat()}"
+    return str(await cache_for(hub.stores, "last_words").get(key, load))
 
 
 async def group_calendar(hub: Hub, group: str | None) -> Calendar:
@@ -71,13 +106,15 @@ async def group_calendar(hub: Hub, group: str | None) -> Calendar:
     return calendar
 
 
-def _row(conversation: Conversation, customer_name: str, calendar: Calendar, now: datetime) -> QueueRow:
+def _row(conversation: Conversation, customer_name: str, words: str, group: str | None, calendar: Calendar,
+         now: datetime) -> QueueRow:
     return QueueRow(
         id=conversation.id, customer_name=customer_name, channel=conversation.channel,
         state=conversation.state, topic=conversation.topic, priority=conversation.priority,
-        group=conversation.group, assignee=conversation.assignee,
+        group=conversation.group, group_name=group, assignee=conversation.assignee,
         waiting_since=conversation.queued_at or conversation.updated_at,
-        preview=(conversation.handover_note or "")[:200], sla=sla_of(conversation, calendar, now),
+        preview=words, handover_note=(conversation.handover_note or "")[:PREVIEW_CHARS],
+        sla=sla_of(conversation, calendar, now),
         follow_up_at=conversation.follow_up_at, follow_up_note=conversation.follow_up_note,
     )
 

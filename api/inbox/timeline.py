@@ -1,4 +1,5 @@
-"""The customer's timeline across every channel: messages, internal notes and the conversation's own events.
+"""The customer's timeline across every channel: messages, internal notes, the conversation's own events and
+the cases opened from it (each linking to its case page).
 
 Bounded: the newest `TIMELINE_LIMIT` messages of the customer (an indexed read), so a shopper with years
 of history opens as fast as a new one; the page says when older lines are left out.
@@ -6,12 +7,17 @@ of history opens as fast as a new one; the page says when older lines are left o
 
 from __future__ import annotations
 
+import asyncio
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from api.inbox.cache import cache_for
 from api.inbox.reply_files import our_file_id
-from api.inbox.views import AttachmentView, TimelineItem
+from api.inbox.rows import group_name
+from api.inbox.views import AttachmentView, FactView, TimelineItem
 from connectors.webchat import BUTTON_TITLE
+from hub.stores.cases_base import CaseQuery
+from models.cases import Case
 from models.channels import Channel
 from models.conversations import Conversation, ConversationEvent
 from models.errors import NotFound
@@ -24,7 +30,12 @@ if TYPE_CHECKING:
 TIMELINE_LIMIT = 100
 HANDOVER_ACTORS = frozenset({"bot"})  # hand_over stores its note as written by the bot
 PEOPLE_KEYS = ("assignee", "from_assignee", "to_assignee")
+GROUP_KEYS = ("group", "from_group", "to_group")
 NOT_PEOPLE = frozenset({"bot", "system", "customer", "auto", ""})
+# How an event's data reads: topics and priorities by their names, moments in the page's zone.
+VALUE_KINDS = {"topic": "topic", "priority": "priority", "at": "moment"}
+CHANGED_KINDS = {"topic_changed": "topic", "priority_changed": "priority", "group_changed": "group"}
+CASES_SHOWN = 20
 
 
 async def load_timeline(hub: Hub, conversation: Conversation) -> tuple[list[TimelineItem], bool]:
@@ -37,7 +48,9 @@ async def load_timeline(hub: Hub, conversation: Conversation) -> tuple[list[Time
     events = [(n, e) for n, e in enumerate(conversation.history) if since is None or e.at >= since]
     names = await people_names(hub, {e.actor for _, e in events}
                                | {str(e.data[k]) for _, e in events for k in PEOPLE_KEYS if e.data.get(k)})
-    items += [_event_item(e, conversation, n, names) for n, e in events]
+    groups = await _group_names(hub, events)
+    items += [_event_item(e, conversation, n, names, groups) for n, e in events]
+    items += [case_item(c) for c in await _cases_of(hub, conversation) if since is None or c.created_at >= since]
     items.sort(key=lambda item: item.at)
     return items, truncated
 
@@ -95,12 +108,56 @@ async def people_names(hub: Hub, ids: set[str]) -> dict[str, str]:
     return {i: str(await cache.get(i, load)) for i in ids - NOT_PEOPLE}
 
 
-def _event_item(event: ConversationEvent, conversation: Conversation, n: int, names: dict[str, str]) -> TimelineItem:
-    shown = {k: names.get(str(v), v) if k in PEOPLE_KEYS else v for k, v in event.data.items() if v is not None}
-    detail = event.note or ", ".join(f"{k}: {v}" for k, v in shown.items()) or None
-    if event.kind == "state_changed" and event.to_state is not None:
-        detail = f"{event.from_state} → {event.to_state}" + (f" · {detail}" if detail else "")
+async def _group_names(hub: Hub, events: list[tuple[int, ConversationEvent]]) -> dict[str, str]:
+    ids = {str(e.data[k]) for _, e in events for k in GROUP_KEYS if e.data.get(k)}
+    ids |= {str(e.data[k]) for _, e in events if e.kind == "group_changed" for k in ("from", "to") if e.data.get(k)}
+    found = await asyncio.gather(*(group_name(hub, i) for i in ids))
+    return {i: name or i for i, name in zip(ids, found, strict=True)}
+
+
+async def _cases_of(hub: Hub, conversation: Conversation) -> list[Case]:
+    """The cases opened from this conversation, newest first (an indexed read)."""
+    return await hub.stores.cases.find(CaseQuery(conversation_id=conversation.id), order="newest", limit=CASES_SHOWN)
+
+
+def case_item(case: Case) -> TimelineItem:
+    """A case opened from the conversation, as a timeline line linking to the case page."""
+    return TimelineItem(
+        kind="case", id=f"case-{case.id}", at=case.created_at, conversation_id=case.conversation_id, current=True,
+        case_id=case.id, case_label=case.label, case_type=case.request_type, case_state=case.state.value,
+    )
+
+
+def _fact(key: str, value: object, kind: str, names: dict[str, str], groups: dict[str, str]) -> FactView:
+    if kind == "moment":
+        try:
+            return FactView(key=key, kind=kind, value=str(value), moment=datetime.fromisoformat(str(value)))
+        except ValueError:
+            kind = "text"
+    if kind == "group":
+        return FactView(key=key, kind="text", value=groups.get(str(value), str(value)))
+    if kind == "person":
+        return FactView(key=key, kind="text", value=names.get(str(value), str(value)))
+    return FactView(key=key, kind=kind, value=str(value))
+
+
+def _kind_of(event: ConversationEvent, key: str) -> str:
+    if key in PEOPLE_KEYS:
+        return "person"
+    if key in GROUP_KEYS:
+        return "group"
+    if key in ("from", "to") and event.kind in CHANGED_KINDS:
+        return CHANGED_KINDS[event.kind]
+    return VALUE_KINDS.get(key, "text")
+
+
+def _event_item(event: ConversationEvent, conversation: Conversation, n: int, names: dict[str, str],
+                groups: dict[str, str]) -> TimelineItem:
+    facts = [_fact(k, v, _kind_of(event, k), names, groups) for k, v in event.data.items() if v is not None]
     return TimelineItem(
         kind="event", id=f"{conversation.id}:{n}", at=event.at, conversation_id=conversation.id, current=True,
-        author_name=names.get(event.actor, event.actor), event=event.kind, event_detail=detail,
+        author_name=names.get(event.actor, event.actor), event=event.kind, event_detail=event.note,
+        from_state=event.from_state.value if event.kind == "state_changed" and event.from_state else None,
+        to_state=event.to_state.value if event.kind == "state_changed" and event.to_state else None,
+        facts=[] if event.note else facts,
     )

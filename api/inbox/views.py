@@ -51,7 +51,9 @@ class QueueRow(_View):
     group: str | None
     assignee: str | None
     waiting_since: datetime
-    preview: str
+    preview: str  # the customer's last message
+    group_name: str | None = None
+    handover_note: str = ""  # why the bot handed over (shown on hover)
     sla: SlaView | None = None
     follow_up_at: datetime | None = None
     follow_up_note: str | None = None
@@ -65,6 +67,7 @@ class QueuePage(_View):
     queue: list[QueueRow]
     follow_ups: list[QueueRow]
     group: str | None  # the group filter, if any
+    group_name: str | None = None
     offset: int = 0
     next_cursor: str | None
 
@@ -86,10 +89,20 @@ class AttachLimits(_View):
     accept: str
 
 
-class TimelineItem(_View):
-    """One line of the customer's cross-channel timeline: a message, a note or a conversation event."""
+class FactView(_View):
+    """One detail of a conversation event: its key (a string key names it) and how its value reads."""
 
-    kind: Literal["message", "note", "event"]
+    key: str
+    kind: Literal["text", "topic", "priority", "moment"]
+    value: str
+    moment: datetime | None = None
+
+
+class TimelineItem(_View):
+    """One line of the customer's cross-channel timeline: a message, a note, a conversation event or a case
+    opened from the conversation."""
+
+    kind: Literal["message", "note", "event", "case"]
     id: str
     at: datetime
     conversation_id: str
@@ -106,7 +119,14 @@ class TimelineItem(_View):
     nlu_confidence: float | None = None
     handover: bool = False  # the bot's handover note
     event: str | None = None  # state_changed, topic_changed, ...
-    event_detail: str | None = None
+    event_detail: str | None = None  # the event's note, when it has one
+    from_state: str | None = None
+    to_state: str | None = None
+    facts: list[FactView] = []
+    case_id: str | None = None
+    case_label: str | None = None  # '#1042'
+    case_type: str | None = None  # the request type's id (the page shows its title)
+    case_state: str | None = None
 
 
 class IdentityView(_View):
@@ -202,6 +222,7 @@ class ConversationPage(_View):
     topic: str | None
     priority: Priority
     group: str | None
+    group_name: str | None
     assignee: str | None
     assignee_name: str | None
     mine: bool
@@ -237,6 +258,7 @@ class OverflowRow(_View):
 
     row: QueueRow
     wanted: str
+    wanted_name: str = ""  # the directory's name of that group
 
 
 class BoardPage(_View):
@@ -245,6 +267,7 @@ class BoardPage(_View):
     viewer: Viewer
     groups: list[GroupLoad]
     operators: list[OperatorRow]  # hub.board's rows, as they are
+    group_names: dict[str, str] = {}  # the operators' groups by id, as the directory names them
     breaches: list[QueueRow]
     longest: list[QueueRow]
     targets: list[TargetChoice]

@@ -142,6 +142,35 @@
     box.textContent = text;  // textContent: the reason is shown as text, never as HTML
   });
 
+  // The timeline opens at its newest line and follows new ones: the operator's own reply or note always
+  // comes into view; a live line does while they are at the bottom (not while they scrolled up to read).
+  var NEAR_BOTTOM = 80;  // px: "at the bottom" despite a line's rounding
+  var followTimeline = true;
+  function timeline() { return document.getElementById("timeline"); }
+  function toNewest(el) { el.scrollTop = el.scrollHeight; }
+  function watchTimeline() {
+    var el = timeline();
+    if (!el || el.hasAttribute("data-follows")) return;
+    el.setAttribute("data-follows", "");
+    toNewest(el);
+    el.addEventListener("scroll", function () {
+      followTimeline = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
+    });
+  }
+  watchTimeline();
+  document.addEventListener("DOMContentLoaded", watchTimeline);
+  window.addEventListener("load", function () { var el = timeline(); if (el && followTimeline) toNewest(el); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var el = timeline();
+    if (!el || event.target !== el) return;
+    var own = event.detail && event.detail.requestConfig;  // the operator's reply or note, not a live redraw
+    if (own || followTimeline) { toNewest(el); followTimeline = true; }
+  });
+  document.addEventListener("htmx:sseMessage", function (event) {
+    var el = timeline();
+    if (el && event.target === el && followTimeline) toNewest(el);
+  });
+
   // A live redraw waits while the operator works inside the part it would replace.
   document.addEventListener("htmx:sseBeforeMessage", function (event) {
     var target = event.target;

@@ -131,6 +131,10 @@ class MessageStore(Protocol):
         """Store the NLU reading of a message (replacing an earlier one); NotFound if absent."""
         ...
 
+    async def list_unsure(self, *, limit: int = 200) -> list[Message]:
+        """Inbound messages the NLU handed over (out of scope) or doubted (a close call), newest first."""
+        ...
+
     async def count(self) -> int:
         """How many messages are stored (health, benchmarks)."""
         ...

@@ -338,6 +338,13 @@ class MongoMessageStore:
         if update.matched_count != 1:
             raise NotFound(f"message {message_id} not found")
 
+    async def list_unsure(self, *, limit: int = 200) -> list[Message]:
+        """Inbound messages read as out of scope or as a close call, newest first."""
+        cursor = self._coll.find(
+            {"direction": Direction.INBOUND.value, "$or": [{"nlu.out_of_scope": True}, {"nlu.close_call": True}]},
+            sort=[("seq", DESCENDING)], limit=limit)
+        return [load_model(Message, doc) async for doc in cursor]
+
     async def count(self) -> int:
         """How many messages are stored."""
         return await self._coll.count_documents({})

@@ -291,6 +291,13 @@ class SqliteMessageStore:
         if changed != 1:
             raise NotFound(f"message {message_id} not found")
 
+    async def list_unsure(self, *, limit: int = 200) -> list[Message]:
+        """Inbound messages read as out of scope or as a close call, newest first (a scan: a review tool)."""
+        docs = await self.db.column(
+            "SELECT doc FROM messages WHERE direction = 'inbound' AND (json_extract(doc, '$.nlu.out_of_scope') = 1"
+            " OR json_extract(doc, '$.nlu.close_call') = 1) ORDER BY seq DESC LIMIT ?", (limit,))
+        return [Message.model_validate_json(doc) for doc in docs]
+
     async def count(self) -> int:
         """How many messages are stored."""
         return int(await self.db.one("SELECT count(*) FROM messages"))

@@ -884,3 +884,25 @@ async def test_set_nlu_stores_the_parse_result_with_the_message(stores: Stores) 
     assert (await stores.messages.get(message.id)).nlu == again
     with pytest.raises(NotFound):
         await stores.messages.set_nlu(MessageId("missing"), result)
+
+
+async def test_list_unsure_gives_inbound_messages_handed_over_or_doubted_newest_first(stores: Stores) -> None:
+    from models.nlu import ParseResult
+
+    c = customer(phone())
+    await stores.customers.create(c)
+    conv = conversation(c.id)
+    await stores.conversations.create(conv)
+    readings = {"sure": ParseResult(text="где заказ", intent="order_status", confidence=0.9, engine="builtin"),
+                "fell-back": ParseResult(text="?", intent="out_of_scope", confidence=0.2, engine="builtin",
+                                         out_of_scope=True),
+                "doubted": ParseResult(text="курьер и промокод", intent="delivery_problem", confidence=0.6,
+                                       engine="builtin", close_call=True)}
+    for minute, (name, reading) in enumerate(readings.items()):
+        message = inbound(conv, name, minute=minute)
+        await stores.messages.add(message)
+        await stores.messages.set_nlu(message.id, reading)
+    await stores.messages.add(inbound(conv, "unread", minute=5))  # never parsed: not listed
+    unsure = await stores.messages.list_unsure()
+    assert [m.external_id for m in unsure] == ["doubted", "fell-back"]
+    assert [m.external_id for m in await stores.messages.list_unsure(limit=1)] == ["doubted"]

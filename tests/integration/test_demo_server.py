@@ -22,7 +22,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[tuple[str, Path]]:
     """`otklik demo` running in an empty directory; yields its base URL and directory."""
     port = free_port()
     env = {k: v for k, v in processes.clean_env().items() if k != "OTKLIK_DIALOGS_DIR"}  # as a newcomer: the bot on
-    process = processes.start(["demo", "--port", str(port)], cwd=tmp_path, env=env)
+    process = processes.start(["demo", "--host", "127.0.0.1", "--port", str(port)], cwd=tmp_path, env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         await processes.wait_ready(base, process, seconds=90)  # a first start trains the NLU model (slow under load)

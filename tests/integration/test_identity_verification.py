@@ -66,7 +66,8 @@ async def test_a_claim_verified_with_the_code_sent_to_the_owners_channel_unlocks
         [claim] = await hub.stores.claims.of_customer(claimer.id)
         await running.client.post("/chat/messages", json={"client_id": "client-0004", "text": code})
         replayed = await eventually(lambda: hub.stores.messages.list_for_customer(boris.id),
-                                    lambda ms: any(m.external_id == "client-0004" and m.handled for m in ms))
+                                    lambda ms: any(m.external_id == webchat.message_key(visitor, "client-0004")
+                                                          and m.handled for m in ms))
 
     before = "\n".join(bot_texts(asked))
     assert "620" not in before and "Введите его здесь" in before and "boris" not in before

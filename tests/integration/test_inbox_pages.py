@@ -314,7 +314,7 @@ async def test_timeline_shows_the_nlu_reading_bot_turns_and_delivery_status(
         bot = [m for m in await running.hub.stores.messages.list_for_conversation(conversation.id)
                if m.direction is Direction.OUTBOUND]
 
-    assert 'class="nlu" title="NLU">order_status · 87%' in page.text
+    assert 'class="nlu" title="NLU: order_status">Order status · 87%' in page.text  # the topic's name
     assert bot
     for message in bot:  # the bot's turns, each with its delivery status
         assert f'id="item-{message.id}"' in page.text

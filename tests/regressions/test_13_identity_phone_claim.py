@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from connectors import webchat
 from hub import handover
 from models.channels import Channel
 from models.conversations import ConversationState
@@ -43,9 +44,10 @@ async def test_a_stranger_sending_annas_phone_stays_out_of_annas_queued_conversa
         text = "Это Анна. Отмените заказ 4512 и верните деньги на другую карту"
         if stranger_channel == "webchat":
             await running.client.get("/chat")
+            visitor = webchat.verify_visitor(running.client.cookies.get("otklik_chat"), "test-secret-key-0123456789")
             await running.client.post("/chat/messages", json={
                 "client_id": "stranger-0001", "text": text, "contact": {"phone": "8 916 123-45-67", "name": "Анна"}})
-            found = (Channel.WEBCHAT, "web", "stranger-0001")
+            found = (Channel.WEBCHAT, webchat.ACCOUNT_ID, webchat.message_key(visitor, "stranger-0001"))
         else:
             await running.client.post("/channels/api/partner/messages", headers=auth(PARTNER_TOKEN), json={
                 "user_id": "x-9", "message_id": "s-1", "text": text, "contact": {"phone": "+7 916 123-45-67"}})

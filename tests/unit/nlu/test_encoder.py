@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 
+from nlu import language
 from nlu.artefacts import NluModel
 from nlu.classifier import ClassifierConfig, IntentClassifier
 from nlu.encoder import SentenceEncoder, load_encoder
@@ -55,7 +56,7 @@ def test_the_encoder_travels_inside_a_pickled_model(encoder: SentenceEncoder) ->
 
 def test_the_trained_model_names_its_encoders(retail_model: NluModel, encoder: SentenceEncoder) -> None:
     assert f"en: {encoder.name}" in retail_model.metadata.encoder
-    assert "ru: navec" in retail_model.metadata.encoder
+    assert "ru: ru_e5_words" in retail_model.metadata.encoder
     assert {r.language for r in retail_model.classifier.readers} == {"en", "ru"}
 
 
@@ -92,6 +93,7 @@ def test_one_text_scores_the_same_by_the_fast_path_and_the_batch_path(retail_mod
     batch = classifier.scores(texts)
     for text, row in zip(texts, batch, strict=True):
         ranked = dict(classifier.rank(text))
-        probs = np.exp((row - row.max()) / classifier.temperature)
+        temperature = classifier.temperatures.get(language.detect(text), classifier.temperature)
+        probs = np.exp((row - row.max()) / temperature)
         probs /= probs.sum()
         assert np.allclose([ranked[label] for label in classifier.labels], probs, atol=1e-5), text

@@ -1,0 +1,42 @@
+"""What the classifier reads of a message: the question, without the greeting before it or the signature after.
+
+"Здравствуйте, какой у меня баланс бонусов?" is a loyalty question; the greeting is politeness, and
+greetings are also an intent of their own, so left in place they pull a question towards "greet". A
+message that is nothing but a greeting keeps it. E-mail sign-offs and "Sent from my iPhone" lines say
+nothing about the topic either. Russian typed in Latin letters is read back into Cyrillic
+(nlu/translit.py). Training examples pass through the same function, so both sides see the same text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from nlu.translit import looks_translit, to_cyrillic
+
+_GREETING = re.compile(
+    r"^\s*(?:(?:алл?о+|да|ну|эм+|э+|ээ+|а|вот|девушка|добрый\s+(?:день|вечер|утро)|доброе\s+утр(?:о|ечко)"
+    r"|доброй\s+ночи|доброго\s+(?:дня|времени\s+суток)|здравствуйте|здрав?ствуй(?:те)?|здрасьте|здрасте"
+    r"|здрасти|привет(?:ик(?:и)?|ствую)?|прив|хай|салют|уважаем(?:ая|ый|ые)\s+[\w\s-]{0,40}?(?=[,!.:\n])"
+    r"|hello(?:\s+there)?|hi(?:\s+there)?|hey(?:\s+there)?|hiya|good\s+(?:morning|afternoon|evening|day)|dear\s+[\w\s-]{0,40}?(?=[,!.:\n])"
+    r"|greetings|um+|uh+)\b"
+    r"[\s,!.:;)\-—]*)+",
+    re.IGNORECASE)
+_SIGNATURE = re.compile(
+    r"(?:\n|[.!?]\s+|^)\s*(?:с\s+уважением|спасибо\s+заранее|заранее\s+(?:спасибо|благодарю)|отправлено\s+с"
+    r"|best\s+regards|kind\s+regards|regards|thanks\s+in\s+advance|sent\s+from\s+my|cheers)\b.*$",
+    re.IGNORECASE | re.DOTALL)
+_MIN_WORDS_LEFT = 2
+
+
+def question_part(text: str) -> str:
+    """The text minus a leading greeting and a trailing sign-off, when enough words are left to classify."""
+    body = _SIGNATURE.sub("", text).strip() or text
+    rest = _GREETING.sub("", body, count=1).strip()
+    return rest if len(re.findall(r"\w+", rest)) >= _MIN_WORDS_LEFT else body
+
+
+def prepare(text: str) -> str:
+    """The text the classifier reads: transliteration undone, greeting and signature set aside."""
+    if looks_translit(text):
+        text = to_cyrillic(text)
+    return question_part(text)
