@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING
 
 from api.inbox.cache import cache_for
 from api.inbox.views import QueueRow, SlaView, Viewer
+from connectors.webchat import BUTTON_TITLE
 from hub import conversation_sla, customers
 from hub.working_hours import Calendar
+from models.channels import Channel
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationState
 from models.customers import Customer
 from models.errors import NotFound
 from models.ids import CustomerId
-from models.messages import Direction
+from models.messages import Direction, Message
 from models.staff import GroupId, User
 
 if TYPE_CHECKING:
@@ -88,11 +90,17 @@ async def last_words(hub: Hub, conversation: Conversation) -> str:
     async def load(_: str) -> object:
         messages = await hub.stores.messages.list_for_conversation(conversation.id, limit=PREVIEW_LOOKBACK)
         found = next((m for m in reversed(messages) if m.direction is Direction.INBOUND and m.text.strip()), None)
-        text = "" if found is None else " ".join(found.text.split())
+        text = "" if found is None else " ".join(shown_text(found).split())
         return text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS - 1] + "…"
 
     key = f"{conversation.id}@{conversation.last_message_at.isoformat()}"
     return str(await cache_for(hub.stores, "last_words").get(key, load))
+
+
+def shown_text(message: Message) -> str:
+    """What the shopper saw: a pressed web-chat button by its title («Оператор»), not its payload ("human")."""
+    title = message.raw.get(BUTTON_TITLE) if message.direction is Direction.INBOUND else None
+    return title if isinstance(title, str) and message.channel is Channel.WEBCHAT else message.text
 
 
 async def group_calendar(hub: Hub, group: str | None) -> Calendar:

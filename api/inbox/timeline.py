@@ -13,12 +13,10 @@ from typing import TYPE_CHECKING
 
 from api.inbox.cache import cache_for
 from api.inbox.reply_files import our_file_id
-from api.inbox.rows import group_name
+from api.inbox.rows import group_name, shown_text
 from api.inbox.views import AttachmentView, FactView, TimelineItem
-from connectors.webchat import BUTTON_TITLE
 from hub.stores.cases_base import CaseQuery
 from models.cases import Case
-from models.channels import Channel
 from models.conversations import Conversation, ConversationEvent
 from models.errors import NotFound
 from models.messages import Attachment, Direction, Message
@@ -64,19 +62,13 @@ def message_item(message: Message, current_conversation: str) -> TimelineItem:
         kind="note" if note else "message", id=message.id, at=message.created_at if note else message.sent_at,
         conversation_id=message.conversation_id, current=message.conversation_id == current_conversation,
         channel=message.channel, direction=message.direction, author=message.author,
-        author_name=_author_name(message), text=_shown_text(message),
+        author_name=_author_name(message), text=shown_text(message),
         attachments=[_attachment_view(message, a) for a in message.attachments],
         status=message.status if message.direction is Direction.OUTBOUND else None,
         status_reason=message.status_reason,
         nlu_intent=nlu.intent if nlu else None, nlu_confidence=nlu.confidence if nlu else None,
         handover=note and raw_actor in HANDOVER_ACTORS,
     )
-
-
-def _shown_text(message: Message) -> str:
-    """What the shopper saw: a pressed web-chat button by its title («Оператор»), not its payload ("human")."""
-    title = message.raw.get(BUTTON_TITLE) if message.direction is Direction.INBOUND else None
-    return title if isinstance(title, str) and message.channel is Channel.WEBCHAT else message.text
 
 
 def _attachment_view(message: Message, attachment: Attachment) -> AttachmentView:

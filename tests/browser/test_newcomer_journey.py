@@ -80,6 +80,7 @@ async def test_newcomer_journey_from_the_web_chat_to_a_solved_store_case(
             # 2. The conversation appears live in the operator's queue; the operator opens it and claims it.
             row = operator.locator(f'#queue [data-conversation="{conversation.id}"]')
             await expect(row).to_be_visible(timeout=LIVE)
+            await expect(row.locator(".preview")).to_have_text("Оператор")  # the shopper's last words as pressed
             await taken(operator, "2-inbox-queue")
             await row.locator("a.open").click()
             await operator.wait_for_url(f"**/inbox/conversations/{conversation.id}")
@@ -131,6 +132,8 @@ async def test_newcomer_journey_from_the_web_chat_to_a_solved_store_case(
             assert len(cases) == 1 and cases[0].group == DEMO_STORE_GROUP
 
             await operator.goto(f"/inbox/conversations/{conversation.id}")
+            case_link = timeline.locator(f'[data-case="{cases[0].id}"] a.case-link')  # the case, in the timeline
+            await expect(case_link).to_have_text(f"{cases[0].label} · Цена на ценнике не совпадает с кассой")
             await operator.click("details.resolve summary")
             await operator.fill("#resolve-form textarea[name=outcome]", OUTCOME)
             await operator.click("#resolve-form button[type=submit]")
