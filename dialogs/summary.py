@@ -55,5 +55,12 @@ def note(flow_note: str, data: dict[str, Any], language: str) -> str:
     return "\n".join(lines)
 
 
+_SHOWN_KEYS = ("name", "store_name", "title", "number", "status", "address")  # what a person reads in a lookup
+
+
 def _value(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict) else as_text(value)
+    """A slot as a person reads it: an action's result by its telling fields, not as JSON."""
+    if not isinstance(value, dict):
+        return as_text(value)
+    shown = [as_text(value[k]) for k in _SHOWN_KEYS if isinstance(value.get(k), str | int) and value[k] != ""]
+    return ", ".join(shown) if shown else json.dumps(value, ensure_ascii=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from api.inbox.customer_panel import load_customer
@@ -57,6 +58,9 @@ async def user_name(hub: Hub, user_id: str | None) -> str | None:
         return user_id
 
 
+_NAME_SLOT = re.compile(r",?\s*\{(?:name|customer)\}")
+
+
 def reply_channels(hub: Hub, customer: Customer, conversation: Conversation) -> list[ChannelChoice]:
     """The channel accounts that reach this customer, the conversation's own first."""
     choices = [ChannelChoice(value=f"{channel.value}:{account}", channel=channel, account_id=account,
@@ -70,8 +74,15 @@ async def canned_for(hub: Hub, user: User, topic: str | None, customer: str) -> 
     values = {"name": customer, "customer": customer, "operator": user.name}
     items = [*await canned.scripts_for(hub, topic, language=user.language),
              *await canned.search(hub, "", language=user.language, limit=CANNED_LIMIT)]
-    return [CannedView(id=c.id, title=c.title, text=canned.expand(c.text, values), kind=c.kind.value,
+    return [CannedView(id=c.id, title=c.title, text=canned.expand(_unnamed(c.text, customer), values),
+                       kind=c.kind.value,
                        shortcut=c.shortcut) for c in items]
+
+
+
+def _unnamed(text: str, customer: str) -> str:
+    """Without a name, "Здравствуйте, {name}!" reads "Здравствуйте!" rather than greeting nobody."""
+    return text if customer else _NAME_SLOT.sub("", text)
 
 
 async def transfer_targets(hub: Hub, group: str | None) -> list[TargetChoice]:

@@ -14,7 +14,7 @@ from hub.working_hours import Calendar
 from models.channels import Channel
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationState
-from models.customers import Customer
+from models.customers import Customer, IdentityKind
 from models.errors import NotFound
 from models.ids import CustomerId
 from models.messages import Direction, Message
@@ -127,11 +127,15 @@ def _row(conversation: Conversation, customer_name: str, words: str, group: str 
     )
 
 
+PERSONAL_KINDS = (IdentityKind.PHONE, IdentityKind.EMAIL)  # what a person recognises as theirs
+
+
 def display_name(customer: Customer) -> str:
-    """The customer's name, else their first identity, else their id."""
+    """The customer's name, else a phone or e-mail they are known by, else "" (pages say "guest"): never a
+    web chat visitor's random id or an api client's user id, which mean nothing to an operator."""
     if customer.name:
         return customer.name
-    return customer.identities[0].value if customer.identities else customer.id
+    return next((i.value for i in customer.identities if i.kind in PERSONAL_KINDS), "")
 
 
 async def _customer_name(hub: Hub, conversation: Conversation) -> str:
@@ -139,6 +143,6 @@ async def _customer_name(hub: Hub, conversation: Conversation) -> str:
         try:
             return display_name(await customers.current(hub, CustomerId(customer_id)))
         except NotFound:
-            return customer_id
+            return ""
 
     return str(await cache_for(hub.stores, "customer_names").get(conversation.customer_id, load))

@@ -143,12 +143,19 @@ def _kind_of(event: ConversationEvent, key: str) -> str:
     return VALUE_KINDS.get(key, "text")
 
 
+def _detail(event: ConversationEvent) -> str:
+    """An event's note, except the bot's handover note on its state change: the handover line shows it once."""
+    if event.kind == "state_changed" and event.actor in HANDOVER_ACTORS:
+        return ""
+    return event.note or ""
+
+
 def _event_item(event: ConversationEvent, conversation: Conversation, n: int, names: dict[str, str],
                 groups: dict[str, str]) -> TimelineItem:
     facts = [_fact(k, v, _kind_of(event, k), names, groups) for k, v in event.data.items() if v is not None]
     return TimelineItem(
         kind="event", id=f"{conversation.id}:{n}", at=event.at, conversation_id=conversation.id, current=True,
-        author_name=names.get(event.actor, event.actor), event=event.kind, event_detail=event.note,
+        author_name=names.get(event.actor, event.actor), event=event.kind, event_detail=_detail(event),
         from_state=event.from_state.value if event.kind == "state_changed" and event.from_state else None,
         to_state=event.to_state.value if event.kind == "state_changed" and event.to_state else None,
         facts=[] if event.note else facts,
