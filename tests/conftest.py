@@ -14,8 +14,12 @@ from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 
 from api.app import create_app
+from bots.flows import NLU_DATA
 from hub.runtime import Hub
 from hub.settings import Settings
+from nlu.artefacts import ModelDirectory
+from nlu.rasa_yaml import load_paths
+from nlu.training import train
 from tests.fakes.http_receiver import HttpReceiver, http_receiver
 from tests.servers.mongo import secantus_server
 
@@ -59,6 +63,15 @@ def mongodb_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         return
     with secantus_server(tmp_path_factory.mktemp("mongodb")) as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def nlu_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A model trained once per test session from the shipped nlu/data (read-only for the tests that use it:
+    training takes half a minute, so no module trains its own copy)."""
+    directory = tmp_path_factory.mktemp("bot-nlu")
+    ModelDirectory(directory).save(train(load_paths([NLU_DATA])))
+    return directory
 
 
 @pytest.fixture

@@ -15,10 +15,12 @@ LIVE = 20_000  # ms a live update may take on a loaded 2-core machine (the bot's
 PASSWORD = "journey demo password"  # `otklik demo` generates one into .env; the test names its own
 
 
-def demo_settings(make_settings: Any) -> Settings:
-    """Settings as `otklik demo` runs: the shipped flows, inbox routes and case catalogue, the demo CRM."""
+def demo_settings(make_settings: Any, nlu_model: Path) -> Settings:
+    """Settings as `otklik demo` runs: the shipped flows, inbox routes and case catalogue, the demo CRM, and the
+    session's model trained from nlu/data (what the demo trains at its first start; the demo-server test does)."""
     return make_settings(  # type: ignore[no-any-return]
-        dialogs_dir=None, inbox_config_path=None, context_provider="demo", webchat_keepalive_seconds=5.0)
+        dialogs_dir=None, inbox_config_path=None, context_provider="demo", webchat_keepalive_seconds=5.0,
+        nlu_model_dir=str(nlu_model))
 
 
 async def shopper_chat(browser: Browser, base: str) -> tuple[BrowserContext, Page]:

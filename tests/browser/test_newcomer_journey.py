@@ -41,9 +41,9 @@ SOLUTION = "Ценник исправили, разницу 16 ₽ вернул�
 
 
 async def test_newcomer_journey_from_the_web_chat_to_a_solved_store_case(
-    chromium: Browser, make_settings: Any, start_app: Any, screenshots: Path,
+    chromium: Browser, make_settings: Any, start_app: Any, screenshots: Path, nlu_model: Path,
 ) -> None:
-    settings = demo_settings(make_settings)
+    settings = demo_settings(make_settings, nlu_model)
     await seed(settings, PASSWORD)  # what `otklik demo` loads: people, groups, canned answers, a trained model
     async with start_app(settings) as running, served(running) as base:
         hub: Hub = running.hub

@@ -18,11 +18,9 @@ from hub import assignment, operator_replies
 from hub.runtime import Hub
 from models.conversations import Conversation
 from tests.browser.test_inbox_flow import LIVE, served
-from tests.integration.bot_support import bot_settings, nlu_model
+from tests.integration.bot_support import bot_settings
 from tests.integration.inbox_world import build_world
 from tests.integration.webchat_support import SECRET, visitor_identity
-
-__all__ = ["nlu_model"]  # the session fixture, imported for pytest
 
 DESK, PHONE = {"width": 1366, "height": 768}, {"width": 390, "height": 844}
 HOSTILE = '<img src=x onerror="window.pwned=1"><b>жирный</b>'

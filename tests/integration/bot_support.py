@@ -6,29 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
-
-from bots.flows import NLU_DATA, SHIPPED_FLOWS
+from bots.flows import SHIPPED_FLOWS
 from hub.runtime import Hub
 from hub.settings import Settings
 from models.conversations import Conversation
 from models.customers import Identity, IdentityKind
 from models.messages import Direction, Message
-from nlu.artefacts import ModelDirectory
-from nlu.rasa_yaml import load_paths
-from nlu.training import train
 from tests.conftest import API_TOKEN
 from tests.integration.helpers import eventually
 
 ANNA_PHONE = "+79161234567"  # the demo CRM's Анна Петрова: order 4512 late, gold loyalty card
-
-
-@pytest.fixture(scope="session")
-def nlu_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A model trained once per session from the shipped training data (read-only for the tests)."""
-    directory = tmp_path_factory.mktemp("bot-nlu")
-    ModelDirectory(directory).save(train(load_paths([NLU_DATA])))
-    return directory
 
 
 def bot_settings(make_settings: Any, nlu_model: Path, **overrides: Any) -> Settings:

@@ -20,12 +20,9 @@ from tests.integration.bot_support import (
     bot_settings,
     bot_texts,
     conversation_of,
-    nlu_model,
     replies_after,
     thread_of,
 )
-
-__all__ = ["nlu_model"]  # the session fixture, imported for pytest
 
 
 def said(user: str, message_id: str, text: str, **extra: Any) -> dict[str, Any]:

@@ -8,9 +8,7 @@ from typing import Any
 
 from bots.flows import SHIPPED_FLOWS
 from tests.conftest import auth
-from tests.integration.bot_support import api_user, bot_settings, bot_texts, nlu_model, replies_after
-
-__all__ = ["nlu_model"]  # the session fixture, imported for pytest
+from tests.integration.bot_support import api_user, bot_settings, bot_texts, replies_after
 
 WELCOME = "Здравствуйте! Я виртуальный помощник сети магазинов."
 

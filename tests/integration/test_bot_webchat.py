@@ -11,9 +11,7 @@ from connectors import webchat
 from hub.identity import identity_on
 from models.channels import Channel
 from models.conversations import ConversationState
-from tests.integration.bot_support import bot_settings, bot_texts, conversation_of, nlu_model, replies_after
-
-__all__ = ["nlu_model"]  # the session fixture, imported for pytest
+from tests.integration.bot_support import bot_settings, bot_texts, conversation_of, replies_after
 
 
 async def visit(client: Any) -> str:

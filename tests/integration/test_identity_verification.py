@@ -15,10 +15,9 @@ from models.claims import ClaimStatus
 from models.customers import Identity, IdentityKind
 from tests.conftest import API_TOKEN, auth
 from tests.fakes.http_receiver import HttpReceiver
-from tests.integration.bot_support import bot_settings, bot_texts, nlu_model, replies_after, thread_of
+from tests.integration.bot_support import bot_settings, bot_texts, replies_after, thread_of
 from tests.integration.helpers import eventually
 
-__all__ = ["nlu_model"]  # the session fixture, imported for pytest
 APP_TOKEN = "app-token-0123456789abcdef"
 BORIS_EMAIL = Identity(kind=IdentityKind.EMAIL, value="boris@example.ru")
 

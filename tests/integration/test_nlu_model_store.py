@@ -21,11 +21,9 @@ from nlu.engine import BuiltinEngine
 from nlu.model_store import MongoModelStore
 from nlu.service import NluService
 from tests.fakes.serving import free_port
-from tests.integration.bot_support import nlu_model
 from tests.integration.model_support import drop_database, small_model, with_database
 
 pytestmark = pytest.mark.mongo
-__all__ = ["nlu_model"]  # the session fixture, imported for pytest
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ from connectors import webchat
 from hub.identity import identity_on
 from models.channels import Channel
 from models.customers import IdentityKind
-from tests.integration.bot_support import bot_settings, bot_texts, nlu_model, replies_after
+from tests.integration.bot_support import bot_settings, bot_texts, replies_after
 
-__all__ = ["nlu_model"]  # the session fixture, imported for pytest
 BORIS_CARD_TAIL, BORIS_POINTS = "4410", "620"  # the demo CRM's Борис Смирнов, boris@example.ru
 
 

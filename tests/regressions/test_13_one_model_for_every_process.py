@@ -17,11 +17,9 @@ import pytest
 from hub.runtime import running_hub
 from nlu.artefacts import ModelDirectory
 from nlu.model_store import MongoModelStore
-from tests.integration.bot_support import nlu_model
 from tests.integration.model_support import drop_database, with_database
 
 pytestmark = pytest.mark.mongo
-__all__ = ["nlu_model"]  # the session fixture, imported for pytest
 
 
 @pytest.fixture

@@ -10,17 +10,14 @@ import pytest
 
 from nlu.artefacts import ModelDirectory
 from nlu.engine import BuiltinEngine
-from nlu.rasa_yaml import load_paths
-from nlu.training import train
 
 DATA = Path(__file__).resolve().parents[2] / "nlu" / "data"
 
 
 @pytest.fixture(scope="module")
-def engine(tmp_path_factory: pytest.TempPathFactory) -> BuiltinEngine:
-    """The builtin engine on a model trained from the shipped data."""
-    directory = ModelDirectory(tmp_path_factory.mktemp("models"))
-    directory.save(train(load_paths([DATA])))
+def engine(nlu_model: Path) -> BuiltinEngine:
+    """The builtin engine on the session's model, trained from the shipped data."""
+    directory = ModelDirectory(nlu_model)
     served = BuiltinEngine(directory, check_every=0, today=lambda: date(2025, 3, 10))
     served.model = directory.load()
     return served

@@ -7,15 +7,13 @@ from pathlib import Path
 import pytest
 
 from bots.actions import REGISTRY
-from bots.flows import NLU_DATA, SHIPPED_FLOWS, known_intents
+from bots.flows import SHIPPED_FLOWS, known_intents
 from dialogs.check import check
 from dialogs.loader import load_flows
 from dialogs.model import FlowSet
 from dialogs.testing import ConversationTest, load_tests, run_test
 from nlu.artefacts import ModelDirectory
 from nlu.engine import BuiltinEngine
-from nlu.rasa_yaml import load_paths
-from nlu.training import train
 
 TESTS = SHIPPED_FLOWS.parent / "tests"
 FLOWS: FlowSet = load_flows(SHIPPED_FLOWS)
@@ -47,9 +45,8 @@ async def test_conversation(conversation: ConversationTest) -> None:
     assert outcome.passed, "\n".join(str(f) for f in outcome.failures)
 
 
-async def test_every_conversation_passes_with_the_trained_model_reading_the_untagged_turns(tmp_path: Path) -> None:
-    ModelDirectory(tmp_path).save(train(load_paths([NLU_DATA])))  # answers like "118" or "Нет, спасибо" read for real
-    engine = BuiltinEngine(ModelDirectory(tmp_path))
+async def test_every_conversation_passes_with_the_trained_model_reading_the_untagged_turns(nlu_model: Path) -> None:
+    engine = BuiltinEngine(ModelDirectory(nlu_model))  # answers like "118" or "Нет, спасибо" read for real
     failures = [str(f) for t in CONVERSATIONS
                 for f in (await run_test(FLOWS, t, actions=set(REGISTRY), parse=engine.parse)).failures]
     assert failures == []

@@ -10,7 +10,6 @@ import pytest
 from nlu.artefacts import ModelDirectory, NluModel
 from nlu.engine import BuiltinEngine
 from nlu.rasa_yaml import load_paths
-from nlu.training import train
 from nlu.training_data import TrainingData
 
 DATA = Path(__file__).resolve().parents[3] / "nlu" / "data"
@@ -24,9 +23,9 @@ def retail_data() -> TrainingData:
 
 
 @pytest.fixture(scope="session")
-def retail_model(retail_data: TrainingData) -> NluModel:
-    """A model trained on the shipped data."""
-    return train(retail_data)
+def retail_model(nlu_model: Path) -> NluModel:
+    """A model trained on the shipped data (the session's one: see tests/conftest.py)."""
+    return ModelDirectory(nlu_model).load()
 
 
 @pytest.fixture
