@@ -158,6 +158,7 @@ class Message(BaseModel):
     edited_at: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
     nlu: ParseResult | None = None  # inbound: what the NLU engine read in it
+    corrected_topic: str | None = None  # inbound: the topic an operator corrected the reading to
 
     @classmethod
     def from_inbound(
