@@ -44,6 +44,7 @@ def _begin(run: Runner) -> None:
     state.turns += 1
     if state.handed_over:  # the conversation came back to the bot: start afresh, keep what we know
         state.handed_over, state.flow, state.step = False, None, None
+        state.clarifying, state.clarify_entities, state.also = [], [], []  # the operator has seen those
     detected = turn.language or (turn.nlu.language if turn.nlu is not None else None)
     pressed = turn.button_press or turn.text.strip() in (*state.clarifying, clarify.OTHER)
     if pressed:  # a button's payload ("human", "order_status") says nothing of the shopper's language

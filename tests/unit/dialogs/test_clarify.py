@@ -138,3 +138,13 @@ def test_check_refuses_a_clarify_topic_with_nowhere_to_go() -> None:
     found = [p.message for p in check(flows, intents={"promo_code", "store_info"}, actions=None)]
     assert any("'promo_code' is taken by no flow" in m for m in found)
     assert any("'bogus' is not an intent" in m for m in found)
+
+
+async def test_a_conversation_back_with_the_bot_forgets_the_topics_the_operator_saw() -> None:
+    chat = Chat(FLOWS)
+    reading = ParseResult(text="курьер опоздал, и ещё промокод", intent="delivery_problem", confidence=0.9,
+                          engine="test", language="ru", also=[IntentScore(name="promo_code", confidence=0.7)])
+    await chat.send(Turn(text=reading.text, nlu=reading, now=NOON))
+    await chat.say("позовите человека", intent="human_request")
+    later = await chat.say("снова я, позовите человека", intent="human_request")
+    assert later.handover is not None and later.handover.summary["also"] == []
