@@ -94,7 +94,8 @@ def turns_for(
     link's code, then the text itself (not Telegram's `/start <code>`, which only carries the link)."""
     command = bool(msg.deep_link) or bool(_START_COMMAND.match(stored.text.strip()))
     common: dict[str, Any] = {
-        "language": None if command else language_of(stored),  # "/start" is no sign of English
+        # "/start" is no sign of English, nor a pressed button's payload ("human"): the conversation's stays
+        "language": None if command or msg.button_press else language_of(stored),
         "channel": msg.channel.value, "customer": customer_attributes(customer), "now": utcnow(),
         "timezone": timezone, "conversation_id": stored.conversation_id,
     }
@@ -104,7 +105,7 @@ def turns_for(
     if msg.deep_link:
         turns.append(Turn(event="deep_link", deep_link=msg.deep_link, **common))
     if not command and stored.text.strip():
-        turns.append(Turn(text=stored.text, nlu=stored.nlu, **common))
+        turns.append(Turn(text=stored.text, nlu=stored.nlu, button_press=msg.button_press, **common))
     return turns
 
 

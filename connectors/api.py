@@ -38,6 +38,7 @@ class ApiMessageIn(BaseModel):
     contact: ContactHints = Field(default_factory=ContactHints)
     attachments: list[Attachment] = Field(default_factory=list, max_length=20)
     reply_to: str | None = Field(default=None, max_length=256)
+    button: bool = Field(default=False, description="The text is the payload of a button the customer pressed")
 
 
 def verify(headers: Mapping[str, str], account: ChannelAccount) -> None:
@@ -61,7 +62,7 @@ def parse_inbound(body: bytes, account: ChannelAccount) -> InboundMessage:
     return InboundMessage(
         channel=Channel.API, account_id=account.id, external_user_id=payload.user_id,
         external_id=payload.message_id, text=payload.text, attachments=payload.attachments,
-        contact=payload.contact, reply_to=payload.reply_to, raw=json.loads(body), **extra,
+        contact=payload.contact, reply_to=payload.reply_to, button_press=payload.button, raw=json.loads(body), **extra,
     )
 
 

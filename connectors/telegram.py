@@ -253,7 +253,7 @@ def _button_press(query: _CallbackQuery, raw: dict[str, Any], account: ChannelAc
     return [InboundMessage(
         channel=Channel.TELEGRAM, account_id=account.id, external_user_id=str(query.sender.id),
         external_id=f"callback:{query.id}", text=query.data, contact=ContactHints(name=_name(query.sender)),
-        reply_to=_key(query.message) if query.message is not None else None, raw=raw,
+        reply_to=_key(query.message) if query.message is not None else None, button_press=True, raw=raw,
     )]
 
 

@@ -105,7 +105,7 @@ def parse_inbound(body: bytes, visitor: str) -> InboundMessage:
     return InboundMessage(
         channel=Channel.WEBCHAT, account_id=ACCOUNT_ID, external_user_id=visitor,
         external_id=message_key(visitor, payload.client_id), text=payload.text, contact=payload.contact,
-        raw={BUTTON_TITLE: payload.button} if payload.button else {},
+        raw={BUTTON_TITLE: payload.button} if payload.button else {}, button_press=payload.button is not None,
     )
 
 

@@ -173,7 +173,7 @@ def _message(params: FormParams, account: ChannelAccount) -> list[InboundMessage
     return [InboundMessage(
         channel=Channel.WHATSAPP, account_id=account.id, external_user_id=wa_id, external_id=form.message_sid,
         text=text, attachments=attachments, contact=ContactHints(phone=phone, name=name),
-        reply_to=form.replied_sid or None, raw=params.flat(),
+        reply_to=form.replied_sid or None, button_press=form.button_text is not None, raw=params.flat(),
     )]
 
 

@@ -61,7 +61,18 @@ def _intents(flowset: FlowSet, intents: set[str]) -> list[Problem]:
     rules = flowset.rules
     named = [rules.human_intent] if rules.human_intent else []
     problems += [_at(rules, f"rules: unknown intent {i!r}") for i in [*named, *rules.always_human] if i not in intents]
-    return problems
+    return problems + _clarify_topics(flowset, intents)
+
+
+def _clarify_topics(flowset: FlowSet, intents: set[str]) -> list[Problem]:
+    """A clarifying question may only name topics the NLU knows and a flow or a handover route takes."""
+    rules = flowset.rules
+    if rules.clarify is None:
+        return []
+    routed = set(flowset.by_intent) | set(rules.always_human)
+    return [_at(title, f"rules.clarify: topic {name!r} is " + ("not an intent" if name not in intents else
+                "taken by no flow and not in always_human: it would be offered with nowhere to go"))
+            for name, title in rules.clarify.topics.items() if name not in intents or name not in routed]
 
 
 def _actions(flowset: FlowSet, actions: set[str]) -> list[Problem]:
@@ -146,7 +157,8 @@ def _slots(flowset: FlowSet, graph: Graph) -> list[Problem]:
 def _languages(flowset: FlowSet) -> list[Problem]:
     problems: list[Problem] = []
     rules = flowset.rules
-    for text in (rules.handover.text, rules.reprompt):
+    clarify = [rules.clarify.text, rules.clarify.other, *rules.clarify.topics.values()] if rules.clarify else []
+    for text in (rules.handover.text, rules.reprompt, *clarify):
         problems += _missing(text, rules.languages, "rules")
     for flow in flowset.flows.values():
         required = flowset.languages(flow)

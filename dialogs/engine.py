@@ -3,8 +3,9 @@
     result = await step(flowset, state, Turn(text=..., nlu=parse_result, channel="telegram"), actions)
     send(result.replies); if result.handover: hand_over(...); save(result.state)
 
-Order of decisions for a message (see dialogs/README.md): a request for a person; a structured answer to
-the waiting question (entity, regex, button); an "always to a person" intent; a confident intent that
+Order of decisions for a message (see dialogs/README.md): the answer to a clarifying question; a
+request for a person; a structured answer to the waiting question (entity, regex, button); a close call
+(ask which of two topics, see dialogs/clarify.py); an "always to a person" intent; a confident intent that
 starts another flow (topic change, slots kept); a free-text answer; otherwise a wrong answer (re-prompt,
 then `on_fail`) or, outside a question, the fallback and the unsure streak.
 """
@@ -14,11 +15,14 @@ from __future__ import annotations
 import contextlib
 import random
 
+from dialogs import clarify
 from dialogs.conditions import Facts, in_business_hours
 from dialogs.model import ButtonsStep, Flow, FlowSet
 from dialogs.runner import Runner, Stop
 from dialogs.turns import ActionContext, Actions, Button, DialogState, HandoverRequest, Record, Reply, StepResult, Turn
 from models.nlu import OUT_OF_SCOPE
+
+MAX_ALSO = 5  # further topics kept for the operator
 
 __all__ = ["ActionContext", "Actions", "Button", "DialogState", "HandoverRequest", "Record", "Reply",
            "StepResult", "Turn", "step"]
@@ -40,8 +44,10 @@ def _begin(run: Runner) -> None:
     state.turns += 1
     if state.handed_over:  # the conversation came back to the bot: start afresh, keep what we know
         state.handed_over, state.flow, state.step = False, None, None
+        state.clarifying, state.clarify_entities, state.also = [], [], []  # the operator has seen those
     detected = turn.language or (turn.nlu.language if turn.nlu is not None else None)
-    if _pressed(run):  # a button's value ("stores", "human") is no sign the shopper switched language
+    pressed = turn.button_press or _pressed(run) or turn.text.strip() in (*state.clarifying, clarify.OTHER)
+    if pressed:  # a button's payload ("human", "order_status") says nothing of the shopper's language
         detected = None
     if detected in rules.languages:
         state.language = detected
@@ -52,6 +58,8 @@ def _begin(run: Runner) -> None:
         state.flow, state.step, state.attempts = None, None, 0
     if turn.text.strip():
         run.remember("shopper", turn.text)
+    if turn.nlu is not None:  # further topics of one message: the main one drives, the operator sees the rest
+        state.also = list(dict.fromkeys([*state.also, *(s.name for s in turn.nlu.also)]))[-MAX_ALSO:]
     run.facts = Facts(slots=state.slots, customer=turn.customer, channel=turn.channel, language=state.language,
                       business_hours=turn.business_hours if turn.business_hours is not None
                       else in_business_hours(rules.business_hours, turn.now))
@@ -84,6 +92,8 @@ async def _dispatch(run: Runner) -> None:
 async def _message(run: Runner) -> None:
     state, rules = run.state, run.flows.rules
     intent, confidence = _intent(run)
+    if state.clarifying:  # first: «Другое / оператор» reads as a request for a person, but it says "unsure"
+        await clarify.answered(run)
     if intent is not None and intent == rules.human_intent and confidence >= rules.min_confidence:
         await run.hand_over(reason="human_request")
     waiting = run.waiting()
@@ -91,6 +101,9 @@ async def _message(run: Runner) -> None:
         value = waiting.answer(run.turn.text, run.turn.nlu, run.turn.today)
         if value is not None:
             await run.accept(waiting, value)
+    offered = clarify.candidates(run)
+    if offered and (waiting is None or isinstance(waiting.step, ButtonsStep)):  # never over a free-text answer
+        clarify.ask(run, offered)
     if intent is not None and intent in rules.always_human and confidence >= rules.min_confidence:
         triggered = _triggered(run, intent, 0.0)
         await run.hand_over(reason="always_human", topic=triggered.handover_topic if triggered else intent,

@@ -37,7 +37,8 @@ from models.conversations import Priority
 
 __all__ = [
     "ANY", "SPECIAL_TARGETS", "STEP_KINDS", "WEEKDAYS", "Action", "ActionStep", "AnyStep", "Ask",
-    "AskStep", "BranchStep", "BusinessHours", "Button", "Buttons", "ButtonsStep", "Case", "Condition", "EndStep",
+    "AskStep", "BranchStep", "BusinessHours", "Button", "Buttons", "ButtonsStep", "Case", "Clarify", "Condition",
+    "EndStep",
     "Flow", "FlowFile", "FlowSet", "GotoStep", "Handover", "HandoverDefaults", "HandoverStep", "Id",
     "IntentTrigger", "Node", "Rules", "SayStep", "SlotPath", "Step", "Target", "Text", "Triggers", "Variants",
     "kind_of",
@@ -117,6 +118,17 @@ class BusinessHours(Node):
         return known_timezone(value)
 
 
+class Clarify(Node):
+    """The question the bot asks when the NLU's reading is a close call: the two candidates, or a person."""
+
+    text: Text = Field(default=Text({"ru": "Уточните, пожалуйста, о чём ваш вопрос:",
+                                     "en": "Just to be sure, what is your question about?"}))
+    other: Text = Field(default=Text({"ru": "Другое / оператор", "en": "Something else / operator"}),
+                        description="the button that hands over instead")
+    topics: dict[str, Text] = Field(default_factory=dict, description="each topic's title on its button; "
+                                    "a topic without a title (or without a flow or handover route) is never offered")
+
+
 class Rules(Node):
     """Global rules: thresholds, when to hand over, defaults."""
 
@@ -137,6 +149,7 @@ class Rules(Node):
                                          "en": "Sorry, I didn't get that. Please try again."}),
                            description="said after a wrong answer when the question has no reprompt")
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    clarify: Clarify | None = Field(default=None, description="ask on a close call (none: act on the top topic)")
 
 
 class FlowFile(Node):

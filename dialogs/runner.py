@@ -39,6 +39,7 @@ from dialogs.turns import (
 )
 from dialogs.validation import Waiting
 from models.conversations import Priority
+from models.nlu import Entity
 
 MAX_STEPS_PER_TURN = 100  # a goto loop without a question would otherwise spin forever
 
@@ -104,13 +105,15 @@ class Runner:
         self.replies.append(Reply(text=rendered, buttons=buttons or []))
         self.remember("bot", rendered)
 
-    async def start(self, flow: Flow, *, by: str, intent: str | None = None) -> None:
-        """Start a flow from its first step; entities of this message fill the slots they name."""
+    async def start(self, flow: Flow, *, by: str, intent: str | None = None,
+                    entities: list[Entity] | None = None) -> None:
+        """Start a flow from its first step; entities of this message (or the given ones) fill the slots they name."""
         self.state.flow, self.state.step, self.state.attempts = flow.id, None, 0
         self.state.intent = intent
         self.record("flow_started", flow=flow.id, by=by)
         self._forget_fresh(flow)
-        self._prefill(flow)
+        nlu = self.turn.nlu
+        self._prefill(flow, entities if entities is not None else nlu.entities if nlu is not None else [])
         await self.run(flow, 0)
 
     def _forget_fresh(self, flow: Flow) -> None:
@@ -118,15 +121,15 @@ class Runner:
             if isinstance(item, AskStep) and not item.ask.reuse:
                 self.state.slots.pop(item.ask.slot, None)
 
-    def _prefill(self, flow: Flow) -> None:
-        nlu = self.turn.nlu
-        if nlu is None or not nlu.entities:
+    def _prefill(self, flow: Flow, entities: list[Entity]) -> None:
+        if not entities:
             return
-        for entity in nlu.entities:  # what the shopper just said replaces what they said before
+        for entity in entities:  # what the shopper just said replaces what they said before
             self.state.slots[entity.entity] = entity.canonical
         for item in flow.steps:
             if isinstance(item, AskStep) and item.ask.slot not in self.state.slots:
-                found = nlu.entity(item.ask.entity or item.ask.slot)
+                name = item.ask.entity or item.ask.slot
+                found = next((e for e in entities if e.entity == name), None)
                 if found is not None and (item.ask.regex is None or _fullmatch(item.ask.regex, found.canonical)):
                     self.state.slots[item.ask.slot] = found.canonical
 
@@ -278,7 +281,10 @@ class Runner:
         priority = priority or (flow.priority if flow else None) or defaults.priority
         self.say(text or defaults.text)
         language = self.state.language or self.flows.rules.default_language
-        data = summaries.summary(self.state, topic=topic, reason=reason, flow=flow.id if flow else None)
+        # the bot was unsure: it did not understand, or the shopper left its question or the fallback for a person
+        unsure = reason == "unsure" or (flow is not None and flow.id == self.flows.rules.fallback_flow)
+        data = summaries.summary(self.state, topic=topic, reason=reason, flow=flow.id if flow else None,
+                                 unsure=unsure)
         self.handover = HandoverRequest(topic=topic, priority=priority, reason=reason, summary=data,
                                         note=summaries.note(self.text(note) if note else "", data, language))
         self.record("handover", topic=topic, reason=reason, priority=priority.value)

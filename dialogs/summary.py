@@ -12,9 +12,10 @@ from dialogs.turns import DialogState
 
 _LABELS = {
     "ru": {"topic": "Тема", "reason": "Причина", "flow": "Сценарий", "slots": "Данные",
-           "messages": "Последние сообщения", "shopper": "Клиент", "bot": "Бот"},
+           "messages": "Последние сообщения", "shopper": "Клиент", "bot": "Бот", "also": "Также спрашивает о",
+           "unsure": "Бот не уверен в теме"},
     "en": {"topic": "Topic", "reason": "Reason", "flow": "Flow", "slots": "Details", "messages": "Last messages",
-           "shopper": "Shopper", "bot": "Bot"},
+           "shopper": "Shopper", "bot": "Bot", "also": "Also asks about", "unsure": "The bot was unsure of the topic"},
 }
 REASONS = {
     "ru": {"human_request": "клиент просит оператора", "failed_question": "не удалось получить ответ на вопрос",
@@ -26,11 +27,12 @@ REASONS = {
 }
 
 
-def summary(state: DialogState, *, topic: str, reason: str, flow: str | None) -> dict[str, JsonValue]:
-    """The machine-readable summary stored with the handover."""
+def summary(state: DialogState, *, topic: str, reason: str, flow: str | None,
+            unsure: bool = False) -> dict[str, JsonValue]:
+    """The machine-readable summary stored with the handover (`unsure`: the inbox marks it)."""
     return {
         "topic": topic, "reason": reason, "flow": flow, "intent": state.intent, "language": state.language,
-        "slots": dict(state.slots),
+        "slots": dict(state.slots), "also": list(state.also), "unsure": unsure,
         "last_messages": [{"who": s.who, "text": s.text} for s in state.recent],
     }
 
@@ -44,6 +46,10 @@ def note(flow_note: str, data: dict[str, Any], language: str) -> str:
     lines.append(f"{labels['reason']}: {reasons.get(str(data['reason']), str(data['reason']))}")
     if data.get("flow"):
         lines.append(f"{labels['flow']}: {data['flow']}")
+    if data.get("unsure"):
+        lines.append(labels["unsure"])
+    if data.get("also"):
+        lines.append(f"{labels['also']}: {', '.join(str(t) for t in data['also'])}")
     slots = data.get("slots") or {}
     if slots:
         lines.append(f"{labels['slots']}:")

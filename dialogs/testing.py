@@ -64,6 +64,10 @@ class ConversationTurn(Node):
     deep_link: str | None = None
     intent: str | None = None
     confidence: float = Field(default=1.0, ge=0.0, le=1.0)
+    # The NLU's reading is a close call between these topics (best first), the first being `intent` unless given.
+    close_call: list[str] | None = Field(default=None, min_length=1, max_length=3)
+    also: list[str] = Field(default_factory=list)  # further topics the message raises
+    button: bool = False  # `user:` is a pressed button's payload (as connectors mark it), not typed text
     entities: dict[str, Typed] = Field(default_factory=dict)
     language: str | None = None
     bot: Typed | list[Typed] | None = None
@@ -199,8 +203,9 @@ async def run_test(flows: FlowSet, test: ConversationTest, *, actions: set[str],
 def _unknown_names(test: ConversationTest, actions: set[str], intents: set[str] | None) -> list[Problem]:
     found = [Problem(test.file, test.line, f"{test.name}: unknown action {name!r} in actions:")
              for name in test.actions if actions and name not in actions]
-    return found + [Problem(t.file, t.line, f"{test.name}: unknown intent {t.intent!r}") for t in test.turns
-                    if intents is not None and t.intent and t.intent not in intents]
+    return found + [Problem(t.file, t.line, f"{test.name}: unknown intent {name!r}") for t in test.turns
+                    for name in [t.intent or "", *(t.close_call or []), *t.also]
+                    if intents is not None and name and name not in intents]
 
 
 async def _turn(test: ConversationTest, spec: ConversationTurn, parse: Parse | None, now: datetime) -> Turn:
@@ -208,18 +213,24 @@ async def _turn(test: ConversationTest, spec: ConversationTurn, parse: Parse | N
     nlu: ParseResult | None = None
     today = local_date(now, test.timezone)
     if text:
-        nlu = _explicit(text, spec, test) if spec.intent else await (parse or no_model_parse)(text, today=today)
+        explicit = spec.intent or spec.close_call
+        nlu = _explicit(text, spec, test) if explicit else await (parse or no_model_parse)(text, today=today)
     event = "deep_link" if spec.deep_link else spec.event
     return Turn(text=text, language=spec.language or test.language, nlu=nlu, event=event, deep_link=spec.deep_link,
                 channel=test.channel, customer=test.customer, business_hours=test.business_hours,
-                conversation_id=f"test:{test.name}", now=now, timezone=test.timezone)
+                conversation_id=f"test:{test.name}", now=now, timezone=test.timezone, button_press=spec.button)
 
 
 def _explicit(text: str, spec: ConversationTurn, test: ConversationTest) -> ParseResult:
     entities = [Entity(entity=name, value=value, start=0, end=len(text), extractor="test", canonical=value)
                 for name, value in spec.entities.items()]
-    return ParseResult(text=text, intent=spec.intent or "", confidence=spec.confidence, engine="test",
-                       ranking=[IntentScore(name=spec.intent or "", confidence=spec.confidence)],
+    intent = spec.intent or (spec.close_call or [""])[0]
+    named = spec.close_call or [intent]
+    # a close call's candidates rank just apart, best first
+    ranking = [IntentScore(name=n, confidence=max(0.0, spec.confidence - 0.05 * i)) for i, n in enumerate(named)]
+    return ParseResult(text=text, intent=intent, confidence=spec.confidence, engine="test", ranking=ranking,
+                       close_call=spec.close_call is not None, also=[IntentScore(name=n, confidence=spec.confidence)
+                                                                     for n in spec.also],
                        entities=entities, language=spec.language or test.language or detect(text))
 
 

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, JsonValue
 
 from models.clock import local_date
 from models.conversations import Priority
-from models.nlu import ParseResult
+from models.nlu import Entity, ParseResult
 
 MAX_REMEMBERED_CHARS = 300  # per message kept in the state: the summary needs the gist, not the essay
 
@@ -40,6 +40,10 @@ class DialogState(BaseModel):
     recent: list[Said] = Field(default_factory=list)  # the last `rules.keep_messages` messages
     handed_over: bool = False
     turns: int = 0
+    # A clarifying question waits: the candidate topics offered, and the entities of the message it asks about.
+    clarifying: list[str] = Field(default_factory=list)
+    clarify_entities: list[Entity] = Field(default_factory=list)
+    also: list[str] = Field(default_factory=list)  # further topics the shopper raised, for the operator
 
 
 class Turn(BaseModel):
@@ -58,6 +62,7 @@ class Turn(BaseModel):
     timezone: str = "Europe/Moscow"  # the chain's: "сегодня" is the shopper's date there, not the server's
     business_hours: bool | None = None  # None: by rules.business_hours
     conversation_id: str = ""
+    button_press: bool = False  # a pressed button's payload: no sign of the shopper's language
 
     @property
     def today(self) -> date:

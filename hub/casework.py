@@ -73,7 +73,25 @@ async def change(
         await events.emit(hub, "conversation.updated", f"{conversation.id}:{conversation.version}",
                           customer_id=conversation.customer_id, conversation_id=conversation.id,
                           changed=changed, actor=actor)
+    if "topic" in changed:
+        await _keep_correction(hub, conversation)
     return conversation
+
+
+async def _keep_correction(hub: Hub, conversation: Conversation) -> None:
+    """Store the operator's topic with the message the bot read last before handing over (`otklik nlu review`);
+    a topic that agrees with the reading takes an earlier correction back."""
+    handed = [e.at for e in conversation.history if e.kind == "handed_over"]
+    messages = await hub.stores.messages.list_for_conversation(conversation.id)
+    read = [m for m in messages if m.direction is Direction.INBOUND and m.nlu is not None
+            and (not handed or m.created_at <= handed[-1])]
+    reading = read[-1].nlu if read else None
+    if reading is None:
+        return
+    misread = read[-1]
+    corrected = None if conversation.topic in (None, reading.intent) else conversation.topic
+    if corrected != misread.corrected_topic:
+        await hub.stores.messages.set_corrected_topic(misread.id, corrected)
 
 
 async def update(

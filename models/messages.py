@@ -92,6 +92,8 @@ class InboundMessage(BaseModel):
     deep_link: str | None = Field(default=None, max_length=256)  # /start parameter, Viber context: a store or campaign
     # Sent by a machine (auto-reply, out-of-office, bounce, bulk): stored for operators, never answered.
     auto_submitted: bool = False
+    # The text is a pressed button's payload ("human", "order"): never a sign of the shopper's language.
+    button_press: bool = False
     raw: dict[str, Any] = Field(default_factory=dict)  # provider payload, kept for audit
 
 
@@ -156,6 +158,7 @@ class Message(BaseModel):
     edited_at: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict)
     nlu: ParseResult | None = None  # inbound: what the NLU engine read in it
+    corrected_topic: str | None = None  # inbound: the topic an operator corrected the reading to
 
     @classmethod
     def from_inbound(

@@ -1,5 +1,5 @@
-"""`otklik nlu review`: the messages the bot handed over or doubted, for the content team to label and add to
-the training data (nothing is retrained from them automatically)."""
+"""`otklik nlu review`: the messages the bot handed over or doubted, and those whose topic an operator corrected,
+for the content team to label and add to the training data (nothing is retrained from them automatically)."""
 
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ def _settings() -> Settings:
     return load_settings()
 
 
-async def unsure_messages(settings: Settings, limit: int) -> list[Message]:
-    """The stored inbound messages read as out of scope or as a close call, newest first."""
+async def review_messages(settings: Settings, limit: int) -> tuple[list[Message], list[Message]]:
+    """The stored inbound messages read as out of scope or as a close call, and those operators corrected,
+    each newest first."""
     stores = build_stores(settings)
     await stores.open()
     try:
-        return await stores.messages.list_unsure(limit=limit)
+        return await stores.messages.list_unsure(limit=limit), await stores.messages.list_corrected(limit=limit)
     finally:
         await stores.close()
 
@@ -41,9 +42,22 @@ def describe(message: Message) -> str:
             f"{verdict:<22} [{candidates}] {text[:160]}")
 
 
-def review(limit: Annotated[int, typer.Option(min=1, help="How many messages, newest first.")] = 100) -> None:
-    """List messages the bot handed over (out of scope) or doubted (close calls), newest first."""
-    messages = asyncio.run(unsure_messages(_settings(), limit))
-    for message in messages:
+def describe_correction(message: Message) -> str:
+    """One line: when, where, what the NLU read, what the operator corrected it to, and the text."""
+    read_as = message.nlu.intent if message.nlu is not None else "unread"
+    text = " ".join(message.text.split())
+    return (f"{message.sent_at:%Y-%m-%d %H:%M} {message.channel.value:<9} "
+            f"read as {read_as} -> corrected to {message.corrected_topic}: {text[:160]}")
+
+
+def review(limit: Annotated[int, typer.Option(min=1, help="How many messages of each kind, newest first.")] = 100,
+           ) -> None:
+    """List messages the bot handed over (out of scope) or doubted (close calls), then the ones operators
+    corrected, newest first."""
+    unsure, corrected = asyncio.run(review_messages(_settings(), limit))
+    for message in unsure:
         typer.echo(describe(message))
-    typer.echo(f"{len(messages)} messages; label them and add them to nlu/data (then `otklik nlu check`)")
+    typer.echo(f"{len(unsure)} unsure messages")
+    for message in corrected:
+        typer.echo(describe_correction(message))
+    typer.echo(f"{len(corrected)} corrected messages; label them and add them to nlu/data (then `otklik nlu check`)")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from api.inbox.customer_panel import load_customer
 from api.inbox.reply_files import attach_limits
-from api.inbox.rows import group_name, sla_now, viewer_of
+from api.inbox.rows import also_topics, bot_unsure, group_name, sla_now, viewer_of
 from api.inbox.timeline import load_timeline
 from api.inbox.views import CannedView, ChannelChoice, ConversationPage, TargetChoice
 from hub import canned
@@ -45,6 +45,7 @@ async def load_conversation_page(hub: Hub, user: User, conversation: Conversatio
         canned=await canned_for(hub, user, conversation.topic, panel.name) if works_it else [],
         targets=await transfer_targets(hub, conversation.group) if works_it else [],
         attach=attach_limits(hub.settings) if works_it else None,
+        bot_unsure=bot_unsure(conversation), also=also_topics(conversation),
     )
 
 

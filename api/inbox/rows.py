@@ -122,9 +122,21 @@ def _row(conversation: Conversation, customer_name: str, words: str, group: str 
         group=conversation.group, group_name=group, assignee=conversation.assignee,
         waiting_since=conversation.queued_at or conversation.updated_at,
         preview=words, handover_note=(conversation.handover_note or "")[:PREVIEW_CHARS],
+        bot_unsure=bot_unsure(conversation),
         sla=sla_of(conversation, calendar, now),
         follow_up_at=conversation.follow_up_at, follow_up_note=conversation.follow_up_note,
     )
+
+
+def bot_unsure(conversation: Conversation) -> bool:
+    """Whether the bot's last handover came from an unsure reading (its summary says so)."""
+    return conversation.handover_summary.get("unsure") is True
+
+
+def also_topics(conversation: Conversation) -> list[str]:
+    """Further topics the shopper raised while with the bot (its last handover's summary)."""
+    found = conversation.handover_summary.get("also")
+    return [str(t) for t in found] if isinstance(found, list) else []
 
 
 PERSONAL_KINDS = (IdentityKind.PHONE, IdentityKind.EMAIL)  # what a person recognises as theirs

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hub.board import OperatorRow
 from models.channels import Channel
@@ -54,6 +54,7 @@ class QueueRow(_View):
     preview: str  # the customer's last message
     group_name: str | None = None
     handover_note: str = ""  # why the bot handed over (shown on hover)
+    bot_unsure: bool = False  # the handover came from an unsure reading (a close call, the fallback)
     sla: SlaView | None = None
     follow_up_at: datetime | None = None
     follow_up_note: str | None = None
@@ -238,6 +239,8 @@ class ConversationPage(_View):
     canned: list[CannedView]
     targets: list[TargetChoice]
     attach: AttachLimits | None = None  # reply attachments (api/inbox/reply_files.py)
+    bot_unsure: bool = False  # the bot handed over because it was unsure of the topic
+    also: list[str] = Field(default_factory=list)  # further topics the shopper raised in the bot's part
 
 
 class GroupLoad(_View):

@@ -135,6 +135,14 @@ class MessageStore(Protocol):
         """Inbound messages the NLU handed over (out of scope) or doubted (a close call), newest first."""
         ...
 
+    async def set_corrected_topic(self, message_id: MessageId, topic: str | None) -> None:
+        """Store the topic an operator corrected the message's reading to (None: no correction); NotFound if absent."""
+        ...
+
+    async def list_corrected(self, *, limit: int = 200) -> list[Message]:
+        """Inbound messages whose reading an operator corrected, newest first."""
+        ...
+
     async def count(self) -> int:
         """How many messages are stored (health, benchmarks)."""
         ...

@@ -345,6 +345,18 @@ class MongoMessageStore:
             sort=[("seq", DESCENDING)], limit=limit)
         return [load_model(Message, doc) async for doc in cursor]
 
+    async def set_corrected_topic(self, message_id: MessageId, topic: str | None) -> None:
+        """Store the operator's topic for the message; NotFound if the message is absent."""
+        update = await self._coll.update_one({"_id": message_id}, {"$set": {"corrected_topic": topic}})
+        if update.matched_count != 1:
+            raise NotFound(f"message {message_id} not found")
+
+    async def list_corrected(self, *, limit: int = 200) -> list[Message]:
+        """Inbound messages an operator corrected, newest first."""
+        cursor = self._coll.find({"direction": Direction.INBOUND.value, "corrected_topic": {"$ne": None}},
+                                 sort=[("seq", DESCENDING)], limit=limit)
+        return [load_model(Message, doc) async for doc in cursor]
+
     async def count(self) -> int:
         """How many messages are stored."""
         return await self._coll.count_documents({})

@@ -298,6 +298,20 @@ class SqliteMessageStore:
             " OR json_extract(doc, '$.nlu.close_call') = 1) ORDER BY seq DESC LIMIT ?", (limit,))
         return [Message.model_validate_json(doc) for doc in docs]
 
+    async def set_corrected_topic(self, message_id: MessageId, topic: str | None) -> None:
+        """Store the operator's topic for the message; NotFound if the message is absent."""
+        changed = await self.db.run("UPDATE messages SET doc = json_set(doc, '$.corrected_topic', ?) WHERE id = ?",
+                                    (topic, message_id))
+        if changed != 1:
+            raise NotFound(f"message {message_id} not found")
+
+    async def list_corrected(self, *, limit: int = 200) -> list[Message]:
+        """Inbound messages an operator corrected, newest first (a scan: a review tool)."""
+        docs = await self.db.column(
+            "SELECT doc FROM messages WHERE direction = 'inbound'"
+            " AND json_extract(doc, '$.corrected_topic') IS NOT NULL ORDER BY seq DESC LIMIT ?", (limit,))
+        return [Message.model_validate_json(doc) for doc in docs]
+
     async def count(self) -> int:
         """How many messages are stored."""
         return int(await self.db.one("SELECT count(*) FROM messages"))

@@ -906,3 +906,30 @@ async def test_list_unsure_gives_inbound_messages_handed_over_or_doubted_newest_
     unsure = await stores.messages.list_unsure()
     assert [m.external_id for m in unsure] == ["doubted", "fell-back"]
     assert [m.external_id for m in await stores.messages.list_unsure(limit=1)] == ["doubted"]
+
+
+async def test_an_operators_topic_correction_is_stored_with_the_message_and_listed(stores: Stores) -> None:
+    from models.nlu import ParseResult
+
+    c = customer(phone())
+    await stores.customers.create(c)
+    conv = conversation(c.id)
+    await stores.conversations.create(conv)
+    misread, fine, later = inbound(conv, "misread", minute=0), inbound(conv, "fine", minute=1), inbound(
+        conv, "later", minute=2)
+    for message in (misread, fine, later):
+        await stores.messages.add(message)
+    await stores.messages.set_nlu(misread.id, ParseResult(text="курьер не приехал", intent="order_status",
+                                                          confidence=0.7, engine="builtin"))
+    await stores.messages.set_corrected_topic(misread.id, "delivery_problem")
+    await stores.messages.set_corrected_topic(later.id, "promo_code")
+
+    stored = await stores.messages.get(misread.id)
+    assert stored.corrected_topic == "delivery_problem" and stored.nlu is not None  # the reading stays beside it
+    assert (await stores.messages.get(fine.id)).corrected_topic is None
+    assert [m.external_id for m in await stores.messages.list_corrected()] == ["later", "misread"]
+    assert [m.external_id for m in await stores.messages.list_corrected(limit=1)] == ["later"]
+    await stores.messages.set_corrected_topic(later.id, None)  # taken back
+    assert [m.external_id for m in await stores.messages.list_corrected()] == ["misread"]
+    with pytest.raises(NotFound):
+        await stores.messages.set_corrected_topic(MessageId("missing"), "promo_code")

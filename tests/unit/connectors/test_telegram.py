@@ -136,6 +136,8 @@ def test_button_press_is_a_message_with_the_data_and_must_be_answered() -> None:
     assert (message.text, message.external_user_id) == ("topic:return", USER)
     assert message.external_id == "callback:4382bfdwdsb323b2d9"
     assert message.reply_to == f"{USER}:1001"  # the bot's message that carried the keyboard
+    assert message.button_press  # its data is a payload, never a sign of the shopper's language
+    assert not only("message__text").button_press
     assert update.webhook_answer() == {"method": "answerCallbackQuery", "callback_query_id": "4382bfdwdsb323b2d9"}
 
 

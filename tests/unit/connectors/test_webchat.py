@@ -42,6 +42,7 @@ def test_a_pressed_button_sends_its_payload_as_text_and_keeps_its_title() -> Non
     body = json.dumps({"client_id": "abc12345", "text": "human", "button": "Оператор"}).encode()
     message = webchat.parse_inbound(body, "visitor-1")
     assert message.text == "human" and message.raw == {"button": "Оператор"}
+    assert message.button_press
     stored = Message.from_inbound(message, ConversationId("c1"), CustomerId("u1"))
     shown = webchat.page_message(stored, "visitor-1")
     assert shown is not None
