@@ -7,6 +7,7 @@ import hmac
 import json
 from typing import Any
 
+from connectors import webchat
 from hub.settings import Settings
 from models.channels import Channel
 from models.conversations import ConversationState
@@ -86,6 +87,7 @@ async def test_a_trusted_accounts_phone_is_proven_and_a_web_visitor_typing_it_on
         assert (await running.client.post("/channels/api/crm/messages", json=first, headers=auth())).status_code == 202
         page = await running.client.get("/chat")
         assert page.status_code == 200
+        session = webchat.verify_visitor(running.client.cookies.get("otklik_chat"), "test-secret-key-0123456789")
         chat = {"client_id": "webchat-msg-0001", "text": "Это снова я, по тому же заказу",
                 "contact": {"phone": "89161234567"}}
         assert (await running.client.post("/chat/messages", json=chat)).status_code == 202
@@ -95,7 +97,8 @@ async def test_a_trusted_accounts_phone_is_proven_and_a_web_visitor_typing_it_on
         customer = await eventually(lambda: store.customers.find_by_identity(phone), lambda c: c is not None)
         assert customer is not None
         visitor = await eventually(lambda: store.messages.find_external(
-            Channel.WEBCHAT, "web", Direction.INBOUND, "webchat-msg-0001"), lambda m: m is not None)
+            Channel.WEBCHAT, webchat.ACCOUNT_ID, Direction.INBOUND, webchat.message_key(session, "webchat-msg-0001")),
+            lambda m: m is not None)
         assert visitor is not None
         inbound = await store.messages.list_for_customer(customer.id)
         conversations = await store.conversations.list_for_customer(customer.id)
