@@ -33,10 +33,12 @@ def store_group(store: RetailStore) -> Group:
 
 
 def merge_imported(existing: User, incoming: User) -> User:
-    """`incoming` as an update of `existing`: keeps id, created_at, availability and a password hash."""
+    """`incoming` as an update of `existing`: keeps id, created_at, availability, a password hash and an
+    invitation."""
     return incoming.model_copy(update={
         "id": existing.id, "created_at": existing.created_at, "availability": existing.availability,
         "password_hash": incoming.password_hash or existing.password_hash, "version": existing.version + 1,
+        "invite_hash": existing.invite_hash, "invite_expires_at": existing.invite_expires_at,
     })
 
 
