@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hub.directory import invitations
 from hub.stores.base import Stores
 from models.errors import Conflict, NotFound
 from models.retail_stores import RetailStore
@@ -191,3 +192,20 @@ async def test_parallel_attempts_take_no_more_than_the_capacity(stores: Stores) 
     taken = await asyncio.gather(*(d.reserve_attempt("*|10.0.0.9", T0, capacity=5, interval=timedelta(minutes=1))
                                    for _ in range(40)))
     assert sum(taken) == 5
+
+
+async def test_an_invitation_is_kept_through_an_import_and_works_once(stores: Stores) -> None:
+    d = stores.directory
+    await d.upsert_users([user("nina", Role.OPERATOR)])
+    nina = await d.user_by_login("nina")
+    assert nina is not None
+    token = await invitations.invite(d, nina.id, T0)
+    await d.upsert_users([user("nina", Role.OPERATOR, name="Nina P.")])  # an HR re-import keeps the invitation
+    assert (await invitations.invited_user(d, token, T0 + timedelta(days=1))).login == "nina"
+    with pytest.raises(invitations.InvitationInvalid, match="expired"):
+        await invitations.invited_user(d, token, T0 + invitations.INVITE_TTL)
+    await invitations.accept(d, token, "nina's own password", T0 + timedelta(hours=1))
+    with pytest.raises(invitations.InvitationInvalid, match="already used"):
+        await invitations.accept(d, token, "another password!", T0 + timedelta(hours=2))
+    stored = await d.user_by_login("nina")
+    assert stored is not None and stored.password_hash is not None and stored.invite_hash is None
