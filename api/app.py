@@ -13,7 +13,8 @@ from api import cases as case_pages
 from api import crm, docs, errors, flows_page
 from api import inbox as inbox_pages
 from api import web as web_pages
-from api.middleware import MULTIPART_OVERHEAD, ObservabilityMiddleware
+from api.body_limit import MULTIPART_OVERHEAD, BodyLimitMiddleware, CredentialsFirstMiddleware
+from api.middleware import ObservabilityMiddleware
 from api.routes import channel_api, crm_webhooks, files, health, telegram, viber, voice, webchat, whatsapp
 from bots.mail_poller import run_mail_poller
 from hub.cases.config import case_config
@@ -57,7 +58,11 @@ def create_app(settings: Settings) -> FastAPI:
     uploads = {r"/cases/[^/]+/attachments": settings.case_file_max_bytes + MULTIPART_OVERHEAD}
     uploads[r"/inbox/conversations/[^/]+/reply"] = (  # the reply's files, its text and the form fields
         settings.reply_file_max_count * (settings.reply_file_max_bytes + MULTIPART_OVERHEAD) + 100_000)
-    app.add_middleware(ObservabilityMiddleware, max_body_bytes=settings.max_body_bytes, upload_limits=uploads)
+    # Outermost last: every request is logged; bodies are limited as they stream; anonymous senders to the token
+    # API and the upload routes are refused before their body is read.
+    app.add_middleware(CredentialsFirstMiddleware, session_paths=list(uploads))
+    app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, upload_limits=uploads)
+    app.add_middleware(ObservabilityMiddleware)
     app.include_router(health.router)
     app.include_router(inbox_pages.router)  # the operator inbox: pages, actions, live updates
     app.include_router(case_pages.router)  # case list and case pages for stores and specialists

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import signal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 import uvicorn
@@ -89,7 +89,14 @@ def serve(
     if not skip_checks:
         refuse_on_problems(settings, "serve")
     uvicorn.run(create_app(settings), host=host or settings.host, port=port or settings.port,
-                log_config=None, access_log=False, proxy_headers=True)  # otklik.access logs requests
+                log_config=None, access_log=False, **proxy_options(settings))  # otklik.access logs requests
+
+
+def proxy_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's X-Forwarded-For handling: only from OTKLIK_TRUSTED_PROXIES (uvicorn would trust 127.0.0.1)."""
+    if not settings.trusted_proxies:
+        return {"proxy_headers": False}
+    return {"proxy_headers": True, "forwarded_allow_ips": settings.trusted_proxies}
 
 
 @app.command()
@@ -148,7 +155,8 @@ def demo(
         f"  its thread: curl -H 'Authorization: Bearer {token}' {base}/channels/api/demo/users/u1/messages\n",
         err=True,
     )
-    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None, access_log=False,
+                **proxy_options(settings))
 
 
 def main() -> None:

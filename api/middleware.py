@@ -1,4 +1,4 @@
-"""ASGI middleware: request id, access log, HTTP metrics and the body size limit.
+"""ASGI middleware: request id, access log and HTTP metrics (body limits: api/body_limit.py).
 
 Pure ASGI (not BaseHTTPMiddleware) so streaming responses such as SSE pass through untouched.
 """
@@ -12,12 +12,10 @@ import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import error_response
 from hub import metrics
 from hub.logs import request_id
 
 log = logging.getLogger("otklik.access")
-MULTIPART_OVERHEAD = 64 * 1024  # form fields and part headers around an uploaded file
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
@@ -25,15 +23,8 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 class ObservabilityMiddleware:
     """Give every request an id (or keep a sane incoming X-Request-ID), log it and count it."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, upload_limits: dict[str, int] | None = None) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
-        # uploads (a case's photos) have their own, larger limit; the route enforces it on the stream
-        self.upload_limits = [(re.compile(pattern), limit) for pattern, limit in (upload_limits or {}).items()]
-
-    def body_limit(self, path: str) -> int:
-        """The largest body a request to `path` may announce."""
-        return next((limit for pattern, limit in self.upload_limits if pattern.fullmatch(path)), self.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Wrap one HTTP request."""
@@ -54,11 +45,7 @@ class ObservabilityMiddleware:
             await send(message)
 
         try:
-            if int(headers.get(b"content-length", b"0") or 0) > (limit := self.body_limit(scope["path"])):
-                response = error_response(413, "payload_too_large", f"body over {limit} bytes")
-                await response(scope, receive, send_with_id)
-            else:
-                await self.app(scope, receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
             self._observe(scope, status, time.perf_counter() - started)
             request_id.reset(token)

@@ -9,7 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from api import admin, signin
+from api import admin, invite_page, signin
 from api.errors import error_response
 from api.security_headers import SecurityHeadersMiddleware
 from api.templating import STATIC_DIR, templates, translator
@@ -61,6 +61,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeadersMiddleware)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(signin.router)
+    app.include_router(invite_page.router)  # new users set their password from a directory API invitation
     app.include_router(admin.router)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(RoleRequired, _forbidden)

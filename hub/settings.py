@@ -5,12 +5,24 @@ Invalid configuration fails at start and names the variable; secrets never have 
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.clock import known_timezone
+
+
+def proxy_list(value: str) -> str:
+    """A comma-separated list of IP addresses or networks, normalised; ValueError names a bad entry."""
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ValueError(f"{entry!r} is not an IP address or network") from None
+    return ",".join(entries)
 
 
 class ApiAccountConfig(BaseModel):
@@ -126,6 +138,9 @@ class Settings(BaseSettings):
     session_absolute_hours: float = Field(default=12.0, gt=0)
     login_max_failures: int = Field(default=5, ge=1)
     login_failure_window_minutes: float = Field(default=15.0, gt=0)
+    # Addresses or networks of reverse proxies whose X-Forwarded-For is believed ("10.0.0.5,10.1.0.0/16");
+    # none by default, so the address sign-ins are throttled by is the peer's own.
+    trusted_proxies: Annotated[str, AfterValidator(proxy_list)] = ""
 
     # Operator inbox (hub/routing.py, conversation_sla.py, follow_ups.py): routes and SLA targets from a YAML
     # file (None: built-in defaults); the worker's SLA / follow-up / assignment sweep runs this often.

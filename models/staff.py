@@ -77,6 +77,9 @@ class User(BaseModel):
     name: str = Field(min_length=1, max_length=200)
     email: str | None = None
     password_hash: str | None = None  # None: cannot sign in until a password is set
+    # A pending invitation (hub/directory/invitations.py): the SHA-256 of its one-time secret, and its end.
+    invite_hash: str | None = None
+    invite_expires_at: datetime | None = None
     roles: frozenset[Role] = frozenset()
     groups: list[GroupId] = Field(default_factory=list)
     store_id: str | None = None       # store staff: the one store whose cases they see

@@ -23,7 +23,9 @@ class Scope(StrEnum):
     CASES_READ = "cases:read"
     CASES_WRITE = "cases:write"
     DIRECTORY_READ = "directory:read"     # stores, groups, users (never password hashes)
-    DIRECTORY_WRITE = "directory:write"   # bulk upsert of stores, groups and users
+    DIRECTORY_WRITE = "directory:write"   # bulk upsert of stores, groups and users up to the operator level
+    DIRECTORY_SUPERVISORS = "directory:supervisors"  # with directory:write: make and change supervisors too
+    DIRECTORY_STORE_GROUPS = "directory:store-groups"  # with directory:write: PUT /groups may rewrite store:*
 
 
 class ApiToken(BaseModel):

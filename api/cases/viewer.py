@@ -15,7 +15,7 @@ from api.web_auth import require_role
 from hub.cases import access
 from hub.cases.service import get_case
 from models.cases import Case, CaseId
-from models.errors import Forbidden
+from models.errors import Forbidden, NotFound
 from models.staff import Role, User, store_group_id
 
 if TYPE_CHECKING:
@@ -34,10 +34,12 @@ def actor(user: User) -> str:
 
 
 async def visible_case(hub: Hub, user: User, case_id: str) -> Case:
-    """The case (by id or number) if the user may see it; NotFound if absent, Forbidden if not theirs."""
+    """The case (by id or number) if the user may see it; NotFound if absent or not theirs (the same answer,
+    so sequential numbers do not tell which cases exist)."""
     case = await get_case(hub, CaseId(case_id))
     if not access.can_see(user, case):
-        raise Forbidden(f"case {case.label} is not in your store or groups")
+        text = case_id.removeprefix("#")
+        raise NotFound(f"case #{text} not found" if text.isdigit() else f"case {case_id} not found")
     return case
 
 

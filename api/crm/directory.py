@@ -1,23 +1,29 @@
 """The directory by API: the chain's stores, groups and users, upserted in bulk and read back.
 
 PUT is idempotent (stores by number, groups by id, users by login) and all-or-nothing per request: any
-invalid item means a 422 naming it, and nothing is written. Password hashes never leave the server.
+invalid item means a 422 naming it, and nothing is written. Password hashes never leave the server, and
+none come in: new users get a single-use invitation link to set their own password. A token reaches only
+up to its scope's ceiling (403 above it): operators and other staff with `directory:write`, supervisors
+with `directory:supervisors` too, admins never; store queue groups only with `directory:store-groups`.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from api.auth import require
 from api.crm.schemas import ErrorBody
 from api.deps import HubDep
 from hub.directory.importer import ImportReport, import_stores, import_users
+from hub.directory.invitations import INVITE_TTL, invite, invite_url
 from hub.directory.users import get_by_login
 from hub.runtime import Hub
-from models.errors import PayloadError
+from models.clock import utcnow
+from models.errors import Forbidden, PayloadError
 from models.retail_stores import RetailStore
 from models.staff import GROUP_ID_PATTERN, Availability, Group, GroupId, GroupKind, Role, User
 from models.tokens import ApiToken, Scope
@@ -27,6 +33,9 @@ DirectoryRead = Annotated[ApiToken, Depends(require(Scope.DIRECTORY_READ))]
 DirectoryWrite = Annotated[ApiToken, Depends(require(Scope.DIRECTORY_WRITE))]
 MAX_BATCH = 5000
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": ErrorBody, "description": "No such store or user"}}
+CEILING: dict[int | str, dict[str, Any]] = {403: {"model": ErrorBody, "description": "Above the token's ceiling"}}
+# What directory:write alone may grant or change; DIRECTORY_SUPERVISORS adds supervisors; admins never.
+STAFF_ROLES = frozenset({Role.OPERATOR, Role.SPECIALIST, Role.STORE_STAFF, Role.CONTENT_EDITOR})
 
 
 class UpsertResult(BaseModel):
@@ -76,7 +85,27 @@ class UserUpsert(BaseModel):
     language: str = "ru"
     capacity: int = Field(default=5, ge=0, le=100, strict=True)
     active: bool = Field(default=True, strict=True)
-    password_hash: str | None = Field(default=None, description="An argon2 hash from another system, if any")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_passwords(cls, data: Any) -> Any:
+        if isinstance(data, dict) and {"password", "password_hash"} & set(data):
+            raise ValueError("the directory API never sets passwords; new users get an invitation link")
+        return data
+
+
+class Invitation(BaseModel):
+    """A new user's single-use link to set a password: pass it on to them (it is shown only once)."""
+
+    login: str
+    url: str
+    expires_at: datetime
+
+
+class UserUpsertResult(UpsertResult):
+    """What a user upsert did, with an invitation for each new user."""
+
+    invitations: list[Invitation] = Field(default_factory=list)
 
 
 class UserPublic(BaseModel):
@@ -145,10 +174,15 @@ async def get_store(hub: HubDep, _: DirectoryRead,
     return await hub.stores.directory.get_store(store_id)
 
 
-@router.put("/groups", response_model=UpsertResult, summary="Create or update groups")
-async def put_groups(hub: HubDep, _: DirectoryWrite,
+@router.put("/groups", response_model=UpsertResult, responses=CEILING, summary="Create or update groups")
+async def put_groups(hub: HubDep, token: DirectoryWrite,
                      groups: Annotated[list[GroupUpsert], Body(max_length=MAX_BATCH)]) -> UpsertResult:
-    """Upsert by id (keeping the first creation time)."""
+    """Upsert by id (keeping the first creation time); store queue groups need directory:store-groups."""
+    if not token.allows(Scope.DIRECTORY_STORE_GROUPS):
+        for n, group in enumerate(groups):
+            if group.id.startswith("store:") or group.kind is GroupKind.STORE:
+                raise Forbidden(f"items[{n}]: store groups follow PUT /stores; rewriting {group.id!r} needs "
+                                f"the scope {Scope.DIRECTORY_STORE_GROUPS.value}")
     counts = await hub.stores.directory.upsert_groups([Group.model_validate(g.model_dump()) for g in groups])
     return UpsertResult(created=counts.created, updated=counts.updated)
 
@@ -161,27 +195,44 @@ async def get_groups(hub: HubDep, _: DirectoryRead, kind: GroupKind | None = Non
     return GroupPage(items=found[:limit], next_after=found[limit - 1].id if len(found) > limit else None)
 
 
-@router.put("/users", response_model=UpsertResult, summary="Create or update users")
-async def put_users(hub: HubDep, _: DirectoryWrite,
-                    users: Annotated[list[UserUpsert], Body(max_length=MAX_BATCH)]) -> UpsertResult:
-    """Upsert by login; groups and stores must exist; an update keeps the user's password unless given.
+@router.put("/users", response_model=UserUpsertResult, responses=CEILING, summary="Create or update users")
+async def put_users(hub: HubDep, token: DirectoryWrite,
+                    users: Annotated[list[UserUpsert], Body(max_length=MAX_BATCH)]) -> UserUpsertResult:
+    """Upsert by login; groups and stores must exist; passwords are never set here (each new user gets an
+    invitation link instead, in the answer).
 
-    Admins are out of an import token's reach: neither made nor changed here, so a leaked token of the
-    HR system cannot mint an admin or take one over (admins manage admins in the web admin or the CLI).
+    A token reaches users only up to its ceiling, both the roles asked for and the roles a user holds now,
+    so a leaked token of the HR system can neither mint a supervisor or admin nor take one over.
     """
-    await _refuse_admins(hub, users)
+    new_logins = await _check_ceiling(hub, token, users)
     rows: list[dict[str, Any]] = [u.model_dump(exclude_none=True) for u in users]
-    return _result(await import_users(hub, rows, strict=True))
+    result = _result(await import_users(hub, rows, strict=True))
+    now, invitations = utcnow(), []
+    for login in new_logins:
+        created = await hub.stores.directory.user_by_login(login)
+        if created is not None and created.password_hash is None:
+            link = invite_url(await invite(hub.stores.directory, created.id, now), hub.settings.public_url)
+            invitations.append(Invitation(login=login, url=link, expires_at=now + INVITE_TTL))
+    return UserUpsertResult(created=result.created, updated=result.updated, invitations=invitations)
 
 
-async def _refuse_admins(hub: Hub, users: list[UserUpsert]) -> None:
+async def _check_ceiling(hub: Hub, token: ApiToken, users: list[UserUpsert]) -> list[str]:
+    """Forbidden for any role above the token's ceiling, asked for or held; the logins that are new."""
+    allowed = STAFF_ROLES | ({Role.SUPERVISOR} if token.allows(Scope.DIRECTORY_SUPERVISORS) else set())
+    new: list[str] = []
     for n, user in enumerate(users):
-        if Role.ADMIN in user.roles:
-            raise PayloadError(f"items[{n}].roles: admins are made in the web admin or with otklik users "
-                               "create-admin, not by import")
-        existing = await hub.stores.directory.user_by_login(user.login.strip().lower())
-        if existing is not None and Role.ADMIN in existing.roles:
-            raise PayloadError(f"items[{n}].login: {user.login!r} is an admin; change admins in the web admin")
+        above = sorted(set(user.roles) - allowed)
+        if above:
+            raise Forbidden(f"items[{n}].roles: {', '.join(above)} is above this token's ceiling (admins are made "
+                            "in the web admin or with otklik users create-admin)")
+        login = user.login.strip().lower()
+        existing = await hub.stores.directory.user_by_login(login)
+        if existing is None:
+            new.append(login)
+        elif held := sorted(existing.roles - allowed):
+            raise Forbidden(f"items[{n}].login: {user.login!r} holds {', '.join(held)}, above this token's "
+                            "ceiling; change them in the web admin")
+    return list(dict.fromkeys(new))
 
 
 def _public(user: User) -> UserPublic:

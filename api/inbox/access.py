@@ -9,7 +9,7 @@ from fastapi import Depends
 
 from api.web_auth import require_role
 from models.conversations import Conversation
-from models.errors import Forbidden
+from models.errors import Forbidden, NotFound
 from models.ids import ConversationId
 from models.staff import Role, User
 
@@ -42,8 +42,9 @@ def check_group(user: User, group: str) -> None:
 
 
 async def visible_conversation(hub: Hub, user: User, conversation_id: str) -> Conversation:
-    """The conversation if the user may see it; NotFound if absent, Forbidden if not theirs to see."""
+    """The conversation if the user may see it; NotFound if absent or not theirs to see (the same answer, so
+    ids probed one by one do not tell which conversations exist)."""
     conversation = await hub.stores.conversations.get(ConversationId(conversation_id))
     if not may_see(user, conversation):
-        raise Forbidden(f"conversation {conversation_id} is not in your groups")
+        raise NotFound(f"conversation {conversation_id} not found")
     return conversation

@@ -7,7 +7,7 @@ serving other requests meanwhile.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from hub.passwords import DEFAULT, Passwords
@@ -80,25 +80,29 @@ async def update_user(store: DirectoryStore, user_id: UserId, **changes: Any) ->
 
 async def authenticate(
     store: DirectoryStore, login: str, password: str, *, address: str, max_failures: int,
-    window: timedelta, passwords: Passwords = DEFAULT,
+    window: timedelta, passwords: Passwords = DEFAULT, now: datetime | None = None,
 ) -> User:
-    """The active user with this login and password; SignInFailed otherwise, RateLimited after
-    `max_failures` failures for this login from this address within `window` (or ten times as many for
-    any logins from this address)."""
+    """The active user with this login and password; SignInFailed otherwise, RateLimited once this login
+    from this address has failed `max_failures` times (one more try per `window`), or this address has
+    used up its ten-times-larger budget, which refills evenly over `window`."""
     key, address_key = f"{login.strip().lower()}|{address}", f"*|{address}"
-    now = utcnow()
-    # One login from one address, and (against password spraying) any logins from one address, more loosely.
-    if (await store.count_login_failures(key, now - window) >= max_failures
-            or await store.count_login_failures(address_key, now - window) >= max_failures * ADDRESS_FACTOR):
+    per_address = max_failures * ADDRESS_FACTOR
+    address_step = window / per_address  # an office behind one NAT gets a try back every few seconds
+    now = now or utcnow()
+    # The attempt is reserved before the (slow) hash, so parallel guesses cannot all slip past the count.
+    if not await store.reserve_attempt(key, now, capacity=max_failures, interval=window):
         raise RateLimited("too many failed sign-ins; try again later", retry_after=int(window.total_seconds()))
+    if not await store.reserve_attempt(address_key, now, capacity=per_address, interval=address_step):
+        await store.release_attempt(key, window)
+        raise RateLimited("too many failed sign-ins from this address; try again later",
+                          retry_after=max(1, int(address_step.total_seconds())))
     user = await store.user_by_login(login) if login.strip() else None
     stored = user.password_hash if user is not None and user.active else None
     ok, rehashed = await asyncio.to_thread(passwords.verify, stored, password)
     if not ok or user is None:
-        await store.record_login_failure(key, now)
-        await store.record_login_failure(address_key, now)
-        raise SignInFailed("wrong login or password")
+        raise SignInFailed("wrong login or password")  # both reservations stay as the failure
     await store.clear_login_failures(key)
+    await store.release_attempt(address_key, address_step)
     if rehashed is not None:  # parameters changed since this hash was made: upgrade it now we know the password
         user.password_hash = rehashed
         await store.save_user(user, expected_version=user.version)

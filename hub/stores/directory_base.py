@@ -7,7 +7,7 @@ Adapters: `sqlite_directory.py` (embedded) and `mongo_directory.py`; both pass
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from models.retail_stores import RetailStore
@@ -33,10 +33,12 @@ def store_group(store: RetailStore) -> Group:
 
 
 def merge_imported(existing: User, incoming: User) -> User:
-    """`incoming` as an update of `existing`: keeps id, created_at, availability and a password hash."""
+    """`incoming` as an update of `existing`: keeps id, created_at, availability, a password hash and an
+    invitation."""
     return incoming.model_copy(update={
         "id": existing.id, "created_at": existing.created_at, "availability": existing.availability,
         "password_hash": incoming.password_hash or existing.password_hash, "version": existing.version + 1,
+        "invite_hash": existing.invite_hash, "invite_expires_at": existing.invite_expires_at,
     })
 
 
@@ -131,14 +133,15 @@ class DirectoryStore(Protocol):
         """Remove every session of a user (deactivation, password change); how many."""
         ...
 
-    async def record_login_failure(self, key: str, at: datetime) -> None:
-        """Note one failed sign-in under `key` (login and address)."""
+    async def reserve_attempt(self, key: str, at: datetime, *, capacity: int, interval: timedelta) -> bool:
+        """Take one sign-in attempt from the token bucket `key` (atomically, before the password is checked):
+        `capacity` attempts at once, one more every `interval`; False when the bucket is empty."""
         ...
 
-    async def count_login_failures(self, key: str, since: datetime) -> int:
-        """Failed sign-ins under `key` at or after `since`."""
+    async def release_attempt(self, key: str, interval: timedelta) -> None:
+        """Give back one attempt taken under `key` (a sign-in that succeeded costs the address nothing)."""
         ...
 
     async def clear_login_failures(self, key: str) -> None:
-        """Forget the failures under `key` (after a successful sign-in)."""
+        """Forget the attempts taken under `key` (after a successful sign-in)."""
         ...

@@ -6,7 +6,7 @@ index scan. Sessions and failures expire by TTL index as a clean-up; expiry itse
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, IndexModel, ReplaceOne, ReturnDocument, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -19,8 +19,8 @@ from models.retail_stores import RetailStore
 from models.staff import Availability, Group, GroupId, GroupKind, Role, User, UserId
 from models.web_sessions import WebSession
 
-USERS, GROUPS, STORES, SESSIONS, FAILURES = (
-    "directory_users", "directory_groups", "retail_stores", "web_sessions", "login_failures")
+USERS, GROUPS, STORES, SESSIONS, THROTTLE = (
+    "directory_users", "directory_groups", "retail_stores", "web_sessions", "login_throttle")
 
 INDEXES: dict[str, list[IndexModel]] = {
     USERS: [
@@ -34,8 +34,7 @@ INDEXES: dict[str, list[IndexModel]] = {
     STORES: [IndexModel([("region", ASCENDING), ("_id", ASCENDING)], name="region_id")],
     SESSIONS: [IndexModel([("user_id", ASCENDING)], name="user"),
                IndexModel([("last_seen_at", ASCENDING)], name="idle_cleanup", expireAfterSeconds=30 * 86400)],
-    FAILURES: [IndexModel([("key", ASCENDING), ("at", ASCENDING)], name="key_at"),
-               IndexModel([("at", ASCENDING)], name="cleanup", expireAfterSeconds=86400)],
+    THROTTLE: [IndexModel([("expires", ASCENDING)], name="cleanup", expireAfterSeconds=86400)],
 }
 
 
@@ -221,14 +220,33 @@ class MongoDirectoryStore:
         """Remove every session of the user."""
         return (await self._c(SESSIONS).delete_many({"user_id": user_id})).deleted_count
 
-    async def record_login_failure(self, key: str, at: datetime) -> None:
-        """Note a failure."""
-        await self._c(FAILURES).insert_one({"key": key, "at": at})
+    async def reserve_attempt(self, key: str, at: datetime, *, capacity: int, interval: timedelta) -> bool:
+        """Take one attempt with conditional single-document updates, so parallel guesses cannot all pass."""
+        now, step = at.timestamp(), interval.total_seconds()
+        # GCRA: `tat` is when the bucket is full again; an attempt fits while it stays within capacity.
+        for _ in range(3):  # a lost race to insert the first attempt is retried as an update
+            refilled = await self._c(THROTTLE).update_one(
+                {"_id": key, "tat": {"$lt": now}}, {"$set": {"tat": now + step, "expires": at + interval}})
+            if refilled.matched_count:
+                return True
+            taken = await self._c(THROTTLE).update_one(
+                {"_id": key, "tat": {"$gte": now, "$lte": now + (capacity - 1) * step}},
+                {"$inc": {"tat": step}, "$max": {"expires": at + interval * capacity}})
+            if taken.matched_count:
+                return True
+            if await self._c(THROTTLE).count_documents({"_id": key}, limit=1):
+                return False
+            try:
+                await self._c(THROTTLE).insert_one({"_id": key, "tat": now + step, "expires": at + interval})
+                return True
+            except DuplicateKeyError:
+                continue
+        return False
 
-    async def count_login_failures(self, key: str, since: datetime) -> int:
-        """Failures since `since`."""
-        return await self._c(FAILURES).count_documents({"key": key, "at": {"$gte": since}})
+    async def release_attempt(self, key: str, interval: timedelta) -> None:
+        """Give one attempt back."""
+        await self._c(THROTTLE).update_one({"_id": key}, {"$inc": {"tat": -interval.total_seconds()}})
 
     async def clear_login_failures(self, key: str) -> None:
-        """Forget the failures under key."""
-        await self._c(FAILURES).delete_many({"key": key})
+        """Forget the attempts under key."""
+        await self._c(THROTTLE).delete_one({"_id": key})

@@ -72,6 +72,15 @@ MIGRATIONS = [
     CREATE INDEX web_sessions_last_seen ON web_sessions (last_seen_at);
     CREATE INDEX login_failures_at ON login_failures (at);
     """,
+    # Sign-in attempts became token buckets, taken atomically before the password is checked (issue 16).
+    """
+    DROP TABLE login_failures;
+    CREATE TABLE login_throttle (
+        key TEXT PRIMARY KEY,
+        tat REAL NOT NULL
+    );
+    CREATE INDEX login_throttle_tat ON login_throttle (tat);
+    """,
 ]
 
 

@@ -53,17 +53,21 @@ class SqliteSessionRecords:
         """Remove every session of the user."""
         return await self.db.run("DELETE FROM web_sessions WHERE user_id = ?", (user_id,))
 
-    async def record_login_failure(self, key: str, at: datetime) -> None:
-        """Note a failure."""
+    async def reserve_attempt(self, key: str, at: datetime, *, capacity: int, interval: timedelta) -> bool:
+        """Take one attempt from the bucket in one statement, so parallel guesses cannot all pass."""
+        now, step = at.timestamp(), interval.total_seconds()
         async with self.db.transaction() as conn:
-            await execute(conn, "DELETE FROM login_failures WHERE at < ?", (timestamp(at - timedelta(days=1)),))
-            await execute(conn, "INSERT INTO login_failures (key, at) VALUES (?, ?)", (key, timestamp(at)))
+            await execute(conn, "DELETE FROM login_throttle WHERE tat < ?", (now - 86400,))
+            # GCRA: `tat` is when the bucket is full again; an attempt fits while it stays within capacity.
+            taken = await execute(conn, "INSERT INTO login_throttle (key, tat) VALUES (?1, ?2 + ?3)"
+                                  " ON CONFLICT (key) DO UPDATE SET tat = max(tat, ?2) + ?3"
+                                  " WHERE max(tat, ?2) <= ?2 + (?4 - 1) * ?3", (key, now, step, capacity))
+        return taken == 1
 
-    async def count_login_failures(self, key: str, since: datetime) -> int:
-        """Failures since `since`."""
-        return int(await self.db.one("SELECT count(*) FROM login_failures WHERE key = ? AND at >= ?",
-                                     (key, timestamp(since))))
+    async def release_attempt(self, key: str, interval: timedelta) -> None:
+        """Give one attempt back."""
+        await self.db.run("UPDATE login_throttle SET tat = tat - ? WHERE key = ?", (interval.total_seconds(), key))
 
     async def clear_login_failures(self, key: str) -> None:
-        """Forget the failures under key."""
-        await self.db.run("DELETE FROM login_failures WHERE key = ?", (key,))
+        """Forget the attempts under key."""
+        await self.db.run("DELETE FROM login_throttle WHERE key = ?", (key,))

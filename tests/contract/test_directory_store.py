@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from hub.directory import invitations
 from hub.stores.base import Stores
 from models.errors import Conflict, NotFound
 from models.retail_stores import RetailStore
@@ -167,12 +169,43 @@ async def test_sessions_touch_and_delete(stores: Stores) -> None:
     assert await d.get_session(f"{2:064x}") is None
 
 
-async def test_login_failures_count_within_the_window_and_clear(stores: Stores) -> None:
-    d = stores.directory
-    for minute in (0, 10, 20):
-        await d.record_login_failure("anna|10.0.0.1", T0 + timedelta(minutes=minute))
-    await d.record_login_failure("anna|10.0.0.2", T0)
-    assert await d.count_login_failures("anna|10.0.0.1", T0 + timedelta(minutes=5)) == 2
+async def test_sign_in_attempts_are_a_token_bucket_that_refills_and_clears(stores: Stores) -> None:
+    d, minute = stores.directory, timedelta(minutes=1)
+    taken = [await d.reserve_attempt("anna|10.0.0.1", T0, capacity=3, interval=minute) for _ in range(4)]
+    assert taken == [True, True, True, False]
+    assert await d.reserve_attempt("anna|10.0.0.2", T0, capacity=3, interval=minute)  # another bucket
+    assert not await d.reserve_attempt("anna|10.0.0.1", T0 + timedelta(seconds=59), capacity=3, interval=minute)
+    assert await d.reserve_attempt("anna|10.0.0.1", T0 + minute, capacity=3, interval=minute)  # one came back
+    assert not await d.reserve_attempt("anna|10.0.0.1", T0 + minute, capacity=3, interval=minute)
+    await d.release_attempt("anna|10.0.0.1", minute)
+    assert await d.reserve_attempt("anna|10.0.0.1", T0 + minute, capacity=3, interval=minute)
     await d.clear_login_failures("anna|10.0.0.1")
-    assert await d.count_login_failures("anna|10.0.0.1", T0) == 0
-    assert await d.count_login_failures("anna|10.0.0.2", T0) == 1
+    again = [await d.reserve_attempt("anna|10.0.0.1", T0 + minute, capacity=3, interval=minute) for _ in range(4)]
+    assert again == [True, True, True, False]
+    later = [await d.reserve_attempt("anna|10.0.0.1", T0 + 10 * minute, capacity=3, interval=minute)
+             for _ in range(4)]
+    assert later == [True, True, True, False]  # a full bucket again, not more
+
+
+async def test_parallel_attempts_take_no_more_than_the_capacity(stores: Stores) -> None:
+    d = stores.directory
+    taken = await asyncio.gather(*(d.reserve_attempt("*|10.0.0.9", T0, capacity=5, interval=timedelta(minutes=1))
+                                   for _ in range(40)))
+    assert sum(taken) == 5
+
+
+async def test_an_invitation_is_kept_through_an_import_and_works_once(stores: Stores) -> None:
+    d = stores.directory
+    await d.upsert_users([user("nina", Role.OPERATOR)])
+    nina = await d.user_by_login("nina")
+    assert nina is not None
+    token = await invitations.invite(d, nina.id, T0)
+    await d.upsert_users([user("nina", Role.OPERATOR, name="Nina P.")])  # an HR re-import keeps the invitation
+    assert (await invitations.invited_user(d, token, T0 + timedelta(days=1))).login == "nina"
+    with pytest.raises(invitations.InvitationInvalid, match="expired"):
+        await invitations.invited_user(d, token, T0 + invitations.INVITE_TTL)
+    await invitations.accept(d, token, "nina's own password", T0 + timedelta(hours=1))
+    with pytest.raises(invitations.InvitationInvalid, match="already used"):
+        await invitations.accept(d, token, "another password!", T0 + timedelta(hours=2))
+    stored = await d.user_by_login("nina")
+    assert stored is not None and stored.password_hash is not None and stored.invite_hash is None

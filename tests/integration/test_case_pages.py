@@ -89,8 +89,8 @@ async def test_store_staff_see_only_their_own_stores_cases(
     assert "Магазин 118" not in listing.text or "118" in listing.text
     assert own_page.status_code == 200 and "Ценник на молоко не совпадает" in own_page.text
     assert by_number.status_code == 200 and f'data-case="{ours.id}"' in by_number.text
-    assert other_page.status_code == 403 and "Ценник на хлеб" not in other_page.text
-    assert other_json.status_code == 403 and other_json.json()["error"]["code"] == "forbidden"
+    assert other_page.status_code == 404 and "Ценник на хлеб" not in other_page.text  # as if it did not exist
+    assert other_json.status_code == 404 and other_json.json()["error"]["code"] == "not_found"
     assert missing.status_code == 404
     assert bad_filter.status_code == 422
     assert other_store_filter.status_code == 200 and listed(other_store_filter.text) == []
@@ -98,7 +98,7 @@ async def test_store_staff_see_only_their_own_stores_cases(
     assert set(listed(supervisor.text)) == {theirs.id, quality.id}
     assert specialist.status_code == 200
     assert quality.id in specialist.text and ours.id not in specialist.text and theirs.id not in specialist.text
-    assert specialist_store_case.status_code == 403
+    assert specialist_store_case.status_code == 404
     assert editor.status_code == 403
 
 
@@ -182,9 +182,9 @@ async def test_a_specialist_works_their_groups_cases_and_moves_one_to_the_store(
     assert taken.status_code == 303
     assert no_reason.status_code == 422
     assert moved.status_code == 303
-    assert after_move.status_code == 403  # no longer in QC: the specialist no longer sees it
+    assert after_move.status_code == 404  # no longer in QC: the specialist no longer sees it
     assert store_view.status_code == 200 and "снять партию с полки" in store_view.text
-    assert taken_by_store.status_code == 303 and foreign.status_code == 403
+    assert taken_by_store.status_code == 303 and foreign.status_code == 404  # another store: not even there
     assert (stored.group, stored.assignee) == ("store:118", world.ivan.id)
     route = store_view.text.split('id="route"')[1].split("</table>")[0]
     hops = re.findall(r"<tr[^>]*>\s*<td>([^<]+)</td>\s*<td>([^<]+)</td>", route)
@@ -282,7 +282,7 @@ async def test_attachments_upload_with_limits_and_download_only_for_those_who_se
     assert own.status_code == 200 and own.content == "Чек №5 на 149 ₽".encode()
     assert own.headers["content-disposition"].startswith("attachment;")
     assert own.headers["x-content-type-options"] == "nosniff" and own.headers["content-type"].startswith("text/plain")
-    assert foreign.status_code == 403 and foreign.content != own.content
+    assert foreign.status_code == 404 and foreign.content != own.content
     assert supervisor.status_code == 200
     assert unknown.status_code == 404
     on_disk = list((tmp_path / "case-files" / case.id).iterdir())
@@ -320,7 +320,7 @@ async def test_an_operator_opens_a_case_from_the_conversation(
     assert opened.headers["location"] == repeated.headers["location"] == f"/cases/{cases[0].id}"
     assert unknown_type.status_code == 422
     assert store_staff.status_code == 403
-    assert other_line.status_code == 403 and other_post.status_code == 403
+    assert other_line.status_code == 404 and other_post.status_code == 404
     case = cases[0]
     assert (case.group, case.store_id, case.priority.value, case.created_by) == (
         "store:118", "118", "high", "user:anna")

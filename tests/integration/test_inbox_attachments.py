@@ -224,7 +224,7 @@ async def test_anonymous_wrong_group_and_forged_requests_store_and_send_nothing(
     other_conversation = await desk.client.get(f"{desk.base}/files/{'0' * 32}")
 
     assert anon_post.status_code == 401 and anon_get.status_code in (303, 401)
-    assert vera_post.status_code == 403 and vera_get.status_code == 403
+    assert vera_post.status_code == 404 and vera_get.status_code == 404  # not hers to see: as if absent
     assert no_token.status_code == 403 and wrong_token.status_code == 403
     assert other_conversation.status_code == 404
     assert len(await operator_messages(desk.running, desk.conversation)) == 1
