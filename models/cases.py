@@ -69,6 +69,8 @@ class Reason(StrEnum):
     MERGED_FROM = "merged_from"          # case_label: the merged source
     SOLVED = "solved"
     ASSIGNED = "assigned"                # taken by someone: new -> in progress
+    TAKEN = "taken"                      # the assignee took it from the queue
+    RELEASED = "released"                # the assignee put it back in the queue
     REQUEUED = "requeued"                # group: moved to this group's queue
     DEADLINE_PASSED = "deadline_passed"  # due_at: the SLA deadline
     SLA_BREACHED = "sla_breached"        # to_group: escalated after the breach

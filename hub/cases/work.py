@@ -88,9 +88,11 @@ async def check_assignee(hub: Hub, case: Case, user_id: str) -> User:
 
 async def assign(
     hub: Hub, case_id: CaseId, assignee: str | None, *, actor: str, reason: str | None = None,
-    at: datetime | None = None,
+    at: datetime | None = None, code: Reason | None = None,
 ) -> Case:
-    """Give the case to a person of its group (None: back to the group); a new case goes in progress."""
+    """Give the case to a person of its group (None: back to the group); a new case goes in progress.
+
+    `reason` is what a person typed; `code` says why when the page's button says it all (taken, released)."""
     at = at or utcnow()
 
     async def apply(case: Case) -> list[str]:
@@ -101,7 +103,7 @@ async def assign(
         if assignee is not None:
             await check_assignee(hub, case, assignee)
         before, case.assignee = case.assignee, assignee
-        case.record("assigned", actor=actor, at=at, reason=reason, previous=before)
+        case.record("assigned", actor=actor, at=at, reason=reason, code=code, previous=before)
         if case.state is C.NEW and assignee is not None:
             await move_state(hub, case, C.IN_PROGRESS, actor=actor, at=at, reason=None, code=Reason.ASSIGNED)
             return ["assignee", "state"]
@@ -109,7 +111,8 @@ async def assign(
 
     case, changed = await update(hub, case_id, apply)
     if changed:
-        await announce(hub, "case.assigned", case, actor=actor, reason=reason)
+        await announce(hub, "case.assigned", case, actor=actor, reason=reason or (code and code.value),
+                       code=code and code.value)
     if "state" in changed:
         await announce(hub, "case.state_changed", case, actor=actor, reason="assigned", code=Reason.ASSIGNED.value)
     return case

@@ -37,6 +37,8 @@ CASES: list[tuple[Reason, dict[str, Any], str, str]] = [
     (Reason.MERGED_FROM, {"case_label": "#8", "merged": "c-8"}, "присоединена заявка #8", "case #8 merged in"),
     (Reason.SOLVED, {}, "решение записано", "solution recorded"),
     (Reason.ASSIGNED, {}, "взята в работу", "taken into work"),
+    (Reason.TAKEN, {}, "взял(а) сам(а)", "took it"),
+    (Reason.RELEASED, {}, "вернул(а) в очередь", "put it back in the queue"),
     (Reason.REQUEUED, {"group": "store:118"}, "в очереди группы «Магазин 118»", "in the queue of “Магазин 118”"),
     (Reason.DEADLINE_PASSED, {"due_at": DUE.isoformat()}, "срок 03.03.2026 17:00 прошёл",
      "deadline 03.03.2026 17:00 passed"),
