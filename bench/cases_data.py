@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from models.cases import Case, CaseSla, CaseState
+from models.cases import Case, CaseSla, CaseState, Reason
 from models.conversations import Conversation, Priority
 from models.staff import store_group_id
 
@@ -122,7 +122,7 @@ def store_cases(store_id: str, count: int, *, conversation: Conversation, open_s
             group=store_group_id(store_id), created_by="bench", created_at=opened, updated_at=opened,
             sla=CaseSla(hours=hours, started_at=opened, due_at=due, check_at=opened),  # the SLA scan settles it
         )
-        case.record("opened", actor="bench", at=opened, reason=f"routed by request type {request_type}")
+        case.record("opened", actor="bench", at=opened, code=Reason.ROUTED, request_type=request_type)
         if not is_open:
             case.solution = "Ценник исправлен"
             case.move(CaseState.SOLVED, actor="bench", at=opened + timedelta(hours=hours / 2), reason="solved")

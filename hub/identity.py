@@ -124,6 +124,7 @@ async def resolve(msg: InboundMessage, customers: CustomerStore, *, trusted: boo
         for identity, owner in zip(identities, owners, strict=True):
             if owner is None:
                 await _link_quietly(customers, known, identity)
+        known = await _named(customers, known, msg.contact.name)
         return Resolved(known, False, _still_claimed(known, claims))
     raise Conflict(f"could not resolve the customer of {msg.channel} message {msg.external_id}")
 
@@ -131,6 +132,15 @@ async def resolve(msg: InboundMessage, customers: CustomerStore, *, trusted: boo
 def _still_claimed(customer: Customer, claims: list[Identity]) -> list[Identity]:
     """Claims of identities the customer does not already have (saying your own number proves nothing new)."""
     return [c for c in claims if not customer.has(c)]
+
+
+async def _named(customers: CustomerStore, customer: Customer, name: str | None) -> Customer:
+    """A nameless customer takes the name the message gives (a web-chat shopper who introduced themselves
+    later); a name is not an identity, so it never links anyone and never replaces a name already known."""
+    name = (name or "").strip()
+    if customer.name or not name:
+        return customer
+    return await customers.name_if_unnamed(customer.id, name)
 
 
 async def _link_quietly(customers: CustomerStore, customer: Customer, identity: Identity) -> None:

@@ -58,6 +58,24 @@ OPEN_STATES = frozenset({C.NEW, C.IN_PROGRESS, C.WAITING})
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
+class Reason(StrEnum):
+    """Why the system (not a person) made a history entry; its facts are in the entry's `data`."""
+
+    ROUTED = "routed"                    # request_type: the catalogue routed the new case
+    OVERFLOW = "overflow"                # overflow_from: nobody works the routed group
+    DUPLICATE_OF = "duplicate_of"        # case_label: the open case that does the work
+    DUPLICATE_LINKED = "duplicate_linked"  # case_label: the duplicate
+    MERGED_INTO = "merged_into"          # case_label: the target
+    MERGED_FROM = "merged_from"          # case_label: the merged source
+    SOLVED = "solved"
+    ASSIGNED = "assigned"                # taken by someone: new -> in progress
+    TAKEN = "taken"                      # the assignee took it from the queue
+    RELEASED = "released"                # the assignee put it back in the queue
+    REQUEUED = "requeued"                # group: moved to this group's queue
+    DEADLINE_PASSED = "deadline_passed"  # due_at: the SLA deadline
+    SLA_BREACHED = "sla_breached"        # to_group: escalated after the breach
+
+
 class CaseSource(StrEnum):
     """Who opened the case."""
 
@@ -100,7 +118,8 @@ class CaseEvent(BaseModel):
     at: datetime = Field(default_factory=utcnow)
     kind: str
     actor: str = "system"
-    reason: str | None = None
+    reason: str | None = None     # what a person typed (older entries: the system's English text)
+    code: Reason | None = None    # why the system made the entry, with its facts in `data`
     from_state: CaseState | None = None
     to_state: CaseState | None = None
     group: str | None = None      # the group after the event
@@ -184,15 +203,15 @@ class Case(BaseModel):
         return PRIORITY_RANK[self.priority]
 
     def record(self, kind: str, *, actor: str, at: datetime, reason: str | None = None,
-               from_state: CaseState | None = None, **data: Any) -> None:
+               code: Reason | None = None, from_state: CaseState | None = None, **data: Any) -> None:
         """Append a history entry carrying the group and assignee as they are now."""
         self.history.append(CaseEvent(
-            at=at, kind=kind, actor=actor, reason=reason, from_state=from_state,
+            at=at, kind=kind, actor=actor, reason=reason, code=code, from_state=from_state,
             to_state=self.state, group=self.group, assignee=self.assignee, data=data))
         self.updated_at = at
 
     def move(self, to: CaseState, *, actor: str, at: datetime, reason: str | None = None,
-             waiting_for: WaitingFor | None = None) -> None:
+             waiting_for: WaitingFor | None = None, code: Reason | None = None, **data: Any) -> None:
         """Change state along TRANSITIONS (InvalidTransition otherwise), recording who and why."""
         if to not in TRANSITIONS[self.state]:
             raise InvalidTransition(f"case {self.label}: cannot go from {self.state} to {to}")
@@ -205,7 +224,8 @@ class Case(BaseModel):
         if to is C.CLOSED:
             self.closed_at = at
         extra = {"waiting_for": waiting_for.value} if waiting_for else {}
-        self.record("state_changed", actor=actor, at=at, reason=reason, from_state=before, **extra)
+        self.record("state_changed", actor=actor, at=at, reason=reason, code=code, from_state=before,
+                    **extra, **data)
 
     def reopen(self, *, actor: str, at: datetime, reason: str | None = None) -> None:
         """Back to work from solved or closed: in progress when someone holds it, else new."""
@@ -231,5 +251,7 @@ class RouteHop(BaseModel):
     left_at: datetime | None          # None: still there
     wall_seconds: float
     working_seconds: float            # in the group's calendar
-    reason: str | None = None         # why the case came here
+    reason: str | None = None         # why the case came here, as a person put it
+    code: Reason | None = None        # or the system's reason, with its facts in `data`
+    data: dict[str, Any] = Field(default_factory=dict)
     actor: str = "system"             # who sent it here

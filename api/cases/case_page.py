@@ -21,6 +21,7 @@ from api.templating import request_lang, translator
 from hub.cases import service
 from hub.runtime import Hub
 from models.cases import Case, CaseState, WaitingFor
+from models.cases import Reason as Why
 from models.errors import Forbidden
 from models.ids import new_id
 from models.staff import User
@@ -63,7 +64,7 @@ async def take(request: Request, hub: HubDep, user: CaseUser, case_id: str) -> R
     """Become the case's assignee (a new case goes in progress)."""
 
     async def step(case: Case) -> object:
-        return await service.assign(hub, case.id, user.id, actor=actor(user), reason="taken")
+        return await service.assign(hub, case.id, user.id, actor=actor(user), code=Why.TAKEN)
 
     return await _act(request, hub, user, case_id, step, works=False)
 
@@ -75,7 +76,7 @@ async def release(request: Request, hub: HubDep, user: CaseUser, case_id: str) -
     async def step(case: Case) -> object:
         if case.assignee != user.id:
             raise Forbidden(f"case {case.label} is not yours to give back")
-        return await service.assign(hub, case.id, None, actor=actor(user), reason="released")
+        return await service.assign(hub, case.id, None, actor=actor(user), code=Why.RELEASED)
 
     return await _act(request, hub, user, case_id, step, works=False)
 

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from api.cases.formatting import Translate, duration
 from api.cases.present import Names, sla_view, type_name
+from api.cases.reasons import Wording, groups_named, reason_text
 from api.cases.viewer import may_take, works_on
 from api.cases.views import (
     ActionView,
@@ -18,6 +19,7 @@ from api.cases.views import (
     Option,
 )
 from api.inbox.access import may_see
+from api.local_time import zone_named
 from hub.cases.service import route_map
 from hub.files import MIME_BY_EXTENSION, size_text
 from models.cases import Case, CaseAttachment, CaseState
@@ -88,22 +90,31 @@ async def _groups(hub: Hub, case: Case) -> list[Option]:
     return options
 
 
-async def _route(hub: Hub, case: Case, names: Names, t: Translate) -> list[HopView]:
+async def _wording(hub: Hub, case: Case, names: Names, t: Translate, lang: str) -> Wording:
+    """Type titles, the names of the groups the history's reasons name, and the configured zone."""
+    named = groups_named((e.code, e.data) for e in case.history)
+    return Wording(t=t, type_title=lambda request_type: type_name(hub, request_type, lang),
+                   groups={g: await names.group(g) for g in sorted(named)}, zone=zone_named(hub.settings.timezone))
+
+
+async def _route(hub: Hub, case: Case, names: Names, words: Wording) -> list[HopView]:
+    t = words.t
     hops = await route_map(hub, case)
     return [HopView(
         group=await names.group(hop.group), assignee=await names.user(hop.assignee), entered=hop.entered_at,
         left=hop.left_at, spent=duration(hop.wall_seconds, t), working=duration(hop.working_seconds, t),
-        reason=hop.reason or "", current=hop.left_at is None,
+        reason=reason_text(hop.code, hop.reason, hop.data, words), current=hop.left_at is None,
     ) for hop in hops]
 
 
-async def _history(case: Case, names: Names, t: Translate) -> list[HistoryView]:
-    items = []
+async def _history(case: Case, names: Names, words: Wording) -> list[HistoryView]:
+    t, items = words.t, []
     for event in reversed(case.history):
         key = f"cases.event.{event.kind}"
         what = t(key, state=t(f"cases.state.{event.to_state.value}") if event.to_state else "",
                  group=await names.group(event.group) if event.group else "", assignee=await names.user(event.assignee))
-        items.append(HistoryView(at=event.at, actor=await names.actor(event.actor), reason=event.reason or "",
+        items.append(HistoryView(at=event.at, actor=await names.actor(event.actor),
+                                 reason=reason_text(event.code, event.reason, event.data, words),
                                  what=event.kind if what == key else what))  # a kind newer than our strings
     return items
 
@@ -112,6 +123,7 @@ async def case_page_view(hub: Hub, case: Case, user: User, t: Translate, lang: s
     """Everything the case page shows, for this viewer."""
     names = Names(hub)
     settings = hub.settings
+    words = await _wording(hub, case, names, t, lang)
     conversation_url = None
     try:
         conversation = await hub.stores.conversations.get(case.conversation_id)
@@ -135,7 +147,7 @@ async def case_page_view(hub: Hub, case: Case, user: User, t: Translate, lang: s
             url=attachment_url(case, a)) for a in case.attachments],
         comments=[CommentView(author=await names.actor(c.author), at=c.at, text=c.text)
                   for c in case.comments],
-        route=await _route(hub, case, names, t), history=await _history(case, names, t),
+        route=await _route(hub, case, names, words), history=await _history(case, names, words),
         actions=actions_for(user, case), groups=await _groups(hub, case),
         links=await _links(hub, case, t),
         max_file=size_text(settings.case_file_max_bytes),  # the attachment route has its own body limit

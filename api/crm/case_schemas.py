@@ -51,17 +51,18 @@ EXAMPLE_CASE: dict[str, Any] = {
     "comments": [{"id": "a1b2c3d4e5f6", "author": "user:ivan", "text": "Ценник заменён", "at": "2026-03-02T08:10:00Z"}],
     "history": [
         {"at": "2026-03-02T07:00:00Z", "kind": "opened", "actor": "api:crm",
-         "reason": "routed by request type price_tag_mismatch", "from_state": None, "to_state": "new",
-         "group": "store:118", "assignee": None, "data": {}},
-        {"at": "2026-03-02T08:00:00Z", "kind": "assigned", "actor": "user:ivan", "reason": None, "from_state": None,
-         "to_state": "new", "group": "store:118", "assignee": "u-ivan", "data": {"previous": None}}],
+         "reason": None, "code": "routed", "from_state": None, "to_state": "new",
+         "group": "store:118", "assignee": None, "data": {"request_type": "price_tag_mismatch"}},
+        {"at": "2026-03-02T08:00:00Z", "kind": "assigned", "actor": "user:ivan", "reason": "store manager",
+         "code": None, "from_state": None, "to_state": "new", "group": "store:118", "assignee": "u-ivan",
+         "data": {"previous": None}}],
     "created_by": "api:crm", "created_at": "2026-03-02T07:00:00Z", "updated_at": "2026-03-02T08:10:00Z",
     "solved_at": None, "closed_at": None, "version": 3,
 }
 EXAMPLE_HOP: dict[str, Any] = {
     "group": "quality_control", "assignee": "u-qc1", "entered_at": "2026-03-02T08:00:00Z",
     "left_at": "2026-03-03T08:00:00Z", "wall_seconds": 86400.0, "working_seconds": 32400.0,
-    "reason": "spoiled batch", "actor": "user:olga",
+    "reason": "spoiled batch", "code": None, "data": {}, "actor": "user:olga",
 }
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from hub.cases.records import announce, update
 from hub.cases.work import move_state
-from models.cases import Case, CaseComment, CaseId, CaseState
+from models.cases import Case, CaseComment, CaseId, CaseState, Reason
 from models.clock import utcnow
 from models.errors import Conflict, InvalidTransition, PayloadError
 
@@ -32,7 +32,8 @@ async def merge(
         raise InvalidTransition(f"case {target.label} is {target.state}: merge into an open case")
     if target.links.merged_into is not None:
         raise Conflict(f"case {target.label} was itself merged into another case")
-    why = reason or f"merged into {target.label}"
+    why = reason or f"merged into {target.label}"  # the events' text; the history keeps the code instead
+    code = None if reason else Reason.MERGED_INTO
 
     async def close_source(source: Case) -> list[str]:
         if source.links.merged_into == target.id:
@@ -40,14 +41,17 @@ async def merge(
         if source.links.merged_into is not None:
             raise Conflict(f"case {source.label} was already merged into another case")
         if source.state is not CaseState.CLOSED:
-            await move_state(hub, source, CaseState.CLOSED, actor=actor, at=at, reason=why)
+            await move_state(hub, source, CaseState.CLOSED, actor=actor, at=at, reason=reason, code=code,
+                             case_label=target.label)
         source.links.merged_into = target.id
-        source.record("merged", actor=actor, at=at, reason=why, merged_into=target.id)
+        source.record("merged", actor=actor, at=at, reason=reason, code=code, merged_into=target.id,
+                      case_label=target.label)
         return ["links", "state"]
 
     source, changed = await update(hub, source_id, close_source)
     if changed:
-        await announce(hub, "case.merged", source, actor=actor, merged_into=target.id, reason=why)
+        await announce(hub, "case.merged", source, actor=actor, merged_into=target.id, reason=why,
+                       code=code and code.value)
 
     async def absorb(current: Case) -> list[str]:
         if source.id in current.links.merged:
@@ -60,7 +64,8 @@ async def merge(
                                             text=f"{source.label} merged: {source.description}"[:20_000]))
         known = {a.id for a in current.attachments}
         current.attachments.extend(a for a in source.attachments if a.id not in known)
-        current.record("merged_in", actor=actor, at=at, reason=why, merged=source.id)
+        current.record("merged_in", actor=actor, at=at, reason=reason, code=code and Reason.MERGED_FROM,
+                       merged=source.id, case_label=source.label)
         return ["links", "comments", "attachments"]
 
     target, changed = await update(hub, target_id, absorb)

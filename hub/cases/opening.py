@@ -19,7 +19,7 @@ from hub.cases.records import announce, update
 from hub.cases.rules import first_group
 from hub.staffing import case_destination
 from hub.stores.cases_base import CaseQuery
-from models.cases import Case, CaseAttachment, CaseComment, CaseSource, CaseState
+from models.cases import Case, CaseAttachment, CaseComment, CaseSource, CaseState, Reason
 from models.clock import utcnow
 from models.conversations import Conversation, Priority
 from models.errors import Conflict, NotFound, PayloadError
@@ -62,9 +62,9 @@ async def open_case(
         fields=fields, attachments=list(attachments or []), source=source, group=group, created_by=actor,
         created_at=at, updated_at=at,
     )
-    case.record("opened", actor=actor, at=at, reason=f"routed by request type {request_type}")
+    case.record("opened", actor=actor, at=at, code=Reason.ROUTED, request_type=request_type)
     if destination.overflowed and destination.shortage is not None:
-        case.record("overflowed", actor=actor, at=at, reason=f"nobody works in {routed}",
+        case.record("overflowed", actor=actor, at=at, code=Reason.OVERFLOW,
                     overflow_from=routed, shortage=destination.shortage.value)
     window = timedelta(hours=config.catalogue.defaults.duplicate_window_hours)
     original = await _open_duplicate(hub, case, since=at - window)
@@ -140,7 +140,8 @@ async def _create(hub: Hub, case: Case) -> Case | None:
 async def _link_duplicate(hub: Hub, case: Case, original: Case, *, actor: str, at: datetime) -> Case:
     """Store the new case closed as a duplicate; note it on the original, which goes on with the work."""
     case.links.duplicate_of = original.id
-    case.move(CaseState.CLOSED, actor=actor, at=at, reason=f"duplicate of {original.label}")
+    case.move(CaseState.CLOSED, actor=actor, at=at, code=Reason.DUPLICATE_OF, case_label=original.label,
+              duplicate_of=original.id)
     if (twin := await _create(hub, case)) is not None:
         return await _worked_case(hub, twin, case.conversation_id)
     await _announce_opened(hub, case)
@@ -153,7 +154,8 @@ async def _link_duplicate(hub: Hub, case: Case, original: Case, *, actor: str, a
             id=f"dup-{case.id[:12]}", author=actor, at=at,
             text=f"Duplicate {case.label} ({case.channel}): {case.description}"[:20_000]))
         target.attachments.extend(case.attachments)
-        target.record("duplicate_linked", actor=actor, at=at, reason=f"{case.label} linked", duplicate=case.id)
+        target.record("duplicate_linked", actor=actor, at=at, code=Reason.DUPLICATE_LINKED, case_label=case.label,
+                      duplicate=case.id)
         return ["links", "comments"]
 
     linked, changed = await update(hub, original.id, apply)

@@ -16,7 +16,7 @@ from hub.cases.config import case_config
 from hub.cases.groups import calendar_of, escalation_of
 from hub.cases.records import announce
 from hub.working_hours import Calendar, add_working_hours, working_seconds_between
-from models.cases import Case
+from models.cases import Case, Reason
 from models.errors import Conflict, Unavailable
 
 if TYPE_CHECKING:
@@ -138,8 +138,10 @@ async def _escalate(hub: Hub, case: Case, now: datetime, clock: str) -> None:
     target = await escalation_of(hub, case.group)
     case.sla.escalated_to = target
     due = case.sla.due_at.isoformat() if case.sla.due_at else None
-    case.record("sla_breached", actor="sla", at=now, reason=f"deadline {due} passed", due_at=due)
-    await announce(hub, "case.sla_breached", case, key=f"{case.id}:{clock}", due_at=due)
+    case.record("sla_breached", actor="sla", at=now, code=Reason.DEADLINE_PASSED, due_at=due)
+    await announce(hub, "case.sla_breached", case, key=f"{case.id}:{clock}", due_at=due,
+                   code=Reason.DEADLINE_PASSED.value)
     if target is not None:
-        case.record("escalated", actor="sla", at=now, reason="SLA breached", to_group=target)
-        await announce(hub, "case.escalated", case, key=f"{case.id}:{clock}", escalated_to=target, due_at=due)
+        case.record("escalated", actor="sla", at=now, code=Reason.SLA_BREACHED, to_group=target)
+        await announce(hub, "case.escalated", case, key=f"{case.id}:{clock}", escalated_to=target, due_at=due,
+                       code=Reason.SLA_BREACHED.value)

@@ -16,7 +16,7 @@ from hub import casework, outbox, proactive
 from hub.cases.records import announce, update
 from hub.cases.work import move_state
 from hub.resolution import outcome_route
-from models.cases import Case, CaseId, CaseState
+from models.cases import Case, CaseId, CaseState, Reason
 from models.clock import utcnow
 from models.conversations import ConversationState
 from models.errors import Conflict, InvalidTransition, PayloadError
@@ -54,7 +54,7 @@ async def solve(
         if current.state in (C.SOLVED, C.CLOSED):
             return []
         current.solution = solution
-        await move_state(hub, current, C.SOLVED, actor=actor, at=at, reason="solved")
+        await move_state(hub, current, C.SOLVED, actor=actor, at=at, reason=None, code=Reason.SOLVED)
         if undelivered:
             current.record("outcome_undelivered", actor="system", at=at, reason=undelivered)
         return ["state", "solution"]

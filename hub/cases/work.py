@@ -17,7 +17,7 @@ from hub.cases.config import case_config
 from hub.cases.groups import calendar_of, find_group
 from hub.cases.records import announce, update
 from hub.working_hours import Calendar
-from models.cases import Case, CaseAttachment, CaseComment, CaseId, CaseState, WaitingFor
+from models.cases import Case, CaseAttachment, CaseComment, CaseId, CaseState, Reason, WaitingFor
 from models.clock import utcnow
 from models.conversations import Priority
 from models.errors import InvalidTransition, NotFound, PayloadError
@@ -36,11 +36,11 @@ async def _clock(hub: Hub, case: Case) -> tuple[Calendar, list[float]]:
 
 
 async def move_state(hub: Hub, case: Case, to: CaseState, *, actor: str, at: datetime, reason: str | None,
-                     waiting_for: WaitingFor | None = None) -> None:
+                     waiting_for: WaitingFor | None = None, code: Reason | None = None, **data: Any) -> None:
     """Change the state of a loaded case and keep its SLA clock in step."""
     calendar, fractions = await _clock(hub, case)
     leaving_wait = case.state is C.WAITING
-    case.move(to, actor=actor, at=at, reason=reason, waiting_for=waiting_for)
+    case.move(to, actor=actor, at=at, reason=reason, waiting_for=waiting_for, code=code, **data)
     if leaving_wait:
         sla.resume(case, calendar, at, fractions)
     rtype = case_config(hub).type_of(case.request_type)
@@ -88,9 +88,11 @@ async def check_assignee(hub: Hub, case: Case, user_id: str) -> User:
 
 async def assign(
     hub: Hub, case_id: CaseId, assignee: str | None, *, actor: str, reason: str | None = None,
-    at: datetime | None = None,
+    at: datetime | None = None, code: Reason | None = None,
 ) -> Case:
-    """Give the case to a person of its group (None: back to the group); a new case goes in progress."""
+    """Give the case to a person of its group (None: back to the group); a new case goes in progress.
+
+    `reason` is what a person typed; `code` says why when the page's button says it all (taken, released)."""
     at = at or utcnow()
 
     async def apply(case: Case) -> list[str]:
@@ -101,17 +103,18 @@ async def assign(
         if assignee is not None:
             await check_assignee(hub, case, assignee)
         before, case.assignee = case.assignee, assignee
-        case.record("assigned", actor=actor, at=at, reason=reason, previous=before)
+        case.record("assigned", actor=actor, at=at, reason=reason, code=code, previous=before)
         if case.state is C.NEW and assignee is not None:
-            await move_state(hub, case, C.IN_PROGRESS, actor=actor, at=at, reason="assigned")
+            await move_state(hub, case, C.IN_PROGRESS, actor=actor, at=at, reason=None, code=Reason.ASSIGNED)
             return ["assignee", "state"]
         return ["assignee"]
 
     case, changed = await update(hub, case_id, apply)
     if changed:
-        await announce(hub, "case.assigned", case, actor=actor, reason=reason)
+        await announce(hub, "case.assigned", case, actor=actor, reason=reason or (code and code.value),
+                       code=code and code.value)
     if "state" in changed:
-        await announce(hub, "case.state_changed", case, actor=actor, reason="assigned")
+        await announce(hub, "case.state_changed", case, actor=actor, reason="assigned", code=Reason.ASSIGNED.value)
     return case
 
 
@@ -151,7 +154,7 @@ async def move_to_group(
 def _requeue(case: Case, actor: str, at: datetime) -> None:
     """In progress with a person of the old group -> new in the new group's queue (not a legal user move)."""
     before, case.state = case.state, C.NEW
-    case.record("state_changed", actor=actor, at=at, reason=f"moved to {case.group}", from_state=before)
+    case.record("state_changed", actor=actor, at=at, code=Reason.REQUEUED, from_state=before, group=case.group)
 
 
 def _check_group_id(group: str) -> None:

@@ -47,6 +47,10 @@ class CustomerStore(Protocol):
         """Merge `patch` into the customer's attributes (a None value removes the key); NotFound if absent."""
         ...
 
+    async def name_if_unnamed(self, customer_id: CustomerId, name: str) -> Customer:
+        """Give a nameless customer `name` (an existing name is never overwritten); NotFound if absent."""
+        ...
+
 
 class ConversationStore(Protocol):
     """Conversations; a customer has at most one that is not closed."""

@@ -162,6 +162,13 @@ class MongoCustomerStore:
             raise NotFound(f"customer {customer_id} not found")
         return load_model(Customer, doc)
 
+    async def name_if_unnamed(self, customer_id: CustomerId, name: str) -> Customer:
+        """Set the name only while the customer has none (one atomic update); the customer as stored after."""
+        doc = await self._coll.find_one_and_update(
+            {"_id": customer_id, "name": {"$in": [None, ""]}},  # None also matches a document without the field
+            {"$set": {"name": name}, "$inc": {"version": 1}}, return_document=ReturnDocument.AFTER)
+        return await self.get(customer_id) if doc is None else load_model(Customer, doc)
+
 
 def _open_key(conversation: Conversation) -> str | None:
     """The customer id while the conversation is not closed: unique, so one such per customer."""

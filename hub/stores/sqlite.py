@@ -105,6 +105,22 @@ class SqliteCustomerStore:
                           (customer.model_dump_json(), customer.version, customer_id))
         return customer
 
+    async def name_if_unnamed(self, customer_id: CustomerId, name: str) -> Customer:
+        """Set the name only while the customer has none; the customer as stored after."""
+        async with self.db.transaction() as conn:
+            async with conn.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)) as c:
+                row = await c.fetchone()
+            if row is None:
+                raise NotFound(f"customer {customer_id} not found")
+            customer = Customer.model_validate_json(row[0])
+            if customer.name:
+                return customer
+            customer.name = name
+            customer.version += 1
+            await execute(conn, "UPDATE customers SET doc = ?, version = ? WHERE id = ?",
+                          (customer.model_dump_json(), customer.version, customer_id))
+        return customer
+
 
 def merge_attributes(current: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     """`current` updated by `patch`, where a None value removes the key."""

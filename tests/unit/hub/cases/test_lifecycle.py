@@ -20,7 +20,7 @@ from hub.cases.service import (
     transition,
     update_details,
 )
-from models.cases import Case, CaseAttachment, CaseState, WaitingFor
+from models.cases import Case, CaseAttachment, CaseState, Reason, WaitingFor
 from models.conversations import ConversationState, Priority
 from models.errors import InvalidTransition, PayloadError
 from models.messages import Direction
@@ -48,18 +48,20 @@ async def test_every_change_is_recorded_with_who_when_and_why_and_the_route_map_
     solved = await solve(world.hub, case.id, "Партия снята с продажи", actor="user:ivan", key="s", notify=False,
                          at=T0 + 8 * H)
 
-    changes = [(e.kind, e.actor, e.group, e.assignee, e.reason) for e in solved.history]
-    assert changes == [
-        ("opened", "user:olga", "quality_control", None, "routed by request type spoiled_goods"),
+    changes = [(e.kind, e.actor, e.group, e.assignee, e.reason or e.code) for e in solved.history]
+    assert changes == [  # people's words as typed; the system's reasons as codes
+        ("opened", "user:olga", "quality_control", None, Reason.ROUTED),
         ("assigned", "user:qc1", "quality_control", qc1, "taking it"),
-        ("state_changed", "user:qc1", "quality_control", qc1, "assigned"),
+        ("state_changed", "user:qc1", "quality_control", qc1, Reason.ASSIGNED),
         ("assigned", "user:qc1", "quality_control", qc2, "qc2 knows dairy"),
         ("group_changed", "user:qc2", "store:118", None, "store must withdraw the batch"),
-        ("state_changed", "user:qc2", "store:118", None, "moved to store:118"),
+        ("state_changed", "user:qc2", "store:118", None, Reason.REQUEUED),
         ("assigned", "user:ivan", "store:118", ivan, None),
-        ("state_changed", "user:ivan", "store:118", ivan, "assigned"),
-        ("state_changed", "user:ivan", "store:118", ivan, "solved"),
+        ("state_changed", "user:ivan", "store:118", ivan, Reason.ASSIGNED),
+        ("state_changed", "user:ivan", "store:118", ivan, Reason.SOLVED),
     ]
+    assert solved.history[0].data == {"request_type": "spoiled_goods"}
+    assert solved.history[5].data == {"group": "store:118"}
     assert [e.at for e in solved.history] == sorted(e.at for e in solved.history)
 
     hops = await route_map(world.hub, solved, now=T0 + 100 * H)
