@@ -31,12 +31,6 @@ async def shopper_chat(browser: Browser, base: str) -> tuple[BrowserContext, Pag
     return context, page
 
 
-async def write(page: Page, text: str) -> None:
-    """The shopper types a message and presses Enter."""
-    await page.fill("#text", text)
-    await page.press("#text", "Enter")
-
-
 async def signed_in(browser: Browser, base: str, login: str, start: str) -> Page:
     """A demo login signed in through the login form (its own browser context, in Russian), on `start`."""
     context = await browser.new_context(base_url=base, locale="ru-RU", viewport=DESK)  # type: ignore[arg-type]

@@ -28,10 +28,9 @@ from tests.browser.journey_support import (
     demo_settings,
     shopper_chat,
     signed_in,
-    write,
 )
 from tests.browser.test_inbox_flow import served
-from tests.browser.test_webchat import conversation_of
+from tests.browser.test_webchat import conversation_of, write
 
 S = ConversationState
 PRICE = "В магазине №118 на ценнике молоко 79 ₽, а на кассе пробили 95 ₽"
