@@ -99,7 +99,8 @@ async def replay_one(delivery_id: DeliveryId, hub: HubDep) -> DeliveryPublic:
 async def create_subscription(body: SubscriptionCreate, hub: HubDep) -> SubscriptionCreated:
     """A new subscription; its signing secret (generated unless given) is in the response."""
     created = await subscriptions.create(hub.stores.webhooks, body.url, body.events, secret=body.secret,
-                                         description=body.description, active=body.active)
+                                         description=body.description, active=body.active,
+                                         egress=hub.settings.egress)
     return SubscriptionCreated.of(created, secret=created.secret.get_secret_value())
 
 
