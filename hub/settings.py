@@ -144,6 +144,10 @@ class Settings(BaseSettings):
     log_json: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus: /metrics on the API's port needs a metrics:read token; with a port here `otklik serve` also
+    # serves it there without one (bind it where only the scraper reaches).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
 
     # Cases (hub/cases): request-type catalogue and working-hours calendars (None: the shipped YAML files),
     # how often the worker scans SLA deadlines (reminders, breaches, escalation).

@@ -24,6 +24,7 @@ class Scope(StrEnum):
     CASES_WRITE = "cases:write"
     DIRECTORY_READ = "directory:read"     # stores, groups, users (never password hashes)
     DIRECTORY_WRITE = "directory:write"   # bulk upsert of stores, groups and users
+    METRICS_READ = "metrics:read"         # Prometheus /metrics on the API's own port
 
 
 class ApiToken(BaseModel):
