@@ -26,7 +26,7 @@ Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 _LOOPBACK_NAMES = re.compile(r"(^|\.)localhost\.?$", re.IGNORECASE)
 # A host made only of numbers, hex and dots is an address to the C resolver ("2130706433", "0x7f000001",
 # "127.1"), though not to `ipaddress`.
-_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}\.?$", re.IGNORECASE)
+_NUMERIC_HOST = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+))*\.?$", re.IGNORECASE)
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 
