@@ -14,6 +14,7 @@ from api import crm, docs, errors, flows_page
 from api import inbox as inbox_pages
 from api import web as web_pages
 from api.body_limit import MULTIPART_OVERHEAD, BodyLimitMiddleware, CredentialsFirstMiddleware
+from api.health_server import metrics_app, serve_side_app
 from api.middleware import ObservabilityMiddleware
 from api.routes import channel_api, crm_webhooks, files, health, telegram, viber, voice, webchat, whatsapp
 from bots.mail_poller import run_mail_poller
@@ -36,6 +37,9 @@ def create_app(settings: Settings) -> FastAPI:
             case_config(hub)  # an invalid case catalogue or calendars file stops the start, naming the file
             stop = asyncio.Event()
             background = [asyncio.create_task(run_worker(hub, stop))] if settings.runs_worker_in_api else []
+            if settings.metrics_port is not None:  # Prometheus without a token, on a port of its own
+                background.append(asyncio.create_task(
+                    serve_side_app(metrics_app(), settings.metrics_host, settings.metrics_port, stop)))
             if settings.runs_worker_in_api and settings.read_mail_in_api:  # one process: mailboxes are read here too
                 background += [asyncio.create_task(run_mail_poller(hub, account, stop))
                                for account in hub.accounts if account.channel is Channel.EMAIL]

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from connectors import mail, telegram, viber, voice, whatsapp
-from connectors.api import ApiCallbackSender
+from connectors import api, mail, telegram, viber, voice, whatsapp
 from connectors.base import Sender, SenderContext
 from connectors.webchat import WebChatSender
 from models.channels import Channel, ChannelAccount
@@ -33,7 +32,7 @@ class ChannelSpec:
 __all__ = ["REGISTRY", "ChannelSpec", "SenderContext", "build_senders", "check_account"]
 
 REGISTRY: dict[Channel, ChannelSpec] = {
-    Channel.API: ChannelSpec(lambda account, ctx: ApiCallbackSender(ctx.http, account)),
+    Channel.API: ChannelSpec(api.build_sender),
     Channel.WEBCHAT: ChannelSpec(lambda account, ctx: WebChatSender(ctx.bus)),
     Channel.TELEGRAM: ChannelSpec(telegram.build_sender, telegram.check_account),
     Channel.WHATSAPP: ChannelSpec(whatsapp.build_sender, whatsapp.check_account),

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from connectors.base import SendReceipt
+from connectors.base import SenderContext, SendReceipt
 from models.channels import Channel, ChannelAccount
 from models.errors import PayloadError, SendError, SignatureError
 from models.messages import MAX_TEXT, Attachment, ContactHints, InboundMessage, OutboundMessage
@@ -98,6 +98,13 @@ class ApiCallbackSender:
         except httpx.TransportError as e:  # timeouts, refused connections: the receiver may come back
             raise SendError(f"callback {type(e).__name__}: {e}", retryable=True) from e
         return _receipt(response)
+
+
+def build_sender(account: ChannelAccount, ctx: SenderContext) -> ApiCallbackSender:
+    """The account's sender, on the client that reaches only public addresses (a client chose the URL)."""
+    if ctx.outbound_http is None:
+        raise ValueError("the api channel's callbacks need SenderContext.outbound_http (hub/egress.py)")
+    return ApiCallbackSender(ctx.outbound_http, account)
 
 
 def _callback_body(msg: OutboundMessage) -> dict[str, Any]:

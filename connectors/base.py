@@ -39,3 +39,5 @@ class SenderContext:
     stores: Stores  # read-only use: e.g. the e-mail sender reads the thread it answers
     timeout: float = 10.0
     public_url: str | None = None  # OTKLIK_PUBLIC_URL: where platforms reach our webhooks (status callbacks)
+    # For URLs a client chose (API-channel callbacks): reaches public addresses only, checked at connect time.
+    outbound_http: httpx.AsyncClient | None = None

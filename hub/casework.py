@@ -14,9 +14,10 @@ from hub import events
 from hub.versioned import update_versioned
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationEvent, Priority
-from models.errors import Conflict
+from models.errors import Conflict, NotFound, PayloadError
 from models.ids import ConversationId
 from models.messages import AuthorKind, Direction, Message
+from models.staff import GroupId
 
 if TYPE_CHECKING:
     from hub.runtime import Hub
@@ -52,7 +53,10 @@ async def add_note(
 async def change(
     hub: Hub, conversation_id: ConversationId, changes: dict[str, Any], *, actor: str
 ) -> Conversation:
-    """Set topic, priority and/or group, each change recorded in the history and announced."""
+    """Set topic, priority and/or group, each change recorded in the history and announced; PayloadError for a
+    group the directory does not have (its queue would never be served)."""
+    if changes.get("group") is not None:
+        await _check_group(hub, str(changes["group"]))
 
     def apply(conversation: Conversation) -> list[str]:
         at, changed = utcnow(), []
@@ -92,6 +96,13 @@ async def _keep_correction(hub: Hub, conversation: Conversation) -> None:
     corrected = None if conversation.topic in (None, reading.intent) else conversation.topic
     if corrected != misread.corrected_topic:
         await hub.stores.messages.set_corrected_topic(misread.id, corrected)
+
+
+async def _check_group(hub: Hub, group: str) -> None:
+    try:
+        await hub.stores.directory.get_group(GroupId(group))
+    except NotFound as e:
+        raise PayloadError(f"group: there is no group {group!r} in the directory") from e
 
 
 async def update(

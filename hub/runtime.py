@@ -19,6 +19,7 @@ from dialogs.registry import FlowRegistry
 from hub.bus.base import Bus, BusPolicy
 from hub.context.base import CustomerContextProvider, OffContextProvider
 from hub.context.wiring import open_context_provider
+from hub.egress import guarded_client
 from hub.retry import RetryPolicy
 from hub.settings import Settings
 from hub.stores.base import Stores
@@ -79,6 +80,8 @@ class Hub:
     bus: Bus
     accounts: list[ChannelAccount]
     http: httpx.AsyncClient
+    # For URLs third parties choose (webhooks, API callbacks): public addresses only (hub/egress.py).
+    outbound_http: httpx.AsyncClient
     senders: dict[tuple[Channel, str], Sender] = field(default_factory=dict)
     context: CustomerContextProvider = field(default_factory=OffContextProvider)  # the CRM's view of customers
     nlu: NluService | None = None  # what customer messages are about (nlu/), built in running_hub
@@ -121,9 +124,12 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
     try:
         await bus.open()
         try:
-            async with httpx.AsyncClient(timeout=settings.outbox_timeout) as http, AsyncExitStack() as stack:
-                hub = Hub(settings, stores, bus, build_accounts(settings), http)
-                context = SenderContext(http, bus, stack, stores, settings.outbox_timeout, settings.public_url)
+            async with (httpx.AsyncClient(timeout=settings.outbox_timeout) as http,
+                        guarded_client(settings.egress, timeout=settings.outbox_timeout) as outbound_http,
+                        AsyncExitStack() as stack):
+                hub = Hub(settings, stores, bus, build_accounts(settings), http, outbound_http)
+                context = SenderContext(http, bus, stack, stores, settings.outbox_timeout, settings.public_url,
+                                        outbound_http=outbound_http)
                 hub.senders = build_senders(hub.accounts, context)
                 hub.context = await stack.enter_async_context(open_context_provider(settings))
                 hub.nlu = build_nlu(settings, http)

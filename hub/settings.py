@@ -12,6 +12,7 @@ from pydantic import AfterValidator, AliasChoices, BaseModel, Field, SecretStr, 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from models.clock import known_timezone
+from models.egress import EgressPolicy, RefusedDestination, check_url
 
 
 def proxy_list(value: str) -> str:
@@ -88,6 +89,9 @@ class Settings(BaseSettings):
     webchat_keepalive_seconds: float = Field(default=15.0, gt=0)  # an idle /chat/events sends a comment this often
     reopen_window_hours: float = Field(default=72.0, ge=0)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Requests to destinations third parties choose (webhook URLs, API-channel callbacks) reach public
+    # addresses only, save these networks and host names (models/egress.py): '["10.20.0.0/16", "crm.corp"]'.
+    outbound_allow: list[str] = Field(default_factory=list)
 
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_base_delay: float = Field(default=0.5, ge=0)
@@ -155,6 +159,10 @@ class Settings(BaseSettings):
     log_json: bool = True
     host: str = "127.0.0.1"
     port: int = 8000
+    # Prometheus: /metrics on the API's port needs a metrics:read token; with a port here `otklik serve` also
+    # serves it there without one (bind it where only the scraper reaches).
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    metrics_host: str = "127.0.0.1"
 
     # Cases (hub/cases): request-type catalogue and working-hours calendars (None: the shipped YAML files),
     # how often the worker scans SLA deadlines (reminders, breaches, escalation).
@@ -190,6 +198,25 @@ class Settings(BaseSettings):
         if len(keys) != len(set(keys)):
             raise ValueError("OTKLIK_ACCOUNTS: account ids must be unique per channel")
         return self
+
+    @model_validator(mode="after")
+    def _outbound_consistent(self) -> Settings:
+        try:
+            policy = EgressPolicy(allow=tuple(self.outbound_allow))
+        except ValueError as e:
+            raise ValueError(f"OTKLIK_OUTBOUND_ALLOW: {e}") from e
+        for account in self.api_accounts:
+            try:
+                if account.callback_url:
+                    check_url(account.callback_url, policy)
+            except RefusedDestination as e:
+                raise ValueError(f"OTKLIK_API_ACCOUNTS: account {account.id!r} callback_url: {e}") from e
+        return self
+
+    @property
+    def egress(self) -> EgressPolicy:
+        """Where requests to third parties' URLs may go (OTKLIK_OUTBOUND_ALLOW)."""
+        return EgressPolicy(allow=tuple(self.outbound_allow))
 
     @property
     def runs_worker_in_api(self) -> bool:

@@ -26,6 +26,7 @@ class Scope(StrEnum):
     DIRECTORY_WRITE = "directory:write"   # bulk upsert of stores, groups and users up to the operator level
     DIRECTORY_SUPERVISORS = "directory:supervisors"  # with directory:write: make and change supervisors too
     DIRECTORY_STORE_GROUPS = "directory:store-groups"  # with directory:write: PUT /groups may rewrite store:*
+    METRICS_READ = "metrics:read"         # Prometheus /metrics on the API's own port
 
 
 class ApiToken(BaseModel):

@@ -26,6 +26,9 @@ from tests.servers.mongo import secantus_server
 API_TOKEN = "test-token-0123456789abcdef"
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
 TEST_INBOX_CONFIG = Path(__file__).parent / "fixtures" / "inbox.yml"
+# The fake receivers (CRM webhooks, api-channel callbacks) listen on loopback: the tests allow it as an operator
+# allows an intranet CRM (OTKLIK_OUTBOUND_ALLOW); tests of the refusal itself pass outbound_allow=[].
+LOCAL_RECEIVERS = ["127.0.0.1"]
 
 SettingsFactory = Callable[..., Settings]
 
@@ -47,6 +50,7 @@ def make_settings(tmp_path: Path) -> SettingsFactory:
             "log_json": False,
             "dialogs_dir": "",  # the dialog bot is off (plain acknowledgements) unless a test serves flows
             "inbox_config_path": str(TEST_INBOX_CONFIG),  # the tests' contact centre: general, delivery, ...
+            "outbound_allow": LOCAL_RECEIVERS,
         }
         values.update(overrides)
         return Settings(_env_file=None, **values)

@@ -51,7 +51,11 @@ def add(
     description: Annotated[str, typer.Option(help="What it is for.")] = "",
 ) -> None:
     """Subscribe a URL; prints its id and signing secret (also shown later by `otklik webhooks secret`)."""
-    created = _run(lambda store: subscriptions.create(store, url, event, secret=secret, description=description))
+    from api.cli import load_settings  # as in _run
+
+    egress = load_settings().egress  # the URL must reach a public address, or one OTKLIK_OUTBOUND_ALLOW names
+    created = _run(lambda store: subscriptions.create(store, url, event, secret=secret, description=description,
+                                                      egress=egress))
     typer.echo(f"{created.id}\t{created.secret.get_secret_value()}")
 
 

@@ -1,7 +1,8 @@
 """CRM REST API: webhook subscriptions, the delivery log and replay (scope webhooks:manage).
 
 Deliveries are signed per the Standard Webhooks specification; the secret of a subscription is shown when
-it is created and by `GET /api/v1/webhooks/{id}/secret`, never in lists.
+it is created and by `GET /api/v1/webhooks/{id}/secret`, never in lists. Requests count against the token's
+rate limit, as every /api/v1 route does (api/crm/ratelimit.py).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.auth import require
+from api.crm.ratelimit import rate_limit
 from api.deps import HubDep
 from api.schemas_webhooks import (
     DeliveryPage,
@@ -36,6 +38,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     403: {"description": _ERROR + "The token lacks the scope webhooks:manage"},
     413: {"description": _ERROR + "The body is over OTKLIK_MAX_BODY_BYTES"},
     422: {"description": _ERROR + "The request does not validate; the reason says where"},
+    429: {"description": _ERROR + "Over the token's rate limit; see Retry-After",
+          "headers": {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}}},
     503: {"description": _ERROR + "Store unavailable; retry later"},
 }
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": _ERROR + "No such subscription or delivery"}}
@@ -44,8 +48,10 @@ SubscriptionId = Annotated[str, Path(pattern=SUBSCRIPTION_ID, examples=["wh_3f9a
 DeliveryId = Annotated[str, Path(pattern=DELIVERY_ID, description="The delivery's webhook-id",
                                  examples=["msg_5d1c0b8e2f7a4c3d9e6b1a0f2c4d6e8a"])]
 
+# The same per-token limit as the rest of the CRM API (shared in Redis on the Redis bus): each registration and
+# replay costs work, so an unlimited token could make the dispatcher do unbounded work.
 router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], responses=_RESPONSES,
-                   dependencies=[Depends(require(Scope.WEBHOOKS_MANAGE))])
+                   dependencies=[Depends(require(Scope.WEBHOOKS_MANAGE)), Depends(rate_limit)])
 
 
 @router.get("/event-types", summary="Event types a subscription may name")
@@ -99,7 +105,8 @@ async def replay_one(delivery_id: DeliveryId, hub: HubDep) -> DeliveryPublic:
 async def create_subscription(body: SubscriptionCreate, hub: HubDep) -> SubscriptionCreated:
     """A new subscription; its signing secret (generated unless given) is in the response."""
     created = await subscriptions.create(hub.stores.webhooks, body.url, body.events, secret=body.secret,
-                                         description=body.description, active=body.active)
+                                         description=body.description, active=body.active,
+                                         egress=hub.settings.egress)
     return SubscriptionCreated.of(created, secret=created.secret.get_secret_value())
 
 

@@ -34,7 +34,8 @@ def consumers(
         if await fanout.handle(entry, hub.stores.webhooks, hold=hold):
             wake.set()
 
-    dispatcher = Dispatcher(hub.stores.webhooks, hub.http, DeliveryPolicy.from_settings(hub.settings), owner=name)
+    policy = DeliveryPolicy.from_settings(hub.settings)
+    dispatcher = Dispatcher(hub.stores.webhooks, hub.outbound_http, policy, owner=name)  # public addresses only
     return [
         hub.bus.consume(EVENTS, fanout.GROUP, name, wrap(on_event), stop=stop),
         dispatcher.run(stop, wake=wake, interval=hub.settings.webhook_dispatch_interval),

@@ -12,8 +12,10 @@ from typing import get_args
 
 from pydantic import ValidationError
 
+from hub.egress import check_destination
 from hub.stores.webhooks_base import WebhookStore
 from hub.webhooks import signing
+from models.egress import EgressPolicy, RefusedDestination
 from models.errors import PayloadError
 from models.events import EventType
 from models.webhooks import EVENT_PATTERN, Subscription
@@ -51,10 +53,17 @@ def check_events(patterns: list[str]) -> list[str]:
 
 async def create(
     store: WebhookStore, url: str, events: list[str], *, secret: str | None = None, description: str = "",
-    active: bool = True,
+    active: bool = True, egress: EgressPolicy | None = None,
 ) -> Subscription:
-    """Store a new subscription; its secret is generated unless given (then it must be a valid whsec_ one)."""
+    """Store a new subscription; its secret is generated unless given (then it must be a valid whsec_ one).
+
+    The URL must reach a public address, or one `egress` (OTKLIK_OUTBOUND_ALLOW) allows: PayloadError otherwise.
+    """
     chosen = signing.generate_secret() if secret is None else signing.check_secret(secret)
+    try:
+        await check_destination(url, egress or EgressPolicy())
+    except RefusedDestination as e:
+        raise PayloadError(f"url: {e}") from e
     try:
         subscription = Subscription.model_validate({
             "url": url, "secret": chosen, "events": check_events(events), "description": description,

@@ -37,6 +37,14 @@ def demo_token(directory: Path) -> str:
     return str(json.loads(line.split("=", 1)[1].strip("'"))[0]["token"])
 
 
+def metrics_token(directory: Path) -> str:
+    """A token for Prometheus, made as the README says: `otklik tokens create prometheus --scope metrics:read`."""
+    command = ["tokens", "create", "prometheus", "--scope", "metrics:read"]
+    made = subprocess.run([sys.executable, "-m", "api.cli", *command], cwd=directory, env=processes.clean_env(),
+                          check=True, capture_output=True, text=True)
+    return made.stdout.strip()
+
+
 async def test_demo_api_channel_message_is_answered_through_the_outbox(demo: tuple[str, Path]) -> None:
     base, directory = demo
     headers = {"authorization": f"Bearer {demo_token(directory)}"}
@@ -49,7 +57,8 @@ async def test_demo_api_channel_message_is_answered_through_the_outbox(demo: tup
             if len(thread) == 3 and thread[2]["status"] == "delivered":  # the bot's welcome, then its question
                 break
             await asyncio.sleep(0.05)
-        metrics = (await client.get("/metrics")).text
+        scraper = {"authorization": f"Bearer {metrics_token(directory)}"}  # /metrics is not public
+        metrics = (await client.get("/metrics", headers=scraper)).text
 
     assert [(m["direction"], m["author"]) for m in thread] == [("inbound", "customer"), *[("outbound", "bot")] * 2]
     assert "виртуальный помощник" in thread[1]["text"] and "номер заказа" in thread[2]["text"]

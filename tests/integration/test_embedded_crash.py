@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 
 from hub.stores.sqlite import SqliteStores
-from tests.conftest import API_TOKEN, auth
+from tests.conftest import API_TOKEN, LOCAL_RECEIVERS, auth
 from tests.fakes.http_receiver import HttpReceiver, free_port
 from tests.integration import processes
 from tests.integration.helpers import eventually
@@ -22,7 +22,7 @@ async def test_reply_in_flight_at_a_crash_is_delivered_after_restart(receiver: H
     base = f"http://127.0.0.1:{port}"
     account = [{"id": "crm", "token": API_TOKEN, "callback_url": f"{receiver.url}/cb"}]
     env = processes.clean_env(OTKLIK_SECRET_KEY="test-secret-key-0123456789", OTKLIK_API_ACCOUNTS=json.dumps(account),
-                              OTKLIK_LOG_LEVEL="WARNING")
+                              OTKLIK_OUTBOUND_ALLOW=json.dumps(LOCAL_RECEIVERS), OTKLIK_LOG_LEVEL="WARNING")
     receiver.gate = asyncio.Event()  # the first callback hangs: the server is mid-send when it dies
 
     # --skip-checks: an empty directory has none of the groups the shipped routes name; this test is about the journal

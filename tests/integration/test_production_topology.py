@@ -32,7 +32,7 @@ from models.customers import Identity, IdentityKind
 from models.ids import ConversationId
 from models.messages import Direction, Message
 from models.staff import Role
-from tests.conftest import API_TOKEN, REDIS_URL, auth
+from tests.conftest import API_TOKEN, LOCAL_RECEIVERS, REDIS_URL, auth
 from tests.fakes.http_receiver import HttpReceiver, free_port
 from tests.integration import processes
 from tests.integration.helpers import eventually
@@ -54,6 +54,7 @@ def production_env(mongodb_url: str, prefix: str, receiver: HttpReceiver, **extr
         OTKLIK_SECRET_KEY="test-secret-key-0123456789", OTKLIK_STORE="mongo", MONGODB_URL=mongodb_url,
         OTKLIK_BUS="redis", OTKLIK_REDIS_URL=REDIS_URL, OTKLIK_REDIS_PREFIX=prefix,
         OTKLIK_EMBEDDED_WORKER="false", OTKLIK_API_ACCOUNTS=json.dumps(account),
+        OTKLIK_OUTBOUND_ALLOW=json.dumps(LOCAL_RECEIVERS),
         OTKLIK_DIALOGS_DIR=str(SHIPPED_FLOWS), OTKLIK_CONTEXT_PROVIDER="none", OTKLIK_OUTBOX_BASE_DELAY="0",
         OTKLIK_LOG_LEVEL="WARNING", **extra)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -19,7 +20,7 @@ from tests.integration.helpers_webhooks import all_settled, fast_settings, say
 async def otklik(settings: Settings, *args: str) -> Result:
     """Run the CLI in a thread on the same SQLite file as the app (the receiver keeps serving on this loop)."""
     env = {"OTKLIK_SECRET_KEY": "test-secret-key-0123456789", "OTKLIK_SQLITE_PATH": settings.sqlite_path,
-           "OTKLIK_STORE": "sqlite"}
+           "OTKLIK_STORE": "sqlite", "OTKLIK_OUTBOUND_ALLOW": json.dumps(settings.outbound_allow)}
     return await asyncio.to_thread(CliRunner().invoke, cli, ["webhooks", *args], env=env)
 
 

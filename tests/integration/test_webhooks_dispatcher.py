@@ -18,8 +18,10 @@ from hub.webhooks import fanout, subscriptions
 from hub.webhooks.dispatcher import Dispatcher
 from hub.webhooks.retries import DeliveryPolicy
 from models.clock import utcnow
+from models.egress import EgressPolicy
 from models.events import Event
 from models.webhooks import Delivery, Subscription, WebhookStatus
+from tests.conftest import LOCAL_RECEIVERS
 from tests.fakes.webhook_receiver import WebhookReceiver, webhook_receiver
 
 FAST = DeliveryPolicy(max_attempts=100, budget=timedelta(seconds=30), backoff_base=0.01, backoff_max=0.05,
@@ -51,7 +53,8 @@ async def http() -> AsyncIterator[httpx.AsyncClient]:
 
 async def subscribe(stores: SqliteStores, crm: WebhookReceiver, events: list[str] | None = None) -> Subscription:
     """A subscription to the receiver, whose secret the receiver verifies with."""
-    created = await subscriptions.create(stores.webhooks, crm.url, events or ["*"])
+    created = await subscriptions.create(stores.webhooks, crm.url, events or ["*"],
+                                         egress=EgressPolicy(allow=tuple(LOCAL_RECEIVERS)))
     crm.secret = created.secret.get_secret_value()
     return created
 

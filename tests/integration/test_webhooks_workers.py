@@ -39,7 +39,7 @@ async def test_two_workers_send_every_event_once_and_in_order(make_settings: Any
         async with webhook_receiver() as crm, running_hub(settings) as one:
             two = dataclasses.replace(one, bus=build_bus(settings))  # another worker's connection to Redis
             await two.bus.open()
-            created = await subscriptions.create(one.stores.webhooks, crm.url, ["*"])
+            created = await subscriptions.create(one.stores.webhooks, crm.url, ["*"], egress=settings.egress)
             crm.secret = created.secret.get_secret_value()
             workers = [asyncio.create_task(run_worker(hub, stop, name=name))
                        for hub, name in ((one, "w1"), (two, "w2"))]

@@ -27,7 +27,7 @@ from hub.stores.sqlite import SqliteStores
 from hub.worker import INGEST_GROUP, OUTBOX_GROUP
 from models.channels import Channel
 from models.messages import DeliveryStatus, InboundMessage
-from tests.conftest import API_TOKEN, REDIS_URL
+from tests.conftest import API_TOKEN, LOCAL_RECEIVERS, REDIS_URL
 from tests.fakes.http_receiver import HttpReceiver
 from tests.integration.helpers import eventually
 from tests.redis_keys import drop_keys
@@ -47,6 +47,7 @@ def worker_env(settings: Settings, receiver: HttpReceiver) -> dict[str, str]:
         "OTKLIK_DIALOGS_DIR": "",  # the plain acknowledgement: one reply per message, which this test counts
         "OTKLIK_BUS": "redis", "OTKLIK_REDIS_URL": REDIS_URL, "OTKLIK_REDIS_PREFIX": settings.redis_prefix,
         "OTKLIK_SQLITE_PATH": settings.sqlite_path, "OTKLIK_API_ACCOUNTS": json.dumps(account),
+        "OTKLIK_OUTBOUND_ALLOW": json.dumps(LOCAL_RECEIVERS),
         "OTKLIK_BUS_RETRY_AFTER": "1", "OTKLIK_OUTBOX_BASE_DELAY": "0", "OTKLIK_LOG_LEVEL": "WARNING",
     }
 

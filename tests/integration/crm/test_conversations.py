@@ -11,6 +11,7 @@ from models.clock import utcnow
 from models.conversations import Conversation, ConversationState
 from models.ids import CustomerId, new_id
 from models.messages import DeliveryStatus, Direction, OutboundMessage
+from models.staff import Group, GroupId
 from models.tokens import Scope
 from tests.conftest import API_TOKEN, auth
 from tests.integration.crm.conftest import Crm
@@ -50,6 +51,7 @@ async def test_paging_while_conversations_are_added_misses_and_repeats_none(crm:
 async def test_list_filters_by_state_channel_group_topic_and_time(crm: Crm) -> None:
     [queued, bot] = await _open(crm, 2)
     [email] = await _open(crm, 1, channel=Channel.EMAIL)
+    await crm.running.hub.stores.directory.save_group(Group(id=GroupId("logistics"), name="Логистика"))
     await crm.client.patch(f"/api/v1/conversations/{queued.id}", json={"topic": "delivery", "group": "logistics"},
                            headers=crm.headers)
     stored = await crm.running.hub.stores.conversations.get(queued.id)
@@ -159,6 +161,7 @@ async def test_a_repeated_note_key_adds_one_note(crm: Crm) -> None:
 
 async def test_topic_priority_and_group_changes_are_recorded_in_the_history(crm: Crm) -> None:
     [conversation] = await _open(crm, 1)
+    await crm.running.hub.stores.directory.save_group(Group(id=GroupId("returns-desk"), name="Возвраты"))
     url = f"/api/v1/conversations/{conversation.id}"
     changed = await crm.client.patch(url, json={"topic": "returns", "priority": "urgent"}, headers=crm.headers)
     same = await crm.client.patch(url, json={"topic": "returns"}, headers=crm.headers)
