@@ -51,7 +51,7 @@ class BodyLimitMiddleware:
             return
         limit = self.body_limit(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length", b"").decode("latin-1").strip()
-        if declared and not declared.isdigit():
+        if declared and not (declared.isascii() and declared.isdigit()):
             await error_response(400, "bad_content_length", "Content-Length is not a number")(scope, receive, send)
             return
         if declared and int(declared) > limit:

@@ -127,6 +127,6 @@ def _receipt(response: httpx.Response) -> SendReceipt:
     reason = f"callback answered {status}: {response.text[:200]}"
     if status == 429 or status >= 500:
         retry_after = response.headers.get("retry-after")
-        delay = float(retry_after) if retry_after and retry_after.isdigit() else None
+        delay = float(retry_after) if retry_after and retry_after.isascii() and retry_after.isdigit() else None
         raise SendError(reason, retryable=True, retry_after=delay)
     raise SendError(reason, retryable=False)

@@ -143,7 +143,7 @@ def _outcome(response: httpx.Response) -> str | None:
     """The message token of an accepted message; SendError for anything else."""
     if response.status_code == 429 or response.status_code >= 500:
         retry_after = response.headers.get("retry-after", "")
-        delay = float(retry_after) if retry_after.isdigit() else None
+        delay = float(retry_after) if retry_after.isascii() and retry_after.isdigit() else None
         raise SendError(f"viber answered HTTP {response.status_code}", retryable=True, retry_after=delay)
     if response.status_code != 200:
         raise SendError(f"viber answered HTTP {response.status_code}: {response.text[:200]}", retryable=False)

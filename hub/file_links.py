@@ -40,7 +40,7 @@ def file_link(public_url: str, secret: str, file_id: str, name: str, *, expires:
 
 def check_link(secret: str, file_id: str, name: str, exp: str, sig: str, *, now: float | None = None) -> None:
     """NotFound unless `sig` signs (id, name, exp) and `exp` has not passed; the same answer for every failure."""
-    if not exp.isdigit() or len(exp) > 12 or not HEX_SIGNATURE.fullmatch(sig):
+    if not (exp.isascii() and exp.isdigit()) or len(exp) > 12 or not HEX_SIGNATURE.fullmatch(sig):
         raise NotFound(NOT_FOUND)
     expected = signature(secret, file_id, name, int(exp))
     if not hmac.compare_digest(expected, sig):

@@ -21,7 +21,7 @@ def _text(form: FormData, name: str) -> str:
 
 def _version(form: FormData, result: FormResult) -> int | None:
     raw = _text(form, "version")
-    if raw.isdigit():
+    if raw.isascii() and raw.isdigit():
         return int(raw)
     result.errors["form"] = "the form has no version; reload the page"
     return None

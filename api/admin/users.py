@@ -123,7 +123,8 @@ async def update_user(request: Request, hub: HubDep, admin: AdminUser, user_id: 
     if result.ok:
         await _check_refs(request, directory, result)
     version = form.get("version")
-    if result.ok and isinstance(version, str) and version.isdigit() and int(version) != target.version:
+    stale = isinstance(version, str) and version.isascii() and version.isdigit() and int(version) != target.version
+    if result.ok and stale:
         result.errors["form"] = translator(request)("admin.stale")
     if result.ok:
         updated = User.model_validate({**target.model_dump(), **result.values})

@@ -53,7 +53,7 @@ __all__ = [
 async def get_case(hub: Hub, case_ref: str) -> Case:
     """The case by id, or by number when given as digits ("1042" or "#1042"); NotFound otherwise."""
     text = case_ref.removeprefix("#")
-    if text.isdigit() and len(text) < 12:
+    if text.isascii() and text.isdigit() and len(text) < 12:  # '²' is a digit to str
         return await hub.stores.cases.get_by_number(int(text))
     return await hub.stores.cases.get(CaseId(case_ref))
 

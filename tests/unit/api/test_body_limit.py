@@ -72,6 +72,10 @@ async def test_a_content_length_that_is_not_a_number_is_a_400() -> None:
     status, body, _ = await call(BodyLimitMiddleware(inner, max_body_bytes=2048),
                                  scope(headers=[(b"content-length", b"12abc")]), [b"x"])
     assert status == 400 and b"Content-Length" in body and not inner.called
+    inner = Echo()  # "²" is a digit to str.isdigit(), not to int()
+    status, body, _ = await call(BodyLimitMiddleware(inner, max_body_bytes=2048),
+                                 scope(headers=[(b"content-length", "1²".encode("latin-1"))]), [b"x"])
+    assert status == 400 and b"Content-Length" in body and not inner.called
 
 
 async def test_upload_routes_have_their_own_limit_and_small_bodies_pass() -> None:
