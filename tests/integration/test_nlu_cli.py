@@ -132,7 +132,7 @@ def test_review_lists_the_messages_the_bot_handed_over_or_doubted(tmp_path: Path
     result = CliRunner().invoke(app, ["review", "--limit", "10"], env=env)
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert len(lines) == 3 and lines[-1].startswith("2 messages")
+    assert len(lines) == 4 and lines[2].startswith("2 unsure messages") and lines[3].startswith("0 corrected messages")
     assert "asked" in lines[0] and "[delivery_problem 0.55, promo_code 0.40] курьер опоздал и промокод" in lines[0]
     assert "handed over" in lines[1] and "какой фильм посмотреть" in lines[1]
 
