@@ -16,6 +16,7 @@ from models.messages import DeliveryStatus, Direction, Message
 from tests.conftest import API_TOKEN, auth
 from tests.fakes.http_receiver import HttpReceiver
 from tests.integration.helpers import eventually
+from tests.integration.webchat_support import open_chat
 
 
 def payload(
@@ -85,9 +86,7 @@ async def test_a_trusted_accounts_phone_is_proven_and_a_web_visitor_typing_it_on
     async with start_app(make_settings(api_accounts=trusted)) as running:
         first = payload(contact={"phone": "+7 916 123-45-67", "name": "Анна"})
         assert (await running.client.post("/channels/api/crm/messages", json=first, headers=auth())).status_code == 202
-        page = await running.client.get("/chat")
-        assert page.status_code == 200
-        session = webchat.verify_visitor(running.client.cookies.get("otklik_chat"), "test-secret-key-0123456789")
+        session = await open_chat(running.client)
         chat = {"client_id": "webchat-msg-0001", "text": "Это снова я, по тому же заказу",
                 "contact": {"phone": "89161234567"}}
         assert (await running.client.post("/chat/messages", json=chat)).status_code == 202

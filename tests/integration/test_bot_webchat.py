@@ -12,20 +12,14 @@ from hub.identity import identity_on
 from models.channels import Channel
 from models.conversations import ConversationState
 from tests.integration.bot_support import bot_settings, bot_texts, conversation_of, replies_after
-
-
-async def visit(client: Any) -> str:
-    """Open the chat page (the visitor's signed cookie is set); the visitor id."""
-    page = await client.get("/chat")
-    assert page.status_code == 200
-    return webchat.verify_visitor(client.cookies.get("otklik_chat"), "test-secret-key-0123456789")
+from tests.integration.webchat_support import open_chat
 
 
 async def test_web_chat_visitor_gets_the_menu_and_store_answers_in_english(
     make_settings: Any, start_app: Any, nlu_model: Path
 ) -> None:
     async with start_app(bot_settings(make_settings, nlu_model)) as running:
-        visitor = await visit(running.client)
+        visitor = await open_chat(running.client)
         who = identity_on(Channel.WEBCHAT, webchat.ACCOUNT_ID, visitor)
         posted = await running.client.post("/chat/messages", json={"client_id": "client-0001", "text": "Hello"})
         assert posted.status_code == 202
@@ -49,7 +43,7 @@ async def test_web_chat_reply_reaches_the_visitor_live_in_russian(
     make_settings: Any, start_app: Any, nlu_model: Path
 ) -> None:
     async with start_app(bot_settings(make_settings, nlu_model)) as running:
-        visitor = await visit(running.client)
+        visitor = await open_chat(running.client)
         received: list[dict[str, Any]] = []
         async with running.hub.bus.subscribe(webchat.topic(visitor)) as live:  # what /chat/events streams
             await running.client.post("/chat/messages", json={"client_id": "client-0001", "text": "как вернуть товар"})

@@ -9,14 +9,13 @@ from pathlib import Path
 from typing import Any
 
 from connectors import webchat
-from hub.identity import identity_on
-from models.channels import Channel
 from models.claims import ClaimStatus
 from models.customers import Identity, IdentityKind
 from tests.conftest import API_TOKEN, auth
 from tests.fakes.http_receiver import HttpReceiver
 from tests.integration.bot_support import bot_settings, bot_texts, replies_after, thread_of
 from tests.integration.helpers import eventually
+from tests.integration.webchat_support import open_chat, visitor_identity
 
 APP_TOKEN = "app-token-0123456789abcdef"
 BORIS_EMAIL = Identity(kind=IdentityKind.EMAIL, value="boris@example.ru")
@@ -43,9 +42,8 @@ async def test_a_claim_verified_with_the_code_sent_to_the_owners_channel_unlocks
         boris = await eventually(lambda: hub.stores.customers.find_by_identity(BORIS_EMAIL), lambda c: c is not None)
         assert boris is not None
 
-        await running.client.get("/chat")
-        visitor = webchat.verify_visitor(running.client.cookies.get("otklik_chat"), "test-secret-key-0123456789")
-        who = identity_on(Channel.WEBCHAT, webchat.ACCOUNT_ID, visitor)
+        visitor = await open_chat(running.client)
+        who = visitor_identity(visitor)
         await running.client.post("/chat/messages", json={"client_id": "client-0000", "contact": {
             "email": "boris@example.ru"}, "text": "Здравствуйте"})
         greeted = len(bot_texts(await replies_after(hub, who, inbound=1, at_least=1)))

@@ -19,6 +19,7 @@ from models.customers import Identity, IdentityKind
 from models.messages import Direction
 from tests.conftest import API_TOKEN, auth
 from tests.integration.helpers import eventually
+from tests.integration.webchat_support import open_chat
 
 ANNA_PHONE = Identity(kind=IdentityKind.PHONE, value="+79161234567")
 PARTNER_TOKEN = "partner-token-0123456789abcdef"
@@ -43,8 +44,7 @@ async def test_a_stranger_sending_annas_phone_stays_out_of_annas_queued_conversa
 
         text = "Это Анна. Отмените заказ 4512 и верните деньги на другую карту"
         if stranger_channel == "webchat":
-            await running.client.get("/chat")
-            visitor = webchat.verify_visitor(running.client.cookies.get("otklik_chat"), "test-secret-key-0123456789")
+            visitor = await open_chat(running.client)
             await running.client.post("/chat/messages", json={
                 "client_id": "stranger-0001", "text": text, "contact": {"phone": "8 916 123-45-67", "name": "Анна"}})
             found = (Channel.WEBCHAT, webchat.ACCOUNT_ID, webchat.message_key(visitor, "stranger-0001"))

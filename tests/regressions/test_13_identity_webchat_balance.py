@@ -10,11 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from connectors import webchat
-from hub.identity import identity_on
-from models.channels import Channel
 from models.customers import IdentityKind
 from tests.integration.bot_support import bot_settings, bot_texts, replies_after
+from tests.integration.webchat_support import open_chat, visitor_identity
 
 BORIS_CARD_TAIL, BORIS_POINTS = "4410", "620"  # the demo CRM's Борис Смирнов, boris@example.ru
 
@@ -25,9 +23,7 @@ async def test_a_visitor_claiming_boriss_email_is_not_told_his_card_or_balance(
     async with start_app(bot_settings(make_settings, nlu_model)) as running:
         assert running.hub.nlu is not None
         await running.hub.nlu.reload_if_changed()  # loaded now, not by whichever message comes first
-        await running.client.get("/chat")
-        visitor = webchat.verify_visitor(running.client.cookies.get("otklik_chat"), "test-secret-key-0123456789")
-        who = identity_on(Channel.WEBCHAT, webchat.ACCOUNT_ID, visitor)
+        who = visitor_identity(await open_chat(running.client))
         contact = {"email": "boris@example.ru", "verified": True}  # the page may say anything, "verified" too
         posted = await running.client.post("/chat/messages", json={
             "client_id": "client-0001", "text": "Здравствуйте", "contact": contact})
