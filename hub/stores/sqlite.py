@@ -302,8 +302,12 @@ class SqliteMessageStore:
 
     async def set_nlu(self, message_id: MessageId, result: ParseResult) -> None:
         """Store the NLU reading; NotFound if the message is absent."""
-        changed = await self.db.run("UPDATE messages SET doc = json_set(doc, '$.nlu', json(?)) WHERE id = ?",
-                                    (result.model_dump_json(), message_id))
+        await self._set_field(message_id, "nlu", result.model_dump_json())
+
+    async def _set_field(self, message_id: MessageId, field: str, value_json: str) -> None:
+        """Set one field of the stored message to a JSON value; NotFound if the message is absent."""
+        changed = await self.db.run(f"UPDATE messages SET doc = json_set(doc, '$.{field}', json(?)) WHERE id = ?",
+                                    (value_json, message_id))
         if changed != 1:
             raise NotFound(f"message {message_id} not found")
 
@@ -316,10 +320,7 @@ class SqliteMessageStore:
 
     async def set_corrected_topic(self, message_id: MessageId, topic: str | None) -> None:
         """Store the operator's topic for the message; NotFound if the message is absent."""
-        changed = await self.db.run("UPDATE messages SET doc = json_set(doc, '$.corrected_topic', ?) WHERE id = ?",
-                                    (topic, message_id))
-        if changed != 1:
-            raise NotFound(f"message {message_id} not found")
+        await self._set_field(message_id, "corrected_topic", json.dumps(topic))
 
     async def list_corrected(self, *, limit: int = 200) -> list[Message]:
         """Inbound messages an operator corrected, newest first (a scan: a review tool)."""
