@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -31,6 +32,14 @@ TEST_INBOX_CONFIG = Path(__file__).parent / "fixtures" / "inbox.yml"
 LOCAL_RECEIVERS = ["127.0.0.1"]
 
 SettingsFactory = Callable[..., Settings]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collect_garbage_after_module() -> Iterator[None]:
+    """A socket or file a module leaves open is reported (filterwarnings = error) by the module that leaked it,
+    not by whichever later test the garbage collector happens to run in."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture
