@@ -17,9 +17,10 @@ from api.body_limit import MULTIPART_OVERHEAD, BodyLimitMiddleware, CredentialsF
 from api.health_server import metrics_app, serve_side_app
 from api.middleware import ObservabilityMiddleware
 from api.routes import channel_api, crm_webhooks, files, health, telegram, viber, voice, webchat, whatsapp
-from bots.mail_poller import run_mail_poller
+from api.wiring import running_hub
+from connectors.mail_poller import run_mail_poller
 from hub.cases.config import case_config
-from hub.runtime import running_hub
+from hub.ingest import acceptor
 from hub.settings import Settings
 from hub.worker import run_worker
 from models.channels import Channel
@@ -41,7 +42,7 @@ def create_app(settings: Settings) -> FastAPI:
                 background.append(asyncio.create_task(
                     serve_side_app(metrics_app(), settings.metrics_host, settings.metrics_port, stop)))
             if settings.runs_worker_in_api and settings.read_mail_in_api:  # one process: mailboxes are read here too
-                background += [asyncio.create_task(run_mail_poller(hub, account, stop))
+                background += [asyncio.create_task(run_mail_poller(acceptor(hub), hub.stores.cursors, account, stop))
                                for account in hub.accounts if account.channel is Channel.EMAIL]
             try:
                 yield

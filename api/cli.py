@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
-from pydantic import ValidationError
 
 from api.app import create_app
 from api.commands import bus as bus_commands
@@ -23,9 +22,10 @@ from api.commands import tokens as tokens_commands
 from api.commands import users as users_commands
 from api.commands import viber as viber_commands
 from api.commands import webhooks as webhooks_commands
+from api.commands.environment import load_settings
 from api.health_server import serve_health
+from api.wiring import running_hub
 from hub.logs import configure_logging
-from hub.runtime import running_hub
 from hub.settings import Settings
 from hub.worker import run_worker
 
@@ -44,17 +44,6 @@ app.add_typer(webhooks_commands.app, name="webhooks")
 app.add_typer(users_commands.app, name="users")
 app.add_typer(users_commands.groups_app, name="groups")
 app.add_typer(directory_commands.app, name="directory")
-
-
-def load_settings() -> Settings:
-    """Settings from the environment, or a clear message naming the bad variable and exit 2."""
-    try:
-        return Settings()  # required fields come from the environment
-    except ValidationError as e:
-        for problem in e.errors():
-            name = "OTKLIK_" + "_".join(str(p) for p in problem["loc"]).upper() if problem["loc"] else "settings"
-            typer.echo(f"configuration error: {name}: {problem['msg']}", err=True)
-        raise typer.Exit(2) from e
 
 
 @app.command("check")

@@ -21,10 +21,10 @@ import yaml
 
 from api.config_flows import check_flows
 from api.config_problems import Directory, Report, shown
+from api.wiring import build_stores
 from connectors import check_account
 from hub.cases.catalogue import DEFAULT_CATALOGUE_PATH, STORE, Catalogue, load_catalogue
 from hub.inbox_config import SHIPPED_INBOX_CONFIG, InboxConfig, load_inbox_config
-from hub.runtime import build_stores
 from hub.settings import Settings
 from hub.stores.base import Stores
 from hub.working_hours import DEFAULT_CALENDARS_PATH, load_calendars

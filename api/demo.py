@@ -9,8 +9,8 @@ from pathlib import Path
 
 from api.demo_canned import seed_canned
 from api.demo_people import seed_people
+from api.wiring import running_hub
 from bots.demo import ensure_nlu_model
-from hub.runtime import running_hub
 from hub.settings import Settings
 from models.channels import Channel
 from models.clock import utcnow

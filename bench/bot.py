@@ -35,9 +35,10 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo before bench/ (bench/nlu.py is not nlu)
 
+from api.wiring import running_hub
 from bots.flows import NLU_DATA
+from hub.core import Hub
 from hub.ingest import handle_inbound
-from hub.runtime import Hub, running_hub
 from hub.settings import Settings
 from models.channels import Channel
 from models.messages import ContactHints, InboundMessage

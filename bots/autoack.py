@@ -7,9 +7,14 @@ bot (bots/participant.py) takes its place whenever flows are loaded.
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from hub import outbox
 from models.conversations import Conversation
 from models.messages import AuthorKind, InboundMessage, Message, OutboundMessage
+
+if TYPE_CHECKING:
+    from hub.core import Hub
 
 _CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 
@@ -32,3 +37,18 @@ def acknowledgement(inbound: InboundMessage, stored: Message, conversation: Conv
         account_id=inbound.account_id, recipient=inbound.external_user_id, text=text,
         author=AuthorKind.BOT, idempotency_key=f"ack:{stored.id}", reply_to=inbound.external_id,
     )
+
+
+class Acknowledger:
+    """The participant when no flows are served: one acknowledgement per customer message."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def answer(self, msg: InboundMessage, stored: Message, conversation: Conversation) -> None:
+        """Queue the acknowledgement of `stored` (keyed on it: a redelivery is acknowledged once)."""
+        await outbox.enqueue(acknowledgement(msg, stored, conversation), self.hub)
+
+    async def serving(self) -> str | None:
+        """Fixed replies: no version."""
+        return None

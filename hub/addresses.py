@@ -13,7 +13,7 @@ from models.errors import Conflict
 from models.messages import Direction
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 # A phone caller can only be answered during their call: nothing can be pushed to the hotline.
 PUSHABLE = frozenset(Channel) - {Channel.VOICE}

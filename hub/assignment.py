@@ -23,7 +23,7 @@ from models.ids import ConversationId
 from models.staff import Availability, GroupId, Role, User, UserId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 NEVER = datetime(1970, 1, 1, tzinfo=UTC)
@@ -160,17 +160,6 @@ def may_move(user: User, conversation: Conversation) -> bool:
     if not user.has(Role.OPERATOR):
         return False
     return conversation.assignee == user.id or (conversation.state is S.QUEUED and conversation.group in user.groups)
-
-
-async def transfer(
-    hub: Hub, conversation_id: ConversationId, *, actor: User, note: str, to_group: str | None = None,
-    to_user: str | None = None, key: str | None = None,
-) -> Conversation:
-    """Hand a queued or assigned conversation to another group's queue or to an operator, with a note
-    (once per `key`, when given)."""
-    from hub.transfers import transfer as run  # its own module: it builds on this one's helpers
-
-    return await run(hub, conversation_id, actor=actor, note=note, to_group=to_group, to_user=to_user, key=key)
 
 
 async def release(hub: Hub, conversation_id: ConversationId, user: User) -> Conversation:

@@ -16,9 +16,9 @@ from pydantic import BaseModel
 
 from hub import transfers
 from hub.assignment import operators_of
+from hub.core import Hub
 from hub.handover import HANDED_OVER
 from hub.routing import inbox_config
-from hub.runtime import Hub
 from hub.staffing import Shortage
 from models.clock import utcnow
 from models.conversations import Conversation

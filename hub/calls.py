@@ -14,7 +14,7 @@ from models.errors import Conflict
 from models.messages import Attachment, AuthorKind, DeliveryStatus, Direction, InboundMessage, Message
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 _AUTHOR = {"operator": AuthorKind.OPERATOR, "bot": AuthorKind.BOT}
 

@@ -17,7 +17,7 @@ from models.errors import Forbidden
 from models.staff import Role, User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 EDITORS = (Role.CONTENT_EDITOR, Role.ADMIN)
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")

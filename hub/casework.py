@@ -20,7 +20,7 @@ from models.messages import AuthorKind, Direction, Message
 from models.staff import GroupId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 TRIAGE_FIELDS = ("topic", "priority", "group")
 

@@ -20,7 +20,7 @@ from models.customers import UNSUBSCRIBED
 from models.messages import DeliveryStatus, Direction, InboundMessage
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 STATUS_RACE_PAUSES = (0.2, 0.5, 1.0, 0.0)  # seconds: wait for our own send to be recorded, then give up
 CHANNEL_EVENT: TypeAdapter[ChannelEvent] = TypeAdapter(ChannelEvent)

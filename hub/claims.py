@@ -25,7 +25,7 @@ from models.ids import ConversationId, CustomerId
 from models.nlu import ParseResult
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 ATTEMPTS = 3
 

@@ -27,7 +27,7 @@ from models.ids import ConversationId
 from models.staff import GroupId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 log = logging.getLogger(__name__)
 

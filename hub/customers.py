@@ -19,7 +19,7 @@ from models.errors import Conflict, InvalidTransition, NotFound
 from models.ids import CustomerId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 MAX_REDIRECTS = 10

@@ -25,7 +25,7 @@ from models.messages import Message
 from models.staff import User, UserId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 log = logging.getLogger(__name__)
 S = ConversationState

@@ -23,7 +23,7 @@ from models.errors import InvalidTransition
 from models.ids import ConversationId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
     from hub.working_hours import Calendar
 
 S = ConversationState

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from models.conversations import Conversation, ConversationState
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 

@@ -11,7 +11,7 @@ from contextlib import suppress
 from datetime import datetime, timedelta
 
 from hub import assignment, conversation_sla, follow_ups
-from hub.runtime import Hub
+from hub.core import Hub
 from models.clock import utcnow
 
 log = logging.getLogger(__name__)

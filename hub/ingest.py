@@ -8,9 +8,10 @@ marked `handled` only after its follow-ups are done; a redelivery of an unhandle
 from __future__ import annotations
 
 import time
+from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
-from bots import participant
 from hub import claims, events, handover, identity, metrics
 from hub.bus.base import INBOUND
 from hub.conversations import Attached, attach
@@ -21,7 +22,7 @@ from models.customers import Identity
 from models.messages import Direction, InboundMessage, Message
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 
 async def accept(event: InboundMessage | ChannelEvent, hub: Hub) -> None:
@@ -29,6 +30,11 @@ async def accept(event: InboundMessage | ChannelEvent, hub: Hub) -> None:
     # One sender's messages, edits and (un)subscriptions share a partition, so they stay in order.
     who = event.external_id if isinstance(event, DeliveryUpdate) else event.external_user_id
     await hub.bus.publish(hub.partition(INBOUND, f"{event.channel}:{event.account_id}:{who}"), event.model_dump_json())
+
+
+def acceptor(hub: Hub) -> Callable[[InboundMessage | ChannelEvent], Awaitable[None]]:
+    """`accept` bound to this hub: the callback a connector's poller hands its events to."""
+    return partial(accept, hub=hub)
 
 
 async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:
@@ -85,18 +91,19 @@ async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
     await _read_topic(stored, hub)
     conversation = await hub.stores.conversations.get(stored.conversation_id)
     conversation = await handover.requeue_reopened(hub, conversation)  # back to people: a new SLA round
-    if conversation.state is ConversationState.BOT and not msg.auto_submitted:  # never answer a machine: loops
-        await participant.answer(msg, stored, conversation, hub)  # the dialog bot (autoack without flows)
+    if conversation.state is ConversationState.BOT and not msg.auto_submitted and hub.participant is not None:
+        await hub.participant.answer(msg, stored, conversation)  # the bot; never a machine's mail: loops
 
 
 async def _read_topic(stored: Message, hub: Hub) -> None:
     """Store the NLU engine's reading with the message (for the bot, the inbox and reports)."""
-    if hub.nlu is None or not stored.text.strip() or stored.nlu is not None:
+    reader = hub.reader
+    if reader is None or not stored.text.strip() or stored.nlu is not None:
         return
-    await hub.nlu.refresh()
-    if hub.nlu.has_model:  # without one, a reading would only say "out of scope": store nothing
+    await reader.refresh()
+    if reader.has_model:  # without one, a reading would only say "out of scope": store nothing
         today = local_date(stored.sent_at, hub.settings.timezone)  # "вчера" is the shopper's yesterday
-        stored.nlu = await hub.nlu.parse(stored.text, today=today)  # kept on the object too: the bot reads it next
+        stored.nlu = await reader.parse(stored.text, today=today)  # kept on the object too: the bot reads it next
         await hub.stores.messages.set_nlu(stored.id, stored.nlu)
         # a number or address typed in the text is a claim like a contact form's: kept, shown, never linked
         typed = [i for i in claims.in_text(stored.nlu) if not await _owns(hub, stored, i)]

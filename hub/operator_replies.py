@@ -22,7 +22,7 @@ from models.messages import Attachment, AuthorKind, DeliveryStatus, Direction, M
 from models.staff import User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 

@@ -15,12 +15,13 @@ from typing import TYPE_CHECKING
 from hub import events, metrics
 from hub.bus.base import OUTBOUND
 from hub.identity import identity_on
+from hub.retry import RetryPolicy
 from models.customers import UNSUBSCRIBED
 from models.errors import SendError
 from models.messages import DeliveryStatus, Direction, Message, OutboundMessage
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,8 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
         return
     last_inbound = await hub.stores.messages.last_inbound_at(out.customer_id, out.channel, out.account_id)
     out = out.model_copy(update={"last_inbound_at": last_inbound})
-    policy = hub.retry
+    s = hub.settings
+    policy = RetryPolicy(s.outbox_max_attempts, s.outbox_base_delay, s.outbox_max_delay)
     for attempt in range(1, policy.max_attempts + 1):
         started = time.perf_counter()
         try:

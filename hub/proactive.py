@@ -23,7 +23,7 @@ from models.ids import ConversationId, CustomerId
 from models.messages import AuthorKind, DeliveryStatus, Direction, Message, OutboundMessage
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 ATTEMPTS = 5
 

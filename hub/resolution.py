@@ -20,7 +20,7 @@ from models.ids import ConversationId
 from models.messages import AuthorKind, DeliveryStatus, Direction, Message, OutboundMessage
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 

@@ -17,7 +17,7 @@ from models.errors import Forbidden, NotFound, PayloadError
 from models.staff import GROUP_ID_PATTERN, GroupId, Role, User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 TOPIC_PATTERN = re.compile(r"^[\w.:-]{1,64}$")
 

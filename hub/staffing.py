@@ -21,7 +21,7 @@ from models.errors import NotFound
 from models.staff import Availability, GroupId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 log = logging.getLogger("otklik.staffing")
 

@@ -18,7 +18,7 @@ from models.ids import ConversationId
 from models.staff import GroupId, User, UserId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 

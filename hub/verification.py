@@ -26,7 +26,7 @@ from models.errors import Conflict
 from models.ids import ConversationId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 CODE_TTL = timedelta(minutes=10)
 MAX_ATTEMPTS = 5

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from hub import channel_events, outbox
 from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.cases.scanner import run_sla_scanner
+from hub.core import Hub
 from hub.inbox_loops import run_inbox_loops
-from hub.runtime import Hub
 from hub.webhooks import runner as webhooks
 from models.errors import Unavailable
 from models.messages import OutboundMessage

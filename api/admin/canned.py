@@ -19,7 +19,7 @@ from api.templating import templates, translator
 from api.web_auth import require_role
 from bots.flows import known_intents
 from hub import canned, routing
-from hub.runtime import Hub
+from hub.core import Hub
 from models.canned import CannedKind, CannedResponse
 from models.errors import Conflict, PayloadError
 from models.staff import Role, User

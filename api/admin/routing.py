@@ -20,8 +20,8 @@ from api.templating import templates, translator
 from api.web_auth import AdminUser
 from bots.flows import known_intents
 from hub import routing
+from hub.core import Hub
 from hub.inbox_config import DEFAULT_SLA, InboxConfig, SlaTarget
-from hub.runtime import Hub
 from models.conversations import Priority
 from models.errors import PayloadError
 from models.staff import Group, GroupId, GroupKind, Role

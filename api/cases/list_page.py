@@ -19,7 +19,7 @@ from api.deps import HubDep
 from api.templating import request_lang, translator
 from hub.cases import access
 from hub.cases.config import case_config
-from hub.runtime import Hub
+from hub.core import Hub
 from hub.stores.cases_base import CasePosition, CaseQuery, position
 from models.cases import Case, CaseState
 from models.clock import utcnow

@@ -20,7 +20,7 @@ from api.templating import request_lang, translator
 from hub.cases import service
 from hub.cases.config import case_config
 from hub.cases.opening import STORE_LINK
-from hub.runtime import Hub
+from hub.core import Hub
 from models.conversations import Priority
 from models.errors import PayloadError
 from models.ids import ConversationId, new_id

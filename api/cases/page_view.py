@@ -29,7 +29,7 @@ from models.errors import NotFound
 from models.staff import GroupKind, User, store_group_id
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 C = CaseState
 CONTACT_KINDS = (IdentityKind.PHONE, IdentityKind.EMAIL)

@@ -13,7 +13,7 @@ from models.errors import NotFound
 from models.staff import GroupId, UserId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 SOON_SHARE = 0.25  # under a quarter of the time left: the row turns amber
 

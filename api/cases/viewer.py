@@ -19,7 +19,7 @@ from models.errors import Forbidden, NotFound
 from models.staff import Role, User, store_group_id
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 CASE_ROLES = (Role.STORE_STAFF, Role.SPECIALIST, Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 OPENER_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)

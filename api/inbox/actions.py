@@ -22,8 +22,8 @@ from api.inbox.rendering import render
 from api.inbox.reply_files import reply_with_files
 from api.inbox.timeline import load_timeline
 from api.web_auth import wants_page
-from hub import assignment, casework, conversation_sla, follow_ups
-from hub.runtime import Hub
+from hub import assignment, casework, conversation_sla, follow_ups, transfers
+from hub.core import Hub
 from models.channels import Channel
 from models.conversations import OPEN_STATES, Conversation, ConversationState, Priority
 from models.errors import Forbidden, NotFound, OtklikError, PayloadError
@@ -159,7 +159,7 @@ async def transfer(
     async def run() -> Response:
         conversation = await visible_conversation(hub, user, conversation_id)
         kind, value = await _checked_target(hub, target)
-        await assignment.transfer(hub, conversation.id, actor=user, note=note,
+        await transfers.transfer(hub, conversation.id, actor=user, note=note,
                                   to_group=value if kind == "group" else None,
                                   to_user=value if kind == "user" else None,
                                   key=f"inbox:{user.id}:transfer:{key}" if key else None)

@@ -16,7 +16,7 @@ from models.ids import ConversationId
 from models.staff import Availability, User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 ROWS_LIMIT = 20
 ORDER = {Availability.AVAILABLE: 0, Availability.AWAY: 1, Availability.OFFLINE: 2}

@@ -18,7 +18,7 @@ from models.errors import NotFound
 from models.staff import GroupId, GroupKind, Role, User, UserId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 CANNED_LIMIT = 50

@@ -19,7 +19,7 @@ from models.customers import PREFERRED_CHANNEL, UNSUBSCRIBED, Customer
 from models.errors import NotFound, Unavailable
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 PREVIOUS_LIMIT = 10
 CONTEXT_ITEMS = 3

@@ -21,9 +21,9 @@ from api.deps import HubDep
 from api.inbox.access import InboxUser, visible_conversation
 from api.inbox.views import AttachLimits
 from hub import operator_replies
+from hub.core import Hub
 from hub.file_links import file_link
 from hub.files import MIME_BY_EXTENSION, FileFolder, StoredFile, clean_name, mime_for, served_type, size_text
-from hub.runtime import Hub
 from hub.settings import Settings
 from models.channels import Channel
 from models.errors import Conflict, NotFound, PayloadError

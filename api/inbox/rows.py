@@ -21,7 +21,7 @@ from models.messages import Direction, Message
 from models.staff import GroupId, User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"

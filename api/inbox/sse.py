@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
-from hub.runtime import Hub
+from hub.core import Hub
 
 Fragments = Callable[[], Awaitable[dict[str, str] | None]]  # event name → HTML; None ends the stream
 

@@ -23,7 +23,7 @@ from models.messages import Attachment, Direction, Message
 from models.staff import UserId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 TIMELINE_LIMIT = 100
 HANDOVER_ACTORS = frozenset({"bot"})  # hand_over stores its note as written by the bot

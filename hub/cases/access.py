@@ -15,7 +15,7 @@ from models.errors import NotFound
 from models.staff import Role, User, store_group_id
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 SEES_ALL = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 

@@ -26,7 +26,7 @@ from models.errors import Conflict, NotFound, PayloadError
 from models.ids import ConversationId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 STORE_LINK = re.compile(r"^store[_:-]?([A-Za-z0-9_-]{1,32})$")  # a deep link such as `store_118`
 

@@ -23,7 +23,7 @@ from models.errors import Conflict, InvalidTransition, PayloadError
 from models.messages import AuthorKind, OutboundMessage
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 C = CaseState
 

@@ -21,6 +21,7 @@ from models.customers import Customer, Identity
 from models.ids import ConversationId, CustomerId, MessageId
 from models.messages import Attachment, DeliveryStatus, Direction, Message
 from models.nlu import ParseResult
+from models.sending import CursorStore
 from models.tokens import ApiToken
 
 
@@ -149,18 +150,6 @@ class MessageStore(Protocol):
 
     async def count(self) -> int:
         """How many messages are stored (health, benchmarks)."""
-        ...
-
-
-class CursorStore(Protocol):
-    """Named positions of long-running readers (an IMAP mailbox's last UID), kept across restarts."""
-
-    async def get(self, name: str) -> str | None:
-        """The saved position, if any."""
-        ...
-
-    async def set(self, name: str, value: str) -> None:
-        """Save the position (overwrites)."""
         ...
 
 

@@ -17,7 +17,7 @@ from playwright.async_api import Browser, Page, expect
 
 from api.demo import seed
 from api.demo_people import DEMO_STORE_GROUP
-from hub.runtime import Hub
+from hub.core import Hub
 from hub.stores.cases_base import CaseQuery
 from models.cases import CaseState
 from models.conversations import ConversationState

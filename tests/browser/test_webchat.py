@@ -15,7 +15,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from connectors import webchat
 from hub import assignment, operator_replies
-from hub.runtime import Hub
+from hub.core import Hub
 from models.conversations import Conversation
 from tests.browser.test_inbox_flow import LIVE, served
 from tests.integration.bot_support import bot_settings

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from bots.flows import SHIPPED_FLOWS
-from hub.runtime import Hub
+from bots.participant import DialogBot
+from dialogs.registry import FlowRegistry
+from hub.core import Hub
 from hub.settings import Settings
 from models.conversations import Conversation
 from models.customers import Identity, IdentityKind
@@ -60,3 +62,9 @@ async def conversation_of(hub: Hub, identity: Identity) -> Conversation:
     conversation = await hub.stores.conversations.current_for(customer.id)
     assert conversation is not None
     return conversation
+
+
+def served_flows(hub: Hub) -> FlowRegistry:
+    """The flow registry the hub's dialog bot serves (the test runs with flows)."""
+    assert isinstance(hub.participant, DialogBot), "this hub's participant is not the dialog bot"
+    return hub.participant.registry

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
+from hub.core import Hub
 from hub.handover import hand_over
 from hub.identity import identity_on
-from hub.runtime import Hub
 from hub.settings import Settings
 from models.channels import Channel
 from models.conversations import Conversation

@@ -8,10 +8,9 @@ from datetime import datetime
 import pytest
 from pydantic import ValidationError
 
+from api.wiring import open_context_provider, running_hub
 from hub.context.demo_catalogue import MSK
 from hub.context.demo_people import demo_people
-from hub.context.wiring import open_context_provider
-from hub.runtime import running_hub
 from models.context import CustomerRef
 from models.errors import Unavailable
 from tests.conftest import SettingsFactory

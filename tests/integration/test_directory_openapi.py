@@ -11,8 +11,8 @@ from schemathesis import Case, GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
+from api.wiring import build_stores
 from hub import tokens
-from hub.runtime import build_stores
 from models.retail_stores import RetailStore
 from models.tokens import Scope
 from tests.conftest import SettingsFactory

@@ -34,8 +34,8 @@ async def test_a_claim_verified_with_the_code_sent_to_the_owners_channel_unlocks
                 {"id": "app", "token": APP_TOKEN, "callback_url": f"{receiver.url}/app", "trusted": True}]
     async with start_app(bot_settings(make_settings, nlu_model, api_accounts=accounts)) as running:
         hub = running.hub
-        assert hub.nlu is not None
-        await hub.nlu.reload_if_changed()  # loaded now, not by whichever message comes first
+        assert hub.reader is not None
+        await hub.reader.reload_if_changed()  # loaded now, not by whichever message comes first
         # Boris uses the chain's app (a trusted account): his e-mail is proven there
         await running.client.post("/channels/api/app/messages", headers=auth(APP_TOKEN), json={
             "user_id": "boris-1", "message_id": "a-1", "text": "Привет", "contact": {"email": "boris@example.ru"}})

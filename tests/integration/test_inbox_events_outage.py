@@ -12,7 +12,7 @@ import pytest
 
 from hub import conversation_sla, follow_ups, handover
 from hub.bus.base import EVENTS
-from hub.runtime import Hub
+from hub.core import Hub
 from models.clock import utcnow
 from models.conversations import ConversationState, Priority
 from models.events import Event

@@ -17,9 +17,11 @@ from typing import Any
 
 import pytest
 
-from bots.mail_imap import mailbox_name
-from bots.mail_poller import Cursor, poll_once, run_mail_poller
-from hub.runtime import Hub, running_hub
+from api.wiring import running_hub
+from connectors.mail_imap import mailbox_name
+from connectors.mail_poller import Cursor, poll_once, run_mail_poller
+from hub.core import Hub
+from hub.ingest import acceptor
 from models.channels import Channel, ChannelAccount
 from models.customers import Identity, IdentityKind
 from models.errors import SendError
@@ -35,6 +37,16 @@ from tests.unit.connectors import mail_corpus as corpus
 
 pytestmark = pytest.mark.skipif(dovecot_binary() is None,
                                 reason="needs the dovecot binary: apt-get install -y dovecot-imapd")
+
+
+async def poll(hub: Hub, account: ChannelAccount) -> int:
+    """One pass of the account's mailbox into this hub."""
+    return await poll_once(acceptor(hub), hub.stores.cursors, account)
+
+
+async def read_mail(hub: Hub, account: ChannelAccount, stop: asyncio.Event) -> None:
+    """The account's long-running reader into this hub, until `stop`."""
+    await run_mail_poller(acceptor(hub), hub.stores.cursors, account, stop)
 
 
 @pytest.fixture(scope="module")
@@ -95,12 +107,12 @@ async def test_a_mail_is_ingested_once_and_a_restart_does_not_import_it_again(
     settings = make_settings(read_mail_in_api=False, accounts=[account_config])
     await deliver(dovecot, mailbox, corpus.plain("Где мой заказ 4512?\n\n-- \nИван Петров\n+7 916 000-00-00"))
     async with start_app(settings) as running:
-        assert await poll_once(running.hub, email_account(running.hub)) == 1
+        assert await poll(running.hub, email_account(running.hub)) == 1
         stored = await eventually(lambda: messages_of(running.hub), lambda ms: answered(ms, 1))
-        assert await poll_once(running.hub, email_account(running.hub)) == 0
+        assert await poll(running.hub, email_account(running.hub)) == 0
         customer = await running.hub.stores.customers.get(stored[0].customer_id)
     async with start_app(settings) as restarted:
-        assert await poll_once(restarted.hub, email_account(restarted.hub)) == 0  # nothing accepted again
+        assert await poll(restarted.hub, email_account(restarted.hub)) == 0  # nothing accepted again
         assert len(await messages_of(restarted.hub)) == 2
 
     inbound, reply = stored
@@ -130,13 +142,13 @@ async def test_the_reply_threads_in_the_shoppers_client_and_their_answer_joins_t
     await deliver(dovecot, mailbox, corpus.plain(References="<earlier@mail.example.ru>"))
     async with start_app(make_settings(read_mail_in_api=False, accounts=[account_config])) as running:
         hub = running.hub
-        await poll_once(hub, email_account(hub))
+        await poll(hub, email_account(hub))
         [sent] = await smtp.wait_for(1)
         first = await eventually(lambda: messages_of(hub), lambda ms: answered(ms, 1))
         reply_id = first[1].external_id
         assert reply_id is not None
         await deliver(dovecot, mailbox, corpus.reply_with_history(in_reply_to=reply_id))
-        assert await poll_once(hub, email_account(hub)) == 1
+        assert await poll(hub, email_account(hub)) == 1
         [_, second] = await smtp.wait_for(2)
         stored = await eventually(lambda: messages_of(hub), lambda ms: answered(ms, 2))
 
@@ -167,7 +179,7 @@ async def test_machine_mail_is_stored_unanswered_and_our_own_mail_is_ignored(
     await deliver(dovecot, mailbox, corpus.plain(sender="Ольга <olga@example.ru>", message_id="<olga@example.ru>"))
     async with start_app(make_settings(read_mail_in_api=False, accounts=[account_config])) as running:
         hub = running.hub
-        assert await poll_once(hub, email_account(hub)) == 3  # our own mail gives nothing to accept
+        assert await poll(hub, email_account(hub)) == 3  # our own mail gives nothing to accept
         await smtp.wait_for(1)
         machine = await eventually(lambda: messages_of(hub), lambda ms: len(ms) == 2 and all(m.handled for m in ms))
         await eventually(lambda: messages_of(hub, "olga@example.ru"), lambda ms: answered(ms, 1))
@@ -185,11 +197,11 @@ async def test_a_bounce_for_our_reply_marks_it_failed(
     await deliver(dovecot, mailbox, corpus.plain())
     async with start_app(make_settings(read_mail_in_api=False, accounts=[account_config])) as running:
         hub = running.hub
-        await poll_once(hub, email_account(hub))
+        await poll(hub, email_account(hub))
         _, reply = await eventually(lambda: messages_of(hub), lambda ms: answered(ms, 1))
         assert reply.external_id is not None
         await deliver(dovecot, mailbox, corpus.dsn(reply.external_id))
-        assert await poll_once(hub, email_account(hub)) == 1
+        assert await poll(hub, email_account(hub)) == 1
         failed = await eventually(lambda: hub.stores.messages.get(reply.id),
                                   lambda m: m.status is DeliveryStatus.FAILED)
         daemon = await messages_of(hub, "mailer-daemon@mx.shop.example")
@@ -207,7 +219,7 @@ async def test_russian_charsets_decode_and_attachments_are_kept_on_disk(
         await deliver(dovecot, mailbox, raw)
     async with start_app(make_settings(read_mail_in_api=False, accounts=[account_config])) as running:
         hub = running.hub
-        assert await poll_once(hub, email_account(hub)) == 3
+        assert await poll(hub, email_account(hub)) == 3
         olga = await eventually(lambda: messages_of(hub, "olga@example.ru"), lambda ms: answered(ms, 2))
         ivan = await eventually(lambda: messages_of(hub), lambda ms: answered(ms, 1))
 
@@ -225,7 +237,7 @@ async def test_idle_wakes_the_poller_at_once_and_stop_ends_it_promptly(
     await deliver(dovecot, mailbox, corpus.plain())
     async with start_app(make_settings(read_mail_in_api=False, accounts=[config])) as running:
         hub, stop = running.hub, asyncio.Event()
-        poller = asyncio.create_task(run_mail_poller(hub, email_account(hub), stop))
+        poller = asyncio.create_task(read_mail(hub, email_account(hub), stop))
         await eventually(lambda: messages_of(hub), lambda ms: answered(ms, 1))
         await asyncio.sleep(0.3)  # the poller is idling now
         started = time.monotonic()
@@ -245,7 +257,7 @@ async def test_without_idle_the_poller_polls_every_interval(
     config = with_options(account_config, imap_idle=False, poll_interval=0.2)
     async with start_app(make_settings(read_mail_in_api=False, accounts=[config])) as running:
         hub, stop = running.hub, asyncio.Event()
-        poller = asyncio.create_task(run_mail_poller(hub, email_account(hub), stop))
+        poller = asyncio.create_task(read_mail(hub, email_account(hub), stop))
         await asyncio.sleep(0.3)
         await deliver(dovecot, mailbox, corpus.plain())
         await eventually(lambda: messages_of(hub), lambda ms: answered(ms, 1), timeout=8)
@@ -262,7 +274,7 @@ async def test_the_poller_reconnects_after_a_network_outage_and_loses_no_mail(
     config = with_options(account_config, imap_port=proxy.port, poll_interval=120)
     async with start_app(make_settings(read_mail_in_api=False, accounts=[config])) as running:
         hub, stop = running.hub, asyncio.Event()
-        poller = asyncio.create_task(run_mail_poller(hub, email_account(hub), stop))
+        poller = asyncio.create_task(read_mail(hub, email_account(hub), stop))
         await deliver(dovecot, mailbox, corpus.plain())
         await eventually(lambda: messages_of(hub), lambda ms: answered(ms, 1))
         await proxy.cut()  # mid-IDLE: the connection resets and new ones are refused
@@ -286,7 +298,7 @@ async def test_stop_ends_the_poller_promptly_even_while_a_server_never_answers(
     port = silent.sockets[0].getsockname()[1]
     async with running_hub(make_settings(accounts=[with_options(account_config, imap_port=port)])) as hub:
         stop = asyncio.Event()
-        poller = asyncio.create_task(run_mail_poller(hub, email_account(hub), stop))
+        poller = asyncio.create_task(read_mail(hub, email_account(hub), stop))
         await asyncio.sleep(0.3)
         started = time.monotonic()
         stop.set()
@@ -307,13 +319,13 @@ async def test_a_changed_uidvalidity_rereads_the_mailbox_without_duplicates(
     await deliver(dovecot, mailbox, corpus.plain(), mailbox=folder)
     async with running_hub(make_settings(accounts=[config])) as hub:
         account = email_account(hub)
-        assert await poll_once(hub, account) == 1
+        assert await poll(hub, account) == 1
         before = await Cursor.load(hub.stores.cursors, account)
         await imap_command(dovecot, mailbox, "DELETE", folder)
         await imap_command(dovecot, mailbox, "CREATE", folder)
         for raw in (corpus.plain(), corpus.plain("Второе письмо", message_id="<c2@mail.example.ru>")):
             await deliver(dovecot, mailbox, raw, mailbox=folder)
-        assert await poll_once(hub, account) == 2  # both read again; ingest drops the one it has
+        assert await poll(hub, account) == 2  # both read again; ingest drops the one it has
         after = await Cursor.load(hub.stores.cursors, account)
 
     assert before.uid == 1 and after.uid == 2 and after.uidvalidity != before.uidvalidity
@@ -329,7 +341,7 @@ async def test_the_mailbox_is_read_over_starttls_and_implicit_tls(
     config = with_options(account_config, imap_tls=tls, imap_port=port, ca_file=dovecot.ca_file)
     await deliver(dovecot, mailbox, corpus.plain())
     async with running_hub(make_settings(accounts=[config])) as hub:
-        assert await poll_once(hub, email_account(hub)) == 1
+        assert await poll(hub, email_account(hub)) == 1
 
 
 def reply(**overrides: Any) -> OutboundMessage:
@@ -373,7 +385,7 @@ async def test_a_temporary_refusal_is_retried_by_the_outbox_and_delivered(
     smtp.rcpt_script.append("451 4.7.1 Greylisted, try again later")
     await deliver(dovecot, mailbox, corpus.plain())
     async with start_app(make_settings(read_mail_in_api=False, accounts=[account_config])) as running:
-        await poll_once(running.hub, email_account(running.hub))
+        await poll(running.hub, email_account(running.hub))
         await eventually(lambda: messages_of(running.hub), lambda ms: answered(ms, 1))
     assert smtp.rcpt_attempts == 2 and len(smtp.received) == 1
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from api.wiring import build_nlu
 from hub.settings import Settings
 from models.nlu import OUT_OF_SCOPE
 from nlu.artefacts import ModelDirectory
 from nlu.rasa_yaml import load_text
-from nlu.service import build_nlu
 from nlu.training import train
 from tests.conftest import SettingsFactory
 from tests.fakes.http_receiver import free_port

@@ -23,10 +23,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api.demo_people import seed_people
+from api.wiring import running_hub
 from bots.flows import SHIPPED_FLOWS
 from dialogs.loader import load_flows
+from hub.core import Hub
 from hub.routing import group_for
-from hub.runtime import Hub, running_hub
 from hub.settings import Settings
 from models.customers import Identity, IdentityKind
 from models.ids import ConversationId

@@ -306,7 +306,7 @@ async def send_all(account: ChannelAccount, *messages: OutboundMessage) -> list[
     results: list[Any] = []
     async with httpx.AsyncClient() as http, AsyncExitStack() as stack:
         context = SenderContext(http=http, bus=MemoryBus(BusPolicy()), exit_stack=stack,
-                                stores=None, timeout=5.0)  # type: ignore[arg-type]  # the sender reads no store
+                                messages=None, timeout=5.0)  # type: ignore[arg-type]  # the sender reads no store
         sender = telegram.build_sender(account, context)
         for message in messages:
             try:

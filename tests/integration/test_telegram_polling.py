@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from aiogram.exceptions import TelegramUnauthorizedError
 
-from bots.telegram_polling import run_polling
-from hub.runtime import Hub, running_hub
+from api.telegram_polling import run_polling
+from api.wiring import running_hub
+from hub.core import Hub
 from hub.settings import Settings
 from models.customers import Identity, IdentityKind
 from models.messages import DeliveryStatus, Message
@@ -137,7 +138,7 @@ def polling_env(settings: Settings, api: FakeTelegramApi) -> dict[str, str]:
 async def test_the_polling_process_stops_cleanly_on_a_signal(
     make_settings: Any, bot_api: FakeTelegramApi, tmp_path: Path, sig: signal.Signals
 ) -> None:
-    code = "import asyncio; from bots.telegram_polling import serve_polling; from hub.settings import Settings; " \
+    code = "import asyncio; from api.telegram_polling import serve_polling; from hub.settings import Settings; " \
            "asyncio.run(serve_polling(Settings()))"
     process = subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=polling_env(make_settings(), bot_api),
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -12,8 +12,8 @@ import httpx
 import pytest
 
 from hub import assignment, resolution
+from hub.core import Hub
 from hub.handover import hand_over
-from hub.runtime import Hub
 from models.ids import ConversationId
 from tests.conftest import REDIS_URL
 from tests.integration.inbox_world import build_world, over_tcp

@@ -16,8 +16,8 @@ from schemathesis import Case, GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
+from api.wiring import build_stores
 from hub import tokens
-from hub.runtime import build_stores
 from hub.webhooks import fanout, subscriptions
 from models.events import Event
 from models.tokens import Scope

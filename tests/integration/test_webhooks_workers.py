@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
+from api.wiring import build_bus, running_hub
 from hub.ingest import accept
-from hub.runtime import build_bus, running_hub
 from hub.webhooks import subscriptions
 from hub.worker import run_worker
 from models.channels import Channel

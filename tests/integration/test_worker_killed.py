@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from api.wiring import running_hub
 from hub.ingest import accept
-from hub.runtime import running_hub
 from hub.settings import Settings
 from hub.stores.sqlite import SqliteStores
 from hub.worker import INGEST_GROUP, OUTBOX_GROUP

@@ -17,7 +17,7 @@ from dialogs.loader import load_flows
 from hub import routing
 from hub.cases.config import case_config
 from hub.cases.rules import first_group
-from hub.runtime import Hub
+from hub.core import Hub
 from hub.staffing import UNSTAFFED, case_shortage, conversation_shortage
 from models.channels import Channel
 from tests.conftest import RunningApp

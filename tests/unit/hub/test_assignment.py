@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from hub import assignment, handover
-from hub.runtime import Hub
+from hub import assignment, handover, transfers
+from hub.core import Hub
 from models.conversations import Conversation, ConversationState
 from models.errors import Conflict, Forbidden, PayloadError
 from models.messages import Direction
@@ -93,23 +93,23 @@ async def test_transfer_to_group_and_to_operator_records_the_note(make_settings:
         conversation = await queued(hub)
         assert conversation.assignee == anna.id
 
-        moved = await assignment.transfer(hub, conversation.id, actor=anna, note="Broken goods: QC please",
+        moved = await transfers.transfer(hub, conversation.id, actor=anna, note="Broken goods: QC please",
                                           to_group="quality")
         assert (moved.state, moved.group, moved.assignee) == (S.QUEUED, "quality", None)
         entry = next(e for e in moved.history if e.kind == "transferred")
         assert entry.note == "Broken goods: QC please" and entry.data["from_assignee"] == anna.id
 
         boss = await operator(hub, "boss", [], roles=[Role.SUPERVISOR])
-        handed = await assignment.transfer(hub, conversation.id, actor=boss, note="Vera knows this one",
+        handed = await transfers.transfer(hub, conversation.id, actor=boss, note="Vera knows this one",
                                            to_user=vera.id)
         assert (handed.state, handed.assignee, handed.group) == (S.ASSIGNED, vera.id, "quality")
         notes = [m.text for m in await hub.stores.messages.list_for_conversation(conversation.id)
                  if m.direction is Direction.INTERNAL]
         assert notes == ["Broken goods: QC please", "Vera knows this one"]
         with pytest.raises(PayloadError):
-            await assignment.transfer(hub, conversation.id, actor=boss, note=" ", to_group="general")
+            await transfers.transfer(hub, conversation.id, actor=boss, note=" ", to_group="general")
         with pytest.raises(Forbidden):
-            await assignment.transfer(hub, conversation.id, actor=anna, note="mine now", to_user=anna.id)
+            await transfers.transfer(hub, conversation.id, actor=anna, note="mine now", to_user=anna.id)
 
 
 async def test_release_puts_it_back_for_someone_else(make_settings: Any) -> None:

@@ -6,8 +6,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+from api.wiring import running_hub
 from hub import assignment, casework, handover
-from hub.runtime import Hub, running_hub
+from hub.core import Hub
 from models.conversations import Conversation, ConversationState
 from models.staff import Availability
 from tests.inbox_fixtures import bot_conversation, group, hub_on, operator

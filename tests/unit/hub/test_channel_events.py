@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from api.wiring import running_hub
 from hub.channel_events import advances, apply_status
-from hub.runtime import running_hub
 from models.channel_events import DeliveryUpdate
 from models.channels import Channel
 from models.conversations import Conversation

@@ -9,7 +9,7 @@ from typing import Any
 
 from hub import casework, conversation_sla, follow_ups, handover, inbox_loops
 from hub.bus.base import EVENTS
-from hub.runtime import Hub
+from hub.core import Hub
 from hub.stores.dialog_state_base import SavedDialogState
 from models.clock import utcnow
 from models.conversations import Conversation, Priority

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from hub.runtime import Hub
+from hub.core import Hub
 from hub.staffing import Destination, Shortage, case_destination, conversation_destination
 from models.staff import Availability, Role
 from tests.inbox_fixtures import group, hub_on, operator

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from api.wiring import running_hub
 from hub import verification
-from hub.runtime import Hub, running_hub
+from hub.core import Hub
 from hub.verification import CODE_TTL, MAX_ATTEMPTS, PER_HOUR
 from models.channels import Channel
 from models.clock import utcnow

@@ -2,7 +2,8 @@
 
 Each pass reads the UIDs above the saved cursor (`stores.cursors`, "email:<account>:<mailbox>" =
 {"uidvalidity", "uid"}), parses each mail (`connectors.mail.parse_inbound`, attachments written to
-the account's attachments folder), accepts its events onto the inbound stream and only then saves the
+the account's attachments folder), hands its events to `on_event` (the hub's accept: onto the inbound
+stream) and only then saves the
 cursor: at least once, and a mail re-read after a crash is dropped by ingest's dedupe on its Message-ID.
 A changed UIDVALIDITY (RFC 3501 §2.3.1.1: the UIDs were renumbered) restarts from the first mail, which
 dedupe makes harmless. Between passes it IDLEs where the server offers it (RFC 2177), else polls every
@@ -14,19 +15,20 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from dataclasses import dataclass
 
-from bots.mail_imap import IDLE_LIMIT, ImapError, ImapSession
 from connectors.mail import AttachmentFolder, parse_inbound
-from hub.ingest import accept
-from hub.runtime import Hub
-from hub.stores.base import CursorStore
+from connectors.mail_imap import IDLE_LIMIT, ImapError, ImapSession
 from models.channel_events import ChannelEvent
 from models.channels import ChannelAccount
 from models.errors import PayloadError, Unavailable
+from models.sending import CursorStore
 
 log = logging.getLogger(__name__)
+
+OnEvent = Callable[[ChannelEvent], Awaitable[None]]  # takes one event into the hub; raises Unavailable when it can't
 
 DEFAULT_POLL_INTERVAL = 30.0
 DEFAULT_BATCH = 25
@@ -62,7 +64,8 @@ class Cursor:
         await store.set(self.name(account), json.dumps({"uidvalidity": self.uidvalidity, "uid": self.uid}))
 
 
-async def run_mail_poller(hub: Hub, account: ChannelAccount, stop: asyncio.Event) -> None:
+async def run_mail_poller(on_event: OnEvent, cursors: CursorStore, account: ChannelAccount,
+                          stop: asyncio.Event) -> None:
     """Read the account's mailbox until `stop` is set: a pass, then IDLE or a pause, and again."""
     delay = 1.0
     while not stop.is_set():
@@ -74,7 +77,7 @@ async def run_mail_poller(hub: Hub, account: ChannelAccount, stop: asyncio.Event
                 delay = 1.0
                 log.info("mail poller connected", extra={"account": account.id, "idle": session.can_idle})
                 while not stop.is_set():
-                    await _drain(session, hub, account, stop)
+                    await _drain(session, on_event, cursors, account, stop)
                     await _wait(session, account, stop)
             finally:
                 await session.close()
@@ -98,21 +101,22 @@ async def _open_unless_stopped(account: ChannelAccount, stop: asyncio.Event) -> 
     return None
 
 
-async def poll_once(hub: Hub, account: ChannelAccount, *, accepted: list[ChannelEvent] | None = None) -> int:
+async def poll_once(on_event: OnEvent, cursors: CursorStore, account: ChannelAccount, *,
+                    accepted: list[ChannelEvent] | None = None) -> int:
     """One pass over the mailbox; how many mails were accepted (their events appended to `accepted`)."""
     session = await ImapSession.open(account)
     try:
-        return await _drain(session, hub, account, None, accepted)
+        return await _drain(session, on_event, cursors, account, None, accepted)
     finally:
         await session.close()
 
 
 async def _drain(
-    session: ImapSession, hub: Hub, account: ChannelAccount, stop: asyncio.Event | None,
+    session: ImapSession, on_event: OnEvent, cursors: CursorStore, account: ChannelAccount, stop: asyncio.Event | None,
     accepted: list[ChannelEvent] | None = None,
 ) -> int:
     """Accept every mail above the cursor, saving the cursor after each one."""
-    cursor = await Cursor.load(hub.stores.cursors, account)
+    cursor = await Cursor.load(cursors, account)
     if cursor.uidvalidity != session.uidvalidity:
         if cursor.uidvalidity:
             log.warning("mailbox UIDVALIDITY changed: reading it again from the start",
@@ -128,9 +132,9 @@ async def _drain(
                 return count
             events = await _read(raw, uid, account, folder)
             for event in events:
-                await accept(event, hub)
+                await on_event(event)
             cursor = Cursor(cursor.uidvalidity, uid)
-            await cursor.save(hub.stores.cursors, account)
+            await cursor.save(cursors, account)
             count += bool(events)
             if accepted is not None:
                 accepted.extend(events)

@@ -2,7 +2,8 @@
 
 Bot API (https://core.telegram.org/bots/api), "getUpdates": an update is confirmed by asking again with an
 `offset` above its `update_id`; "deleteWebhook" comes first, because getUpdates is refused (409) while a
-webhook is set. Each raw update goes through `connectors.telegram.read_update` and `hub.ingest.accept`,
+webhook is set. Each raw update goes through `connectors.telegram.read_update` and the `on_event` callback
+(the hub's accept),
 exactly like a webhook body; a callback query is answered with "answerCallbackQuery". An update is
 confirmed only once its events are on the bus, so a bus outage loses nothing: Telegram hands it out again.
 """
@@ -12,8 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import signal
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from typing import Any
 
@@ -29,10 +29,7 @@ from aiogram.exceptions import (
 from aiogram.methods.base import TelegramMethod
 
 from connectors import telegram
-from hub.ingest import accept
-from hub.runtime import Hub, running_hub
-from hub.settings import Settings
-from hub.worker import run_worker
+from models.channel_events import ChannelEvent
 from models.channels import Channel, ChannelAccount
 from models.errors import PayloadError, Unavailable
 
@@ -50,23 +47,27 @@ class _GetRawUpdates(TelegramMethod[list[dict[str, Any]]]):
     allowed_updates: list[str] | None = None
 
 
-def telegram_account(hub: Hub, account_id: str | None) -> ChannelAccount:
+OnEvent = Callable[[ChannelEvent], Awaitable[None]]  # takes one event into the hub; raises Unavailable when it can't
+
+
+def telegram_account(accounts: Sequence[ChannelAccount], account_id: str | None) -> ChannelAccount:
     """The account to poll: the one named, or the only Telegram account; ValueError otherwise."""
-    ids = [a.id for a in hub.accounts if a.channel is Channel.TELEGRAM]
+    telegram_accounts = {a.id: a for a in accounts if a.channel is Channel.TELEGRAM}
+    ids = list(telegram_accounts)
     if account_id is None and len(ids) != 1:
         raise ValueError(f"name the Telegram account with --account (configured: {', '.join(ids) or 'none'})")
     chosen = account_id or ids[0]
     if chosen not in ids:
         raise ValueError(f"no Telegram account {chosen!r} in OTKLIK_ACCOUNTS (configured: {', '.join(ids) or 'none'})")
-    return hub.account(Channel.TELEGRAM, chosen)
+    return telegram_accounts[chosen]
 
 
 class TelegramPoller:
-    """Long-polls one account's updates into the hub until `stop` is set."""
+    """Long-polls one account's updates into `on_event` until `stop` is set."""
 
-    def __init__(self, hub: Hub, account: ChannelAccount, bot: Bot, *, poll_timeout: int = 30,
+    def __init__(self, on_event: OnEvent, account: ChannelAccount, bot: Bot, *, poll_timeout: int = 30,
                  pause: float = 1.0) -> None:
-        self.hub, self.account, self.bot = hub, account, bot
+        self.on_event, self.account, self.bot = on_event, account, bot
         self.poll_timeout = poll_timeout
         self.pause = pause  # after a network error or an outage, before asking again
 
@@ -111,7 +112,7 @@ class TelegramPoller:
             return True
         try:
             for event in update.events:
-                await accept(event, self.hub)
+                await self.on_event(event)
         except Unavailable as e:
             log.warning("bus unavailable; the update will be fetched again", extra={"reason": e.reason})
             await _sleep(self.pause, stop)
@@ -135,38 +136,3 @@ def _next_offset(raw: dict[str, Any], offset: int | None) -> int | None:
 async def _sleep(seconds: float, stop: asyncio.Event) -> None:
     with suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), timeout=seconds)
-
-
-async def run_polling(hub: Hub, stop: asyncio.Event, *, account_id: str | None = None, poll_timeout: int = 30,
-                      pause: float = 1.0) -> None:
-    """Poll the account into the hub, with the worker too on the in-process bus, until `stop` (or a fatal error)."""
-    account = telegram_account(hub, account_id)
-    bot = telegram.make_bot(account, timeout=poll_timeout + 10)
-    poller = TelegramPoller(hub, account, bot, poll_timeout=poll_timeout, pause=pause)
-
-    async def until_done(work: Coroutine[Any, Any, None]) -> None:
-        try:
-            await work
-        finally:
-            stop.set()  # either one ending (a fatal polling error, say) ends the other, gracefully
-
-    work = [until_done(poller.run(stop))]
-    if hub.settings.runs_worker_in_api:  # only this process can read an in-process bus
-        work.append(until_done(run_worker(hub, stop)))
-    try:
-        outcomes = await asyncio.gather(*work, return_exceptions=True)
-    finally:
-        await bot.session.close()
-    for outcome in outcomes:
-        if isinstance(outcome, BaseException):
-            raise outcome
-
-
-async def serve_polling(settings: Settings, account_id: str | None = None) -> None:
-    """Open the hub and poll until SIGINT or SIGTERM."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    async with running_hub(settings) as hub:
-        await run_polling(hub, stop, account_id=account_id)
