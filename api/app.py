@@ -19,8 +19,8 @@ from api.middleware import ObservabilityMiddleware
 from api.routes import channel_api, crm_webhooks, files, health, telegram, viber, voice, webchat, whatsapp
 from api.wiring import running_hub
 from connectors.mail_poller import run_mail_poller
-from hub.cases.config import case_config
-from hub.ingest import acceptor
+from hub.cases import case_config
+from hub.inbound import acceptor
 from hub.settings import Settings
 from hub.worker import run_worker
 from models.channels import Channel

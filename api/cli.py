@@ -122,8 +122,8 @@ def demo(
     env_file: Annotated[Path, typer.Option(help="Where the generated demo secrets are kept.")] = Path(".env"),
 ) -> None:
     """Create demo secrets (once, in .env), load demo data and serve on the embedded default."""
-    from api.demo import ensure_demo_env, seed
-    from api.demo_people import banner, ensure_demo_password
+    from api.demo.seed import ensure_demo_env, seed
+    from api.demo.staff import banner, ensure_demo_password
 
     token = ensure_demo_env(env_file)
     password = ensure_demo_password(env_file)

@@ -11,7 +11,7 @@ from api.wiring import running_hub
 from connectors import telegram
 from connectors.telegram_polling import TelegramPoller, telegram_account
 from hub.core import Hub
-from hub.ingest import acceptor
+from hub.inbound import acceptor
 from hub.settings import Settings
 from hub.worker import run_worker
 

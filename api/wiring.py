@@ -14,17 +14,18 @@ from contextlib import AsyncExitStack, asynccontextmanager
 import httpx
 from redis.asyncio import Redis
 
+from api.demo.crm_context import DemoContextProvider
 from bots.autoack import Acknowledger
 from bots.flows import build_registry
 from bots.participant import DialogBot
 from connectors import SenderContext, build_senders, check_account
 from connectors.webchat import ACCOUNT_ID as WEBCHAT_ACCOUNT
+from dialogs.registry import FlowRegistry
 from hub.bus.base import Bus, BusPolicy
 from hub.context.base import CustomerContextProvider, OffContextProvider
 from hub.context.breaker import CircuitBreaker
 from hub.context.cache import ContextCache, MemoryTtlCache, RedisTtlCache
 from hub.context.crm import HttpContextProvider
-from hub.context.demo import DemoContextProvider
 from hub.core import Hub
 from hub.egress import guarded_client
 from hub.ports import Participant
@@ -42,11 +43,11 @@ from nlu.service import NluService
 def build_stores(settings: Settings) -> Stores:
     """The configured store backend (not yet opened)."""
     if settings.store == "mongo":
-        from hub.stores.mongo import MongoStores  # imported here: the embedded default never needs pymongo
+        from hub.stores.mongo.stores import MongoStores  # imported here: the embedded default never needs pymongo
 
         assert settings.mongodb_url is not None  # checked by Settings
         return MongoStores(settings.mongodb_url)
-    from hub.stores.sqlite import SqliteStores
+    from hub.stores.sqlite.stores import SqliteStores
 
     return SqliteStores(settings.sqlite_path)
 
@@ -80,6 +81,11 @@ def build_accounts(settings: Settings) -> list[ChannelAccount]:
     if settings.webchat_enabled:
         accounts.append(ChannelAccount(id=WEBCHAT_ACCOUNT, channel=Channel.WEBCHAT, token=settings.secret_key))
     return accounts
+
+
+def served_flows(hub: Hub) -> FlowRegistry | None:
+    """The flow registry the hub's dialog bot serves; None when the participant is plain acknowledgements."""
+    return hub.participant.registry if isinstance(hub.participant, DialogBot) else None
 
 
 def build_participant(hub: Hub, settings: Settings) -> Participant:

@@ -20,13 +20,16 @@ from pydantic_core import to_jsonable_python
 from bots.hub_actions import HubActions
 from dialogs.engine import DialogState, HandoverRequest, Reply, StepResult, Turn, step
 from dialogs.registry import FlowRegistry
-from hub import handover, outbox
-from hub.stores.dialog_state_base import SavedDialogState
+from hub.inbox import handover
+from hub.outbound import outbox
+from hub.stores.dialog_state import SavedDialogState
 from models.clock import utcnow
 from models.conversations import Conversation
 from models.customers import Customer
 from models.errors import InvalidTransition
 from models.messages import AuthorKind, Button, InboundMessage, Message, OutboundMessage
+from nlu.language import UNKNOWN as UNKNOWN_LANGUAGE
+from nlu.language import detect as detect_language
 
 if TYPE_CHECKING:
     from dialogs.model import FlowSet
@@ -36,7 +39,6 @@ log = logging.getLogger(__name__)
 TURN_SECONDS = Histogram("otklik_bot_turn_seconds", "Time of one dialog-bot turn (state, flows, replies, save)")
 HANDOVERS = Counter("otklik_bot_handovers_total", "Conversations the bot handed to people, by reason", ["reason"])
 _START_COMMAND = re.compile(r"^/start(?:\s|$)", re.IGNORECASE)  # Telegram's deep-link message: not a question
-_CYRILLIC, _LATIN = re.compile(r"[а-яё]", re.IGNORECASE), re.compile(r"[a-z]", re.IGNORECASE)
 KEPT_TURNS = 16  # answered message ids remembered besides the last: a redelivery is rarely further behind
 _BOT_ERROR_NOTE = "Бот не смог обработать сообщение (ошибка в сценарии); нужен оператор."
 
@@ -128,9 +130,8 @@ def language_of(stored: Message) -> str | None:
     """ru/en from the NLU reading, else from the letters; None (keep the conversation's) for "104512"."""
     if stored.nlu is not None and stored.nlu.language in ("ru", "en"):
         return stored.nlu.language
-    if _CYRILLIC.search(stored.text):
-        return "ru"
-    return "en" if _LATIN.search(stored.text) else None
+    guessed = detect_language(stored.text)  # the one guesser (nlu/language.py), as the NLU itself reads it
+    return None if guessed == UNKNOWN_LANGUAGE else guessed
 
 
 def customer_attributes(customer: Customer) -> dict[str, Any]:

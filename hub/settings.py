@@ -146,7 +146,7 @@ class Settings(BaseSettings):
     # none by default, so the address sign-ins are throttled by is the peer's own.
     trusted_proxies: Annotated[str, AfterValidator(proxy_list)] = ""
 
-    # Operator inbox (hub/routing.py, conversation_sla.py, follow_ups.py): routes and SLA targets from a YAML
+    # Operator inbox (hub/inbox/routing.py, conversation_sla.py, follow_ups.py): routes and SLA targets from a YAML
     # file (None: built-in defaults); the worker's SLA / follow-up / assignment sweep runs this often.
     inbox_config_path: str | None = None
     inbox_scan_interval: float = Field(default=15.0, gt=0)

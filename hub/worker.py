@@ -9,11 +9,12 @@ import socket
 import uuid
 from collections.abc import Callable
 
-from hub import channel_events, outbox
 from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.cases.scanner import run_sla_scanner
 from hub.core import Hub
-from hub.inbox_loops import run_inbox_loops
+from hub.inbound import dispatch
+from hub.inbox.loops import run_inbox_loops
+from hub.outbound import outbox
 from hub.webhooks import runner as webhooks
 from models.errors import Unavailable
 from models.messages import OutboundMessage
@@ -35,7 +36,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
 
     @patiently(hub, stop)
     async def on_inbound(payload: str) -> None:
-        await channel_events.handle(payload, hub)
+        await dispatch.handle(payload, hub)
 
     @patiently(hub, stop)
     async def on_outbound(payload: str) -> None:

@@ -17,7 +17,7 @@ EventType = Literal[
     "customer.created",
     "customer.updated",
     "customer.merged",
-    "customer.identity_verified",  # a claimed phone or e-mail proven with a one-time code (hub/claims.py)
+    "customer.identity_verified",  # a claimed phone or e-mail proven with a one-time code (hub/customers/claims.py)
     "customer.identity_linked",  # an operator linked a claimed phone or e-mail by hand
     "conversation.resolved",
     "conversation.updated",

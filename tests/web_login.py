@@ -17,7 +17,7 @@ from api.signin import LOGIN_CSRF_COOKIE
 from api.web_auth import SESSION_COOKIE
 from hub.core import Hub
 from hub.directory import users
-from hub.sessions import token_hash
+from hub.directory.sessions import token_hash
 from models.staff import GroupId, Role, User
 
 

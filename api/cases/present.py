@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from api.cases.formatting import Translate, duration
 from api.cases.views import SlaView
-from hub.cases.config import case_config
+from hub.cases import case_config
 from models.cases import Case
 from models.errors import NotFound
 from models.staff import GroupId, UserId

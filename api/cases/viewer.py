@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends
 
 from api.web_auth import require_role
-from hub.cases import access
-from hub.cases.service import get_case
+from hub.cases import access, get_case
 from models.cases import Case, CaseId
 from models.errors import Forbidden, NotFound
 from models.staff import Role, User, store_group_id

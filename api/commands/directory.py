@@ -14,8 +14,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from api.commands.environment import load_settings
 from api.wiring import build_stores
-from hub.directory.importer import ImportReport, import_stores, import_users, parse_stores, parse_users
-from hub.directory.rows import ImportRow, read_rows
+from hub.directory import ImportReport, ImportRow, import_stores, import_users, parse_stores, parse_users, read_rows
 from hub.settings import Settings
 from hub.stores.base import Stores
 from models.errors import PayloadError

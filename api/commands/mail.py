@@ -14,7 +14,7 @@ from api.commands.environment import load_settings
 from api.wiring import running_hub
 from connectors.mail_poller import RECOVERABLE, poll_once, run_mail_poller
 from hub.core import Hub
-from hub.ingest import acceptor
+from hub.inbound import acceptor
 from hub.logs import configure_logging
 from hub.settings import Settings
 from hub.worker import run_worker

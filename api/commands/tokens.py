@@ -9,7 +9,7 @@ import typer
 
 from api.commands.environment import load_settings
 from api.wiring import build_stores
-from hub import tokens
+from hub.directory import tokens
 from hub.settings import Settings
 from models.tokens import Scope
 

@@ -15,7 +15,7 @@ import typer
 
 from api.commands.environment import load_settings
 from api.wiring import build_stores
-from hub.stores.webhooks_base import WebhookStore
+from hub.stores.webhooks import WebhookStore
 from hub.webhooks import replay as replays
 from hub.webhooks import subscriptions
 from models.errors import OtklikError

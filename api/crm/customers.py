@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from api.crm.deps import CONFLICT, NOT_FOUND, CustomersRead, CustomersWrite, actor
 from api.crm.schemas import CustomerPublic, CustomerUpdate, CustomerUpsert, MergeRequest
 from api.deps import HubDep
-from hub import customers
+from hub.customers import profiles
 from models.customers import Customer, Identity, IdentityKind
 from models.errors import PayloadError
 from models.ids import CustomerId
@@ -63,7 +63,7 @@ async def find_customer(
 ) -> CustomerPublic:
     """Name exactly one identity; phone numbers are normalized (8 916… and +7 916… are the same)."""
     given = {"phone": phone, "email": email, "telegram": telegram, "whatsapp": whatsapp, "viber": viber}
-    return public(await customers.lookup(hub, _selected(given, identity)))
+    return public(await profiles.lookup(hub, _selected(given, identity)))
 
 
 @router.post("/customers", response_model=CustomerPublic, responses={
@@ -72,7 +72,7 @@ async def find_customer(
 async def upsert_customer(body: CustomerUpsert, response: Response, hub: HubDep, _: CustomersWrite) -> CustomerPublic:
     """The customer any of the identities belongs to gets the others linked and the attributes merged in;
     if none is known, a customer is created (201). 409 when they belong to different customers."""
-    customer, created = await customers.upsert(hub, body.identities, name=body.name, attributes=body.attributes)
+    customer, created = await profiles.upsert(hub, body.identities, name=body.name, attributes=body.attributes)
     response.status_code = 201 if created else 200
     return public(customer)
 
@@ -81,7 +81,7 @@ async def upsert_customer(body: CustomerUpsert, response: Response, hub: HubDep,
             summary="Read a customer")
 async def get_customer(customer_id: CustomerIdPath, hub: HubDep, _: CustomersRead) -> CustomerPublic:
     """A merged customer's id answers with the customer it was merged into."""
-    return public(await customers.current(hub, CustomerId(customer_id)))
+    return public(await profiles.current(hub, CustomerId(customer_id)))
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerPublic, responses=NOT_FOUND,
@@ -90,7 +90,7 @@ async def update_customer(
     customer_id: CustomerIdPath, body: CustomerUpdate, hub: HubDep, _: CustomersWrite
 ) -> CustomerPublic:
     """Merge the attributes in; null removes a key."""
-    return public(await customers.update_attributes(hub, CustomerId(customer_id), body.attributes))
+    return public(await profiles.update_attributes(hub, CustomerId(customer_id), body.attributes))
 
 
 @router.post("/customers/{customer_id}/merge", response_model=CustomerPublic, responses={**NOT_FOUND, **CONFLICT},
@@ -102,5 +102,5 @@ async def merge_customers(
     published; its id keeps answering with this customer. If both have a conversation that is not closed,
     the one still open is kept and the other closed with a note (409 if that one is with an operator).
     Repeating a merge finishes it."""
-    merged = await customers.merge(hub, CustomerId(customer_id), CustomerId(body.merged), actor=actor(token))
+    merged = await profiles.merge(hub, CustomerId(customer_id), CustomerId(body.merged), actor=actor(token))
     return public(merged)

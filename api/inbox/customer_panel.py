@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from api.inbox.rows import display_name
 from api.inbox.views import ClaimView, ContextView, CustomerPanel, IdentityView, PastConversation
-from hub import claims, customers
+from hub.customers import claims, profiles
 from models.context import CustomerRef, Order, Purchase
 from models.conversations import Conversation
 from models.customers import PREFERRED_CHANNEL, UNSUBSCRIBED, Customer
@@ -28,7 +28,7 @@ SHOWN_ATTRIBUTES = ("crm_id", PREFERRED_CHANNEL, UNSUBSCRIBED, "store_id", "city
 
 async def load_customer(hub: Hub, conversation: Conversation) -> tuple[Customer, CustomerPanel]:
     """The customer (after merges) and their panel without CRM context (that comes by `load_context`)."""
-    customer = await customers.current(hub, conversation.customer_id)
+    customer = await profiles.current(hub, conversation.customer_id)
     earlier = await hub.stores.conversations.list_for_customer(customer.id, limit=PREVIOUS_LIMIT + 1)
     previous = [PastConversation(id=c.id, state=c.state, channel=c.channel, topic=c.topic, created_at=c.created_at,
                                  outcome=c.outcome)

@@ -15,7 +15,7 @@ from api.inbox.cache import cache_for
 from api.inbox.reply_files import our_file_id
 from api.inbox.rows import group_name, shown_text
 from api.inbox.views import AttachmentView, FactView, TimelineItem
-from hub.stores.cases_base import CaseQuery
+from hub.stores.cases import CaseQuery
 from models.cases import Case
 from models.conversations import Conversation, ConversationEvent
 from models.errors import NotFound

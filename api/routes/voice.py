@@ -16,8 +16,8 @@ from api.deps import HubDep, read_body
 from connectors import voice
 from connectors.twilio_common import FormParams, signed_url
 from hub.core import Hub
-from hub.identity import identity_on
-from hub.ingest import accept
+from hub.customers import identity_on
+from hub.inbound import accept
 from models.channels import Channel, ChannelAccount
 from models.conversations import ConversationState
 from models.messages import InboundMessage

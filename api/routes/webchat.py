@@ -11,7 +11,7 @@ from api.routes import webchat_stream
 from api.templating import request_lang, templates
 from connectors import webchat
 from hub.core import Hub
-from hub.ingest import accept
+from hub.inbound import accept
 from models.errors import PayloadError, SignatureError
 
 router = APIRouter(prefix="/chat", tags=["web chat"])

@@ -36,7 +36,7 @@ from hub.cases.work import (
     transition,
     update_details,
 )
-from hub.stores.cases_base import position
+from hub.stores.cases import position
 from models.cases import Case, CaseId, RouteHop
 from models.clock import utcnow
 

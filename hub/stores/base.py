@@ -8,13 +8,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from hub.stores.cases_base import CaseStore
-from hub.stores.claims_base import ClaimStore
-from hub.stores.crm_base import CrmStore
-from hub.stores.dialog_state_base import DialogStateStore
-from hub.stores.directory_base import DirectoryStore
-from hub.stores.inbox_base import InboxStore
-from hub.stores.webhooks_base import WebhookStore
+from hub.stores.cases import CaseStore
+from hub.stores.claims import ClaimStore
+from hub.stores.crm import CrmStore
+from hub.stores.dialog_state import DialogStateStore
+from hub.stores.directory import DirectoryStore
+from hub.stores.inbox import InboxStore
+from hub.stores.webhooks import WebhookStore
 from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity

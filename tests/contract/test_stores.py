@@ -559,7 +559,7 @@ async def test_cursors_are_saved_overwritten_and_kept_across_a_reopen(stores_fac
 
 
 async def test_tokens_are_issued_checked_and_revoked(stores: Stores) -> None:
-    from hub import tokens
+    from hub.directory import tokens
     from models.errors import SignatureError
     from models.tokens import Scope
 
@@ -760,7 +760,7 @@ async def test_webhooks_survive_close_and_reopen(stores_factory: StoresFactory) 
 
 
 async def test_conversations_page_runs_in_updated_order_from_after_the_cursor(stores: Stores) -> None:
-    from hub.stores.crm_base import ConversationQuery
+    from hub.stores.crm import ConversationQuery
 
     convs = [conversation(CustomerId(f"c{n}"), minute=10 - n) for n in range(4)]  # created newest first
     twin = conversation(CustomerId("c9"), minute=7)  # the same updated_at as convs[3]: the id breaks the tie
@@ -777,7 +777,7 @@ async def test_conversations_page_runs_in_updated_order_from_after_the_cursor(st
 async def test_conversations_page_filters_by_every_field_of_the_query(stores: Stores) -> None:
     from datetime import timezone
 
-    from hub.stores.crm_base import ConversationQuery
+    from hub.stores.crm import ConversationQuery
 
     queued = conversation(CustomerId("c1"), minute=1)
     queued.topic = "delivery"
@@ -802,7 +802,7 @@ async def test_conversations_page_filters_by_every_field_of_the_query(stores: St
 
 
 async def test_save_may_give_a_conversation_to_another_customer(stores: Stores) -> None:
-    from hub.stores.crm_base import ConversationQuery
+    from hub.stores.crm import ConversationQuery
 
     conv = conversation(CustomerId("c1"))
     await stores.conversations.create(conv)

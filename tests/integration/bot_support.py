@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from api import wiring
 from bots.flows import SHIPPED_FLOWS
-from bots.participant import DialogBot
 from dialogs.registry import FlowRegistry
 from hub.core import Hub
 from hub.settings import Settings
@@ -66,5 +66,6 @@ async def conversation_of(hub: Hub, identity: Identity) -> Conversation:
 
 def served_flows(hub: Hub) -> FlowRegistry:
     """The flow registry the hub's dialog bot serves (the test runs with flows)."""
-    assert isinstance(hub.participant, DialogBot), "this hub's participant is not the dialog bot"
-    return hub.participant.registry
+    registry = wiring.served_flows(hub)
+    assert registry is not None, "this hub's participant is not the dialog bot"
+    return registry

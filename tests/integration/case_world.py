@@ -13,7 +13,7 @@ import httpx
 
 from hub.cases.service import open_case
 from hub.core import Hub
-from hub.identity import identity_on
+from hub.customers.identity import identity_on
 from models.cases import Case, CaseSla, CaseState, WaitingFor
 from models.channels import Channel
 from models.clock import utcnow

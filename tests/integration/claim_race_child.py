@@ -11,7 +11,7 @@ import sys
 import time
 
 from api.wiring import running_hub
-from hub import assignment
+from hub.inbox import assignment
 from hub.settings import Settings
 from models.errors import Conflict
 from models.ids import ConversationId

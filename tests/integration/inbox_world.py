@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 
 from hub.core import Hub
-from hub.handover import hand_over
-from hub.identity import identity_on
+from hub.customers.identity import identity_on
+from hub.inbox.handover import hand_over
 from hub.settings import Settings
 from models.channels import Channel
 from models.conversations import Conversation

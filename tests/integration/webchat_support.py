@@ -12,7 +12,7 @@ import httpx
 
 from connectors import webchat
 from hub.core import Hub
-from hub.identity import identity_on
+from hub.customers.identity import identity_on
 from models.channels import Channel
 from models.customers import Identity
 from models.messages import Direction

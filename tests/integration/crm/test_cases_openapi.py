@@ -17,8 +17,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from api.app import create_app
 from api.wiring import running_hub
-from hub import tokens
 from hub.cases.service import open_case
+from hub.directory import tokens
 from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity, IdentityKind

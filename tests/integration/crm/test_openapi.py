@@ -21,7 +21,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
 from api.wiring import build_stores
-from hub import tokens
+from hub.directory import tokens
 from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity, IdentityKind

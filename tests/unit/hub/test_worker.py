@@ -7,7 +7,7 @@ from typing import Any
 
 from api.wiring import running_hub
 from hub.bus.base import INBOUND
-from hub.ingest import accept
+from hub.inbound.accept import accept
 from hub.worker import run_worker
 from models.channels import Channel
 from models.messages import InboundMessage
