@@ -2,7 +2,9 @@
 
 `enqueue` stores the message (a known idempotency key is a no-op) and queues it; `deliver` (run by
 the worker) sends it unless it is already past `pending`, retrying retryable failures with backoff,
-and marks it sent or failed. A failed message stays in the store with its reason: the dead-letter list.
+and marks it sent or failed. Each attempt first claims the send in the store, so two deliveries
+of one key (a message and its resend, handled at once) never both send. A failed message stays
+in the store with its reason: the dead-letter list.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from hub import events, metrics
 from hub.bus.base import OUTBOUND
 from hub.identity import identity_on
+from models.clock import utcnow
 from models.customers import UNSUBSCRIBED
 from models.errors import SendError
 from models.messages import DeliveryStatus, Direction, Message, OutboundMessage
@@ -58,7 +63,9 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
     last_inbound = await hub.stores.messages.last_inbound_at(out.customer_id, out.channel, out.account_id)
     out = out.model_copy(update={"last_inbound_at": last_inbound})
     policy = hub.retry
+    claim = uuid.uuid4().hex  # this delivery's: a concurrent one of the same key is another
     for attempt in range(1, policy.max_attempts + 1):
+        await _claim(hub, stored, claim)
         started = time.perf_counter()
         try:
             receipt = await sender.send(out)
@@ -75,6 +82,19 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
             await hub.stores.messages.set_status(stored.id, receipt.status, external_id=receipt.external_id)
             await _announce(hub, "message.sent", stored)
             return
+
+
+class SendInProgress(Exception):
+    """Another delivery of the same message holds its send: the bus tries this one again later, when the
+    message is sent (then it only repeats the event) or that delivery's claim has run out (it died)."""
+
+
+async def _claim(hub: Hub, stored: Message, claim: str) -> None:
+    """Hold the right to send `stored` for one attempt and the pause after it, or raise SendInProgress."""
+    now = utcnow()
+    span = timedelta(seconds=2 * hub.settings.outbox_timeout + hub.settings.outbox_max_delay)
+    if not await hub.stores.messages.claim_send(stored.id, claim, until=now + span, now=now):
+        raise SendInProgress(f"message {stored.id} is being sent by another delivery (or no longer pending)")
 
 
 async def _record(out: OutboundMessage, hub: Hub) -> Message:
