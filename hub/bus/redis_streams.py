@@ -148,7 +148,8 @@ class RedisStreamBus:
             except _ERRORS as e:
                 if stop.is_set() or self._closed:
                     break
-                _log.warning("bus %s/%s: redis failed, retrying in %.1fs", key, group, pause, exc_info=e)
+                _log.warning("bus %s/%s: redis failed (%s: %s), retrying in %.1fs",
+                             key, group, type(e).__name__, e, pause)  # no traceback: an outage is no bug
                 ready = False  # the stream may have been deleted (NOGROUP); recreating is idempotent
                 await _pause(stop, pause)
                 pause = min(pause * 2, _LONGEST_PAUSE)
