@@ -29,6 +29,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+_CLAIM_MARGIN = 2.0  # seconds a send claim outlasts the attempt it covers
+_CLAIM_POLL = 0.5  # seconds between looks at a send another delivery holds
+
 
 async def enqueue(out: OutboundMessage, hub: Hub) -> Message:
     """Store the message as pending and queue it for delivery; returns the stored record."""
@@ -49,8 +52,7 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
         log.warning("refused to send an internal note", extra={"message_id": stored.id})
         return
     if stored.status is not DeliveryStatus.PENDING:  # a redelivery: repeat the event in case it was lost
-        failed = stored.status is DeliveryStatus.FAILED
-        await _announce(hub, "message.failed" if failed else "message.sent", stored)
+        await _repeat_outcome(hub, stored)
         return
     sender = hub.senders.get((out.channel, out.account_id))
     if sender is None:
@@ -64,8 +66,11 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
     out = out.model_copy(update={"last_inbound_at": last_inbound})
     policy = hub.retry
     claim = uuid.uuid4().hex  # this delivery's: a concurrent one of the same key is another
+    hold = hub.settings.outbox_timeout + _CLAIM_MARGIN  # one attempt; renewed before each pause and attempt
     for attempt in range(1, policy.max_attempts + 1):
-        await _claim(hub, stored, claim)
+        if not await _claimed(hub, stored, claim, hold):  # done meanwhile by another delivery
+            await _repeat_outcome(hub, await hub.stores.messages.get(stored.id))
+            return
         started = time.perf_counter()
         try:
             receipt = await sender.send(out)
@@ -75,7 +80,10 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
                 await _failed(hub, stored, f"attempt {attempt}: {e.reason}")
                 return
             log.info("send retry", extra={"message_id": stored.id, "attempt": attempt, "reason": e.reason})
-            await asyncio.sleep(policy.delay(attempt, e.retry_after))
+            pause = policy.delay(attempt, e.retry_after)
+            await hub.stores.messages.claim_send(stored.id, claim, until=utcnow() + timedelta(seconds=pause + hold),
+                                                 now=utcnow())
+            await asyncio.sleep(pause)
         else:
             metrics.SEND_SECONDS.labels(out.channel).observe(time.perf_counter() - started)
             metrics.OUTBOUND.labels(out.channel, "sent").inc()
@@ -84,17 +92,17 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
             return
 
 
-class SendInProgress(Exception):
-    """Another delivery of the same message holds its send: the bus tries this one again later, when the
-    message is sent (then it only repeats the event) or that delivery's claim has run out (it died)."""
-
-
-async def _claim(hub: Hub, stored: Message, claim: str) -> None:
-    """Hold the right to send `stored` for one attempt and the pause after it, or raise SendInProgress."""
-    now = utcnow()
-    span = timedelta(seconds=2 * hub.settings.outbox_timeout + hub.settings.outbox_max_delay)
-    if not await hub.stores.messages.claim_send(stored.id, claim, until=now + span, now=now):
-        raise SendInProgress(f"message {stored.id} is being sent by another delivery (or no longer pending)")
+async def _claimed(hub: Hub, stored: Message, claim: str, seconds: float) -> bool:
+    """Hold the right to send `stored` for `seconds`; False once it is no longer pending (the other delivery
+    sent it or gave up). While another delivery holds it, wait: its claim is short and only renewed while
+    it is alive, so a killed worker's claim runs out within seconds, and the entry's attempts are not spent."""
+    while True:
+        now = utcnow()
+        if await hub.stores.messages.claim_send(stored.id, claim, until=now + timedelta(seconds=seconds), now=now):
+            return True
+        if (await hub.stores.messages.get(stored.id)).status is not DeliveryStatus.PENDING:
+            return False
+        await asyncio.sleep(_CLAIM_POLL)
 
 
 async def _record(out: OutboundMessage, hub: Hub) -> Message:
@@ -110,6 +118,11 @@ async def _failed(hub: Hub, stored: Message, reason: str) -> None:
     metrics.OUTBOUND.labels(stored.channel, "failed").inc()
     await hub.stores.messages.set_status(stored.id, DeliveryStatus.FAILED, reason=reason)
     await _announce(hub, "message.failed", stored, reason=reason)
+
+
+async def _repeat_outcome(hub: Hub, stored: Message) -> None:
+    failed = stored.status is DeliveryStatus.FAILED
+    await _announce(hub, "message.failed" if failed else "message.sent", stored)
 
 
 async def _announce(hub: Hub, kind: str, stored: Message, **data: str) -> None:
