@@ -54,7 +54,8 @@ def build_stores(settings: Settings) -> Stores:
 
 def build_bus(settings: Settings) -> Bus:
     """The configured bus backend (not yet opened)."""
-    policy = BusPolicy(max_attempts=settings.bus_max_attempts, retry_after=settings.bus_retry_after)
+    policy = BusPolicy(max_attempts=settings.bus_max_attempts, retry_after=settings.bus_retry_after,
+                       lease_ttl=settings.bus_lease_seconds)
     if settings.bus == "redis":
         from hub.bus.redis_streams import RedisStreamBus
 

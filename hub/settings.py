@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1, le=64)  # per-customer ordering, parallel across customers
     bus_max_attempts: int = Field(default=5, ge=1)
     bus_retry_after: float = Field(default=30.0, gt=0)
+    # Redis: how long a killed worker's partitions wait before the others take them over (heartbeats renew it).
+    bus_lease_seconds: float = Field(default=5.0, gt=0)
     # Run the worker inside the API process; None means "when the bus is in-process" (it must be then).
     embedded_worker: bool | None = None
     # With the embedded worker, `otklik serve` also reads the e-mail accounts' mailboxes (else `otklik mail poll`).

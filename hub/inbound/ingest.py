@@ -32,8 +32,11 @@ async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:
         metrics.INBOUND.labels(msg.channel, "duplicate").inc()
         return
     if stored is None:
-        stored = await _store(msg, hub)
-        if stored is None:
+        stored = await _store(msg, hub) or await messages.find_external(
+            msg.channel, msg.account_id, Direction.INBOUND, msg.external_id)
+        # A concurrent delivery stored it first, but stored is not handled: if that one dies, nobody else
+        # would finish it, so this one does too (every follow-up step is idempotent).
+        if stored is None or stored.handled:
             metrics.INBOUND.labels(msg.channel, "duplicate").inc()
             return
     await _follow_up(msg, stored, hub)

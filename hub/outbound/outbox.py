@@ -2,7 +2,9 @@
 
 `enqueue` stores the message (a known idempotency key is a no-op) and queues it; `deliver` (run by
 the worker) sends it unless it is already past `pending`, retrying retryable failures with backoff,
-and marks it sent or failed. A failed message stays in the store with its reason: the dead-letter list.
+and marks it sent or failed. Each attempt first claims the send in the store, so two deliveries
+of one key (a message and its resend, handled at once) never both send. A failed message stays
+in the store with its reason: the dead-letter list.
 """
 
 from __future__ import annotations
@@ -10,12 +12,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from hub import events, metrics
 from hub.bus.base import OUTBOUND
 from hub.customers.identity import identity_on
 from hub.outbound.retry import RetryPolicy
+from models.clock import utcnow
 from models.customers import UNSUBSCRIBED
 from models.errors import SendError
 from models.messages import DeliveryStatus, Direction, Message, OutboundMessage
@@ -24,6 +29,9 @@ if TYPE_CHECKING:
     from hub.core import Hub
 
 log = logging.getLogger(__name__)
+
+_CLAIM_MARGIN = 2.0  # seconds a send claim outlasts the attempt it covers
+_CLAIM_POLL = 0.5  # seconds between looks at a send another delivery holds
 
 
 async def enqueue(out: OutboundMessage, hub: Hub) -> Message:
@@ -45,8 +53,7 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
         log.warning("refused to send an internal note", extra={"message_id": stored.id})
         return
     if stored.status is not DeliveryStatus.PENDING:  # a redelivery: repeat the event in case it was lost
-        failed = stored.status is DeliveryStatus.FAILED
-        await _announce(hub, "message.failed" if failed else "message.sent", stored)
+        await _repeat_outcome(hub, stored)
         return
     sender = hub.senders.get((out.channel, out.account_id))
     if sender is None:
@@ -60,7 +67,12 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
     out = out.model_copy(update={"last_inbound_at": last_inbound})
     s = hub.settings
     policy = RetryPolicy(s.outbox_max_attempts, s.outbox_base_delay, s.outbox_max_delay)
+    claim = uuid.uuid4().hex  # this delivery's: a concurrent one of the same key is another
+    hold = hub.settings.outbox_timeout + _CLAIM_MARGIN  # one attempt; renewed before each pause and attempt
     for attempt in range(1, policy.max_attempts + 1):
+        if not await _claimed(hub, stored, claim, hold):  # done meanwhile by another delivery
+            await _repeat_outcome(hub, await hub.stores.messages.get(stored.id))
+            return
         started = time.perf_counter()
         try:
             receipt = await sender.send(out)
@@ -70,13 +82,29 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
                 await _failed(hub, stored, f"attempt {attempt}: {e.reason}")
                 return
             log.info("send retry", extra={"message_id": stored.id, "attempt": attempt, "reason": e.reason})
-            await asyncio.sleep(policy.delay(attempt, e.retry_after))
+            pause = policy.delay(attempt, e.retry_after)
+            await hub.stores.messages.claim_send(stored.id, claim, until=utcnow() + timedelta(seconds=pause + hold),
+                                                 now=utcnow())
+            await asyncio.sleep(pause)
         else:
             metrics.SEND_SECONDS.labels(out.channel).observe(time.perf_counter() - started)
             metrics.OUTBOUND.labels(out.channel, "sent").inc()
             await hub.stores.messages.set_status(stored.id, receipt.status, external_id=receipt.external_id)
             await _announce(hub, "message.sent", stored)
             return
+
+
+async def _claimed(hub: Hub, stored: Message, claim: str, seconds: float) -> bool:
+    """Hold the right to send `stored` for `seconds`; False once it is no longer pending (the other delivery
+    sent it or gave up). While another delivery holds it, wait: its claim is short and only renewed while
+    it is alive, so a killed worker's claim runs out within seconds, and the entry's attempts are not spent."""
+    while True:
+        now = utcnow()
+        if await hub.stores.messages.claim_send(stored.id, claim, until=now + timedelta(seconds=seconds), now=now):
+            return True
+        if (await hub.stores.messages.get(stored.id)).status is not DeliveryStatus.PENDING:
+            return False
+        await asyncio.sleep(_CLAIM_POLL)
 
 
 async def _record(out: OutboundMessage, hub: Hub) -> Message:
@@ -92,6 +120,11 @@ async def _failed(hub: Hub, stored: Message, reason: str) -> None:
     metrics.OUTBOUND.labels(stored.channel, "failed").inc()
     await hub.stores.messages.set_status(stored.id, DeliveryStatus.FAILED, reason=reason)
     await _announce(hub, "message.failed", stored, reason=reason)
+
+
+async def _repeat_outcome(hub: Hub, stored: Message) -> None:
+    failed = stored.status is DeliveryStatus.FAILED
+    await _announce(hub, "message.failed" if failed else "message.sent", stored)
 
 
 async def _announce(hub: Hub, kind: str, stored: Message, **data: str) -> None:

@@ -132,6 +132,11 @@ class MessageStore(Protocol):
         """Every follow-up of this inbound message is done; redeliveries may skip it."""
         ...
 
+    async def claim_send(self, message_id: MessageId, claim: str, *, until: datetime, now: datetime) -> bool:
+        """Take (or prolong) the right to send this pending outbound message until `until`; False if it is no
+        longer pending or another `claim` holds it past `now`. Two deliveries of one key never both send."""
+        ...
+
     async def set_nlu(self, message_id: MessageId, result: ParseResult) -> None:
         """Store the NLU reading of a message (replacing an earlier one); NotFound if absent."""
         ...

@@ -430,6 +430,19 @@ async def test_set_status_of_missing_message_raises_not_found(stores: Stores) ->
         await stores.messages.set_status(MessageId("none"), DeliveryStatus.SENT)
 
 
+async def test_a_send_is_claimed_by_one_delivery_until_its_claim_runs_out(stores: Stores) -> None:
+    message = outbound(conversation(CustomerId("c1")), "reply-1")
+    await stores.messages.add(message)
+    assert await stores.messages.claim_send(message.id, "a", until=at(5), now=at(0))
+    assert not await stores.messages.claim_send(message.id, "b", until=at(6), now=at(1))  # a holds it
+    assert await stores.messages.claim_send(message.id, "a", until=at(7), now=at(2))  # a prolongs its own
+    assert not await stores.messages.claim_send(message.id, "b", until=at(8), now=at(6))  # a ran out at 7 (next)
+    assert await stores.messages.claim_send(message.id, "b", until=at(12), now=at(7) + timedelta(seconds=1))
+    await stores.messages.set_status(message.id, DeliveryStatus.SENT)
+    assert not await stores.messages.claim_send(message.id, "b", until=at(20), now=at(13))  # no longer pending
+    assert (await stores.messages.get(message.id)).status is DeliveryStatus.SENT
+
+
 async def test_mark_handled_is_visible_on_get(stores: Stores) -> None:
     message = inbound(conversation(CustomerId("c1")), "m1")
     await stores.messages.add(message)

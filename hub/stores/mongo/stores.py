@@ -279,6 +279,14 @@ class MongoMessageStore:
         """Flag the inbound message as fully handled."""
         await self._coll.update_one({"_id": message_id}, {"$set": {"handled": True}})
 
+    async def claim_send(self, message_id: MessageId, claim: str, *, until: datetime, now: datetime) -> bool:
+        """One conditional update: pending, and unclaimed or claimed by `claim` or past its claim's time."""
+        free = [{"send_claim": None}, {"send_claim": claim}, {"send_claim_until": {"$lt": _instant(now)}}]
+        update = await self._coll.update_one(
+            {"_id": message_id, "status": DeliveryStatus.PENDING.value, "$or": free},
+            {"$set": {"send_claim": claim, "send_claim_until": _instant(until)}})
+        return update.matched_count == 1
+
     async def set_nlu(self, message_id: MessageId, result: ParseResult) -> None:
         """Store the NLU reading; NotFound if the message is absent."""
         update = await self._coll.update_one({"_id": message_id}, {"$set": {"nlu": result.model_dump(mode="json")}})
@@ -403,3 +411,8 @@ class MongoStores:
             await self.db.client.admin.command("ping")
         except PyMongoError as e:
             raise Unavailable(f"MongoDB store: {e}") from e
+
+
+def _instant(at: datetime) -> str:
+    """A send claim's time as text that sorts as time does (always with microseconds)."""
+    return at.isoformat(timespec="microseconds")

@@ -291,6 +291,16 @@ class SqliteMessageStore:
             "UPDATE messages SET doc = json_set(doc, '$.handled', json('true')) WHERE id = ?", (message_id,)
         )
 
+    async def claim_send(self, message_id: MessageId, claim: str, *, until: datetime, now: datetime) -> bool:
+        """One UPDATE: pending, and unclaimed or claimed by `claim` or past its claim's time."""
+        changed = await self.db.run(
+            "UPDATE messages SET doc = json_set(doc, '$.send_claim', ?, '$.send_claim_until', ?) WHERE id = ? "
+            "AND json_extract(doc, '$.status') = 'pending' AND (json_extract(doc, '$.send_claim') IS NULL "
+            "OR json_extract(doc, '$.send_claim') = ? OR json_extract(doc, '$.send_claim_until') < ?)",
+            (claim, _instant(until), message_id, claim, _instant(now)),
+        )
+        return changed == 1
+
     async def set_nlu(self, message_id: MessageId, result: ParseResult) -> None:
         """Store the NLU reading; NotFound if the message is absent."""
         await self._set_field(message_id, "nlu", result.model_dump_json())
@@ -379,3 +389,8 @@ class SqliteStores:
     async def ping(self) -> None:
         """Unavailable unless a query answers."""
         await self.db.one("SELECT 1")
+
+
+def _instant(at: datetime) -> str:
+    """A send claim's time as text that sorts as time does (always with microseconds)."""
+    return at.isoformat(timespec="microseconds")
