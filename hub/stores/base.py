@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
+from hub.privacy.store import PrivacyStore
 from hub.stores.cases_base import CaseStore
 from hub.stores.claims_base import ClaimStore
 from hub.stores.crm_base import CrmStore
@@ -245,6 +246,11 @@ class Stores(Protocol):
     @property
     def cases(self) -> CaseStore:
         """Cases of specialist groups and stores, with their queues."""
+        ...
+
+    @property
+    def privacy(self) -> PrivacyStore:
+        """The audit log of reads, whole-customer reads and erasure, retention's scans."""
         ...
 
     async def open(self) -> None:

@@ -443,6 +443,9 @@ class MongoStores:
         from hub.stores.mongo_claims import MongoClaimStore
 
         self.claims = MongoClaimStore(self.db)
+        from hub.privacy.mongo_store import MongoPrivacyStore
+
+        self.privacy = MongoPrivacyStore(self.db)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStores:
@@ -465,6 +468,7 @@ class MongoStores:
             await self.cases.open()  # case queues' indexes and the number counter
             await self.dialog_states.open()  # the index of the purge of idle dialog states
             await self.claims.open()  # claims by claimer, codes by claimer and identity
+            await self.privacy.open()  # the audit log's indexes, messages in order, merged customers
         except ConnectionFailure as e:  # other failures (say, an index clashing with ours) are not outages
             await self.db.close()
             raise Unavailable(f"MongoDB store: {e}") from e

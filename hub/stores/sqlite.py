@@ -11,6 +11,7 @@ import sqlite3
 from datetime import datetime
 from typing import Any
 
+from hub.privacy import sqlite_store as privacy_sqlite
 from hub.sqlite_db import SqliteDatabase, execute, execute_many
 from hub.stores import (
     sqlite_cases,
@@ -363,7 +364,8 @@ class SqliteStores:
                                         "directory": sqlite_directory.MIGRATIONS,
                                         "inbox": sqlite_inbox.MIGRATIONS,
                                         "cases": sqlite_cases.MIGRATIONS,
-                                        "claims": sqlite_claims.MIGRATIONS})  # after core: it indexes conversations
+                                        "claims": sqlite_claims.MIGRATIONS,  # after core: it indexes conversations
+                                        "privacy": privacy_sqlite.MIGRATIONS})
         self.customers = SqliteCustomerStore(self.db)
         self.conversations = SqliteConversationStore(self.db)
         self.messages = SqliteMessageStore(self.db)
@@ -376,6 +378,7 @@ class SqliteStores:
         self.inbox = sqlite_inbox.SqliteInboxStore(self.db)
         self.cases = sqlite_cases.SqliteCaseStore(self.db)
         self.claims = sqlite_claims.SqliteClaimStore(self.db)
+        self.privacy = privacy_sqlite.SqlitePrivacyStore(self.db)
 
     async def open(self) -> None:
         """Connect and migrate."""
