@@ -8,11 +8,13 @@ import json
 from typing import Any
 
 from hub import casework, tokens
+from models.staff import Role
 from models.tokens import Scope
 from tests.fakes.webhook_receiver import webhook_receiver
 from tests.integration.helpers_webhooks import FAST, subscribe
-from tests.integration.inbox_world import build_world, customer_writes, handed_over, inbox_settings
+from tests.integration.inbox_world import PASSWORD, build_world, customer_writes, handed_over, inbox_settings
 from tests.integration.test_inbox_pages import signed_in
+from tests.web_login import create_user
 
 TEXT = "Мой телефон +7 916 123-45-67, верните деньги <script>alert(1)</script>"
 NOTE = "Клиентка Анна Петрова, звонила дважды"
@@ -77,3 +79,26 @@ async def test_export_erase_and_audit_of_one_customer(make_settings: Any, start_
     assert kinds.count(("api:dpo", "export")) == 3 and kinds.count(("api:dpo-erase", "erase")) == 2
     assert [e["via"] for e in by_anna.json()["entries"]] == [f"/inbox/conversations/{conversation.id}"]
     assert json.dumps(trail.json()).count(TEXT) == 0  # the log says who and when, never what
+
+
+async def test_admins_search_the_access_log_on_a_page_and_operators_may_not(make_settings: Any, start_app: Any) -> None:
+    async with start_app(inbox_settings(make_settings)) as running:
+        hub = running.hub
+        world = await build_world(hub)
+        await create_user(hub, "root", PASSWORD, roles=[Role.ADMIN])
+        conversation = await handed_over(hub, await customer_writes(running.client, hub, "u-2", "<b>Привет</b>"))
+        async with signed_in(running, "anna") as (client, _):
+            await client.get(f"/inbox/conversations/{conversation.id}")
+            refused = await client.get("/admin/audit", headers={"accept": "application/json"})
+        async with signed_in(running, "root") as (client, _):
+            everything = await client.get("/admin/audit")
+            by_anna = await client.get(f"/admin/audit?actor=user:{world.anna.id}&kind=panel_view")
+            exports = await client.get("/admin/audit?kind=export")
+            bad_day = await client.get("/admin/audit?day=yesterday", headers={"accept": "application/json"})
+
+    assert refused.status_code == 403
+    assert everything.status_code == 200 and conversation.customer_id in everything.text
+    assert by_anna.text.count('data-kind="panel_view"') == 1
+    assert f"/inbox/conversations/{conversation.id}" in by_anna.text
+    assert 'data-kind="panel_view"' not in exports.text
+    assert bad_day.status_code == 422 and "YYYY-MM-DD" in bad_day.text
