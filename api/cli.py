@@ -13,6 +13,7 @@ import uvicorn
 from api.app import create_app
 from api.commands import bus as bus_commands
 from api.commands import check as check_commands
+from api.commands import customers as customers_commands
 from api.commands import dialogs as dialogs_commands
 from api.commands import directory as directory_commands
 from api.commands import mail as mail_commands
@@ -44,6 +45,7 @@ app.add_typer(webhooks_commands.app, name="webhooks")
 app.add_typer(users_commands.app, name="users")
 app.add_typer(users_commands.groups_app, name="groups")
 app.add_typer(directory_commands.app, name="directory")
+app.add_typer(customers_commands.app, name="customers")
 
 
 @app.command("check")

@@ -14,13 +14,19 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 FRAMEABLE_PREFIXES = ("/chat",)  # the web chat widget: embedded on the chain's site
 API_DOCS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc"})  # FastAPI's pages: inline and CDN scripts
-STAFF_CSP = "frame-ancestors 'none'; script-src 'self'; object-src 'none'; base-uri 'self'"
+# Everything from this site only (default-src covers images, fonts and the SSE/fetch connections), styles
+# from our stylesheets only (no inline style attributes), forms post back here only.
+PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; object-src 'none'; base-uri 'self';"
+            " form-action 'self'")
+STAFF_CSP = f"{PAGE_CSP}; frame-ancestors 'none'"
+CHAT_CSP = PAGE_CSP  # the web chat: the same, except that the chain's site may frame it
 DOCS_CSP = "frame-ancestors 'none'"
 
 ALWAYS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
 )
+CHAT: tuple[tuple[bytes, bytes], ...] = (*ALWAYS, (b"content-security-policy", CHAT_CSP.encode()))
 NO_FRAMING: tuple[tuple[bytes, bytes], ...] = (
     (b"x-frame-options", b"DENY"),
     (b"content-security-policy", STAFF_CSP.encode()),
@@ -50,7 +56,7 @@ class SecurityHeadersMiddleware:
             return
         path = scope["path"]
         staff = not frameable(path)
-        extra = ALWAYS if not staff else ALWAYS + (DOCS_NO_FRAMING if path in API_DOCS else NO_FRAMING)
+        extra = CHAT if not staff else ALWAYS + (DOCS_NO_FRAMING if path in API_DOCS else NO_FRAMING)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -7,6 +7,8 @@ an optional `keep` callback, e.g. `AttachmentFolder.write`):
 - a delivery report (RFC 3464 DSN in an RFC 6522 multipart/report, or a mailer daemon's notice with the
   returned message attached) about a message we sent -> one DeliveryUpdate(FAILED, reason);
   a report of delay or success, or one about a message we cannot name -> [];
+- a read receipt (RFC 8098 disposition notification, `connectors/mail_receipts.py`) of a message we sent ->
+  one DeliveryUpdate(READ); any other disposition -> [] (never a shopper's message);
 - anything else -> one InboundMessage: external_id = Message-ID (a hash of the bytes when missing),
   reply_to = In-Reply-To, text = the reply part only (quoted history and signature removed), and
   `auto_submitted` set for machine mail (RFC 3834 Auto-Submitted other than "no", Precedence bulk/junk/list,
@@ -28,6 +30,7 @@ from pydantic import ValidationError
 
 from connectors.base import Sender, SenderContext
 from connectors.mail_parse import Mail, bounce_of, derived_id, read_mail
+from connectors.mail_receipts import receipt_of
 from connectors.mail_send import SmtpSender
 from connectors.mail_text import reply_part
 from models.channel_events import ChannelEvent, DeliveryUpdate
@@ -100,6 +103,12 @@ def _events(raw: bytes, account: ChannelAccount, keep: Keep | None) -> list[Chan
             return []  # a delay warning, a success report, or about a message we cannot name
         return [DeliveryUpdate(channel=Channel.EMAIL, account_id=account.id, external_id=bounce.original_id,
                                status=DeliveryStatus.FAILED, reason=bounce.reason or None)]
+    receipt = receipt_of(mail)
+    if receipt is not None:
+        if not receipt.displayed or receipt.original_id is None:
+            return []
+        return [DeliveryUpdate(channel=Channel.EMAIL, account_id=account.id, external_id=receipt.original_id,
+                               status=DeliveryStatus.READ)]
     files = mail.files[:MAX_ATTACHMENTS]
     if keep is not None:
         for found in files:

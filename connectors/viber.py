@@ -126,8 +126,10 @@ def verify(
     if not hmac.compare_digest(signature.strip().lower().encode(), expected.encode()):
         raise SignatureError("wrong X-Viber-Content-Signature for this account")
     sent = _timestamp_of(body)  # signed, so a replayed callback cannot move it
+    if sent is None:  # every Viber callback carries one; without it the replay window could not apply
+        raise SignatureError("callback without a timestamp: the replay window cannot be checked")
     reference = int((now or utcnow()).timestamp() * 1000)
-    if sent is not None and abs(reference - sent) > window.total_seconds() * 1000:
+    if abs(reference - sent) > window.total_seconds() * 1000:
         raise SignatureError("callback timestamp is outside the replay window")
 
 

@@ -89,6 +89,17 @@ class Settings(BaseSettings):
     public_url: str | None = None
     webchat_enabled: bool = True
     webchat_keepalive_seconds: float = Field(default=15.0, gt=0)  # an idle /chat/events sends a comment this often
+    # Anonymous web chat messages a minute: per visitor session, and per client address (a new session is one
+    # GET away, so the address bounds a flood; generous, as one shop's NAT may hold many shoppers).
+    webchat_visitor_per_minute: int = Field(default=20, ge=1)
+    webchat_address_per_minute: int = Field(default=300, ge=1)
+
+    # Personal data (hub/privacy/retention.py): message texts and attached files older than these many days are
+    # erased by the worker, a batch at a time, every interval; unset keeps them for ever.
+    retention_messages_days: float | None = Field(default=None, gt=0)
+    retention_attachments_days: float | None = Field(default=None, gt=0)
+    retention_batch: int = Field(default=500, ge=1, le=10_000)
+    retention_interval_minutes: float = Field(default=60.0, gt=0)
     reopen_window_hours: float = Field(default=72.0, ge=0)
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Requests to destinations third parties choose (webhook URLs, API-channel callbacks) reach public

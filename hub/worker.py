@@ -9,6 +9,7 @@ import socket
 import uuid
 from collections.abc import Callable
 
+from hub import privacy
 from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.cases.scanner import run_sla_scanner
 from hub.core import Hub
@@ -47,6 +48,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
     consumers += webhooks.consumers(hub, stop, name, patiently(hub, stop))  # events -> deliveries -> POSTs
     consumers.append(run_inbox_loops(hub, stop))  # SLA breaches, follow-ups, queue sweep
     consumers.append(run_sla_scanner(hub, stop))  # case SLA reminders, breaches, escalation
+    consumers.append(privacy.run_retention(hub, stop))  # message texts and files past their keeping time
     log.info("worker started", extra={"consumer": name, "partitions": hub.settings.partitions})
     await asyncio.gather(*consumers)
     log.info("worker stopped", extra={"consumer": name})

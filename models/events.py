@@ -19,6 +19,7 @@ EventType = Literal[
     "customer.merged",
     "customer.identity_verified",  # a claimed phone or e-mail proven with a one-time code (hub/customers/claims.py)
     "customer.identity_linked",  # an operator linked a claimed phone or e-mail by hand
+    "customer.erased",  # personal data anonymised on request (hub/privacy/erase.py): drop your copy too
     "conversation.resolved",
     "conversation.updated",
     "conversation.note_added",

@@ -27,6 +27,9 @@ class Scope(StrEnum):
     DIRECTORY_SUPERVISORS = "directory:supervisors"  # with directory:write: make and change supervisors too
     DIRECTORY_STORE_GROUPS = "directory:store-groups"  # with directory:write: PUT /groups may rewrite store:*
     METRICS_READ = "metrics:read"         # Prometheus /metrics on the API's own port
+    CUSTOMERS_EXPORT = "customers:export"  # everything about one customer, as JSON or HTML (recorded in the audit)
+    CUSTOMERS_ERASE = "customers:erase"   # anonymise one customer everywhere (personal-data requests)
+    AUDIT_READ = "audit:read"             # who read which customer's data
 
 
 class ApiToken(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends
 
-from api.admin import canned, groups, routing, users
+from api.admin import audit, canned, groups, routing, users
 from api.admin.problems import config_problems
 
 # Every admin page shows the configuration's problems at the top (api/admin/problems.py).
@@ -13,3 +13,4 @@ router.include_router(users.router)
 router.include_router(groups.router)
 router.include_router(routing.router)
 router.include_router(canned.router)
+router.include_router(audit.router)  # who read which customer's data

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends
 from api.crm import cases, conversations, customers, directory, proactive
 from api.crm.ratelimit import lifespan, rate_limit
 from api.crm.schemas import ErrorBody
+from api.routes import privacy as privacy_routes
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorBody, "description": "The body is not JSON"},
@@ -31,3 +32,4 @@ router.include_router(conversations.router)
 router.include_router(proactive.router)
 router.include_router(cases.router)
 router.include_router(directory.router)
+router.include_router(privacy_routes.router)  # export, erase, audit: personal-data requests

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from api.crm import pagination
 from api.crm.deps import CONFLICT, NOT_FOUND, ConversationsRead, ConversationsWrite, actor, scoped_key
@@ -20,6 +20,7 @@ from api.crm.schemas import (
     ResolveRequest,
 )
 from api.deps import HubDep
+from hub import privacy
 from hub.customers import profiles
 from hub.inbox import notes, resolution
 from hub.stores.crm import ConversationQuery
@@ -28,6 +29,7 @@ from models.conversations import Conversation, ConversationState
 from models.errors import NotFound
 from models.ids import ConversationId, CustomerId
 from models.messages import Message
+from models.privacy import ReadKind
 
 router = APIRouter(tags=["conversations"])
 ConversationIdPath = Annotated[str, Path(min_length=1, max_length=64, description="A conversation id")]
@@ -86,10 +88,12 @@ async def _customer_or_none(hub: HubDep, customer_id: CustomerId) -> CustomerId 
 @router.get("/conversations/{conversation_id}", response_model=ConversationDetail, responses=NOT_FOUND,
             summary="Read a conversation with its messages")
 async def get_conversation(
-    conversation_id: ConversationIdPath, hub: HubDep, _: ConversationsRead
+    request: Request, conversation_id: ConversationIdPath, hub: HubDep, token: ConversationsRead
 ) -> ConversationDetail:
     """The latest 200 messages, oldest first, internal notes included (direction `internal`)."""
     conversation = await hub.stores.conversations.get(ConversationId(conversation_id))
+    await privacy.record_read(hub, actor=actor(token), customer_id=conversation.customer_id,
+                              kind=ReadKind.API_READ, via=f"{request.method} {request.url.path}")
     messages = await hub.stores.messages.list_for_conversation(conversation.id)
     return ConversationDetail(**public(conversation).model_dump(), messages=[message_public(m) for m in messages])
 

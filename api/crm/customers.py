@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from pydantic import ValidationError
 
 from api.crm.deps import CONFLICT, NOT_FOUND, CustomersRead, CustomersWrite, actor
 from api.crm.schemas import CustomerPublic, CustomerUpdate, CustomerUpsert, MergeRequest
 from api.deps import HubDep
+from hub import privacy
 from hub.customers import profiles
 from models.customers import Customer, Identity, IdentityKind
 from models.errors import PayloadError
 from models.ids import CustomerId
+from models.privacy import ReadKind
 
 router = APIRouter(tags=["customers"])
 CustomerIdPath = Annotated[str, Path(min_length=1, max_length=64, description="A customer id (merged ones redirect)")]
@@ -52,7 +54,7 @@ def _selector(example: str) -> Any:
 @router.get("/customers", response_model=CustomerPublic, responses=NOT_FOUND,
             summary="Find a customer by phone, e-mail or messenger id")
 async def find_customer(
-    hub: HubDep, _: CustomersRead,
+    request: Request, hub: HubDep, token: CustomersRead,
     phone: Annotated[str | None, _selector("+79161234567")] = None,
     email: Annotated[str | None, _selector("anna@example.ru")] = None,
     telegram: Annotated[str | None, _selector("123456789")] = None,
@@ -63,7 +65,10 @@ async def find_customer(
 ) -> CustomerPublic:
     """Name exactly one identity; phone numbers are normalized (8 916… and +7 916… are the same)."""
     given = {"phone": phone, "email": email, "telegram": telegram, "whatsapp": whatsapp, "viber": viber}
-    return public(await profiles.lookup(hub, _selected(given, identity)))
+    found = await profiles.lookup(hub, _selected(given, identity))
+    await privacy.record_read(hub, actor=actor(token), customer_id=found.id, kind=ReadKind.API_READ,
+                              via=f"{request.method} {request.url.path}")
+    return public(found)
 
 
 @router.post("/customers", response_model=CustomerPublic, responses={
@@ -79,9 +84,14 @@ async def upsert_customer(body: CustomerUpsert, response: Response, hub: HubDep,
 
 @router.get("/customers/{customer_id}", response_model=CustomerPublic, responses=NOT_FOUND,
             summary="Read a customer")
-async def get_customer(customer_id: CustomerIdPath, hub: HubDep, _: CustomersRead) -> CustomerPublic:
+async def get_customer(
+    request: Request, customer_id: CustomerIdPath, hub: HubDep, token: CustomersRead,
+) -> CustomerPublic:
     """A merged customer's id answers with the customer it was merged into."""
-    return public(await profiles.current(hub, CustomerId(customer_id)))
+    found = await profiles.current(hub, CustomerId(customer_id))
+    await privacy.record_read(hub, actor=actor(token), customer_id=found.id, kind=ReadKind.API_READ,
+                              via=f"{request.method} {request.url.path}")
+    return public(found)
 
 
 @router.patch("/customers/{customer_id}", response_model=CustomerPublic, responses=NOT_FOUND,

@@ -67,9 +67,9 @@ def _check_works(user: User, conversation: Conversation) -> None:
         raise Forbidden(f"conversation {conversation.id} is not assigned to you; claim it first")
 
 
-async def _timeline(request: Request, hub: Hub, conversation_id: str) -> Response:
+async def _timeline(request: Request, hub: Hub, conversation_id: str, user: User) -> Response:
     conversation = await hub.stores.conversations.get(ConversationId(conversation_id))
-    items, _ = await load_timeline(hub, conversation)
+    items, _ = await load_timeline(hub, conversation, user)
     return render(request, "_partials/timeline.html", {"view": {"timeline": items}})
 
 
@@ -115,7 +115,7 @@ async def reply(
         await reply_with_files(hub, conversation.id, text, files or [], operator=user, channel=via,
                                account_id=account, key=f"inbox:{user.id}:reply:{key}")
         if "hx-request" in request.headers:
-            return await _timeline(request, hub, conversation_id)
+            return await _timeline(request, hub, conversation_id, user)
         return _to_conversation(conversation_id)
 
     return await _page_errors(request, run)
@@ -142,7 +142,7 @@ async def add_note(
         await notes.add_note(hub, conversation.id, text, actor=user.id, author_name=user.name,
                                 key=f"inbox:{user.id}:note:{key}")
         if "hx-request" in request.headers:
-            return await _timeline(request, hub, conversation_id)
+            return await _timeline(request, hub, conversation_id, user)
         return _to_conversation(conversation_id)
 
     return await _page_errors(request, run)

@@ -28,8 +28,8 @@ TARGET_LIMIT = 200
 
 async def load_conversation_page(hub: Hub, user: User, conversation: Conversation) -> ConversationPage:
     """Everything the conversation page shows, read through the stores."""
-    timeline, truncated = await load_timeline(hub, conversation)
-    customer, panel = await load_customer(hub, conversation)
+    timeline, truncated = await load_timeline(hub, conversation, user)
+    customer, panel = await load_customer(hub, conversation, user)
     mine = conversation.state is S.ASSIGNED and conversation.assignee == user.id
     works_it = conversation.state in OPEN_STATES and (mine or user.oversees)
     return ConversationPage(

@@ -10,13 +10,15 @@ import asyncio
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from api.inbox.rows import display_name
+from api.inbox.other_groups import foreign_conversations
+from api.inbox.rows import display_name, group_name
 from api.inbox.views import ClaimView, ContextView, CustomerPanel, IdentityView, PastConversation
 from hub.customers import claims, profiles
 from models.context import CustomerRef, Order, Purchase
 from models.conversations import Conversation
 from models.customers import PREFERRED_CHANNEL, UNSUBSCRIBED, Customer
 from models.errors import NotFound, Unavailable
+from models.staff import User
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -26,13 +28,13 @@ CONTEXT_ITEMS = 3
 SHOWN_ATTRIBUTES = ("crm_id", PREFERRED_CHANNEL, UNSUBSCRIBED, "store_id", "city")
 
 
-async def load_customer(hub: Hub, conversation: Conversation) -> tuple[Customer, CustomerPanel]:
+async def load_customer(hub: Hub, conversation: Conversation, user: User) -> tuple[Customer, CustomerPanel]:
     """The customer (after merges) and their panel without CRM context (that comes by `load_context`)."""
     customer = await profiles.current(hub, conversation.customer_id)
     earlier = await hub.stores.conversations.list_for_customer(customer.id, limit=PREVIOUS_LIMIT + 1)
-    previous = [PastConversation(id=c.id, state=c.state, channel=c.channel, topic=c.topic, created_at=c.created_at,
-                                 outcome=c.outcome)
-                for c in earlier if c.id != conversation.id][:PREVIOUS_LIMIT]
+    earlier = [c for c in earlier if c.id != conversation.id][:PREVIOUS_LIMIT]
+    foreign = await foreign_conversations(hub, user, {c.id for c in earlier})
+    previous = [await _past(hub, c, c.id in foreign) for c in earlier]
     panel = CustomerPanel(
         id=customer.id, name=display_name(customer),
         identities=[IdentityView(kind=i.kind.value, value=i.value) for i in customer.identities],
@@ -45,6 +47,16 @@ async def load_customer(hub: Hub, conversation: Conversation) -> tuple[Customer,
         previous=previous, context=ContextView(available=False, reason="loading"),
     )
     return customer, panel
+
+
+async def _past(hub: Hub, conversation: Conversation, foreign: bool) -> PastConversation:
+    """An earlier conversation; one of a group the viewer is not in shows only when, where and which group."""
+    c = conversation
+    if foreign:
+        return PastConversation(id=c.id, state=c.state, channel=c.channel, topic=None, created_at=c.created_at,
+                                outcome=None, group_name=await group_name(hub, c.group) or "")
+    return PastConversation(id=c.id, state=c.state, channel=c.channel, topic=c.topic, created_at=c.created_at,
+                            outcome=c.outcome)
 
 
 async def load_context(hub: Hub, customer: Customer) -> ContextView:

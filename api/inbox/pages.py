@@ -14,7 +14,9 @@ from api.inbox.conversation_view import load_conversation_page
 from api.inbox.customer_panel import load_context
 from api.inbox.queue_view import load_queue_page
 from api.inbox.rendering import render
+from hub import privacy
 from hub.customers import profiles
+from models.privacy import ReadKind
 
 router = APIRouter(prefix="/inbox", tags=["inbox"], include_in_schema=False)
 
@@ -34,6 +36,8 @@ async def conversation_page(request: Request, hub: HubDep, user: InboxUser, conv
     """One conversation: the customer's timeline, reply box, notes, actions and customer panel."""
     conversation = await visible_conversation(hub, user, conversation_id)
     view = await load_conversation_page(hub, user, conversation)
+    await privacy.record_read(hub, actor=f"user:{user.id}", customer_id=view.customer.id, kind=ReadKind.PANEL_VIEW,
+                              via=request.url.path)  # the customer panel is on every conversation page
     return render(request, "conversation.html",
                   {"view": view, "page": "conversation", "action_key": secrets.token_urlsafe(16)})
 

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from api.inbox.cache import cache_for
+from api.inbox.other_groups import collapse_foreign
 from api.inbox.reply_files import our_file_id
 from api.inbox.rows import group_name, shown_text
 from api.inbox.views import AttachmentView, FactView, TimelineItem
@@ -20,7 +21,7 @@ from models.cases import Case
 from models.conversations import Conversation, ConversationEvent
 from models.errors import NotFound
 from models.messages import Attachment, Direction, Message
-from models.staff import UserId
+from models.staff import User, UserId
 
 if TYPE_CHECKING:
     from hub.core import Hub
@@ -36,8 +37,9 @@ CHANGED_KINDS = {"topic_changed": "topic", "priority_changed": "priority", "grou
 CASES_SHOWN = 20
 
 
-async def load_timeline(hub: Hub, conversation: Conversation) -> tuple[list[TimelineItem], bool]:
-    """The newest lines of the customer's timeline, oldest first, and whether older ones were left out."""
+async def load_timeline(hub: Hub, conversation: Conversation, user: User) -> tuple[list[TimelineItem], bool]:
+    """The newest lines of the customer's timeline, oldest first, and whether older ones were left out;
+    conversations `user` may not open show as one content-free line each (api/inbox/other_groups.py)."""
     messages = await hub.stores.messages.list_for_customer(conversation.customer_id, limit=TIMELINE_LIMIT + 1)
     truncated = len(messages) > TIMELINE_LIMIT
     messages = messages[-TIMELINE_LIMIT:]
@@ -50,7 +52,7 @@ async def load_timeline(hub: Hub, conversation: Conversation) -> tuple[list[Time
     items += [_event_item(e, conversation, n, names, groups) for n, e in events]
     items += [case_item(c) for c in await _cases_of(hub, conversation) if since is None or c.created_at >= since]
     items.sort(key=lambda item: item.at)
-    return items, truncated
+    return await collapse_foreign(hub, user, items), truncated
 
 
 def message_item(message: Message, current_conversation: str) -> TimelineItem:

@@ -103,7 +103,7 @@ class TimelineItem(_View):
     """One line of the customer's cross-channel timeline: a message, a note, a conversation event or a case
     opened from the conversation."""
 
-    kind: Literal["message", "note", "event", "case"]
+    kind: Literal["message", "note", "event", "case", "elsewhere"]  # elsewhere: another group's, no content
     id: str
     at: datetime
     conversation_id: str
@@ -128,6 +128,7 @@ class TimelineItem(_View):
     case_label: str | None = None  # '#1042'
     case_type: str | None = None  # the request type's id (the page shows its title)
     case_state: str | None = None
+    group_name: str | None = None  # of an `elsewhere` line
 
 
 class IdentityView(_View):
@@ -158,6 +159,7 @@ class PastConversation(_View):
     topic: str | None
     created_at: datetime
     outcome: str | None
+    group_name: str | None = None  # set, with topic and outcome left out, when the viewer may not open it
 
 
 class ContextView(_View):

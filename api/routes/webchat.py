@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse, StreamingResponse
 
 from api import i18n
 from api.deps import HubDep, read_body
-from api.routes import webchat_stream
+from api.routes import webchat_limits, webchat_stream
 from api.templating import request_lang, templates
 from connectors import webchat
 from hub.core import Hub
@@ -47,6 +47,7 @@ async def post_message(request: Request, hub: HubDep) -> dict[str, str]:
     visitor = webchat.verify_visitor(request.cookies.get(COOKIE), _secret(hub))
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise PayloadError("content-type must be application/json")  # also keeps cross-site forms out
+    await webchat_limits.check(request, hub, visitor)
     message = webchat.parse_inbound(await read_body(request, hub.settings.max_body_bytes), visitor)
     await accept(message, hub)
     return {"status": "accepted", "client_id": webchat.local_id(visitor, message.external_id) or ""}

@@ -14,6 +14,7 @@ from hub.stores.crm import CrmStore
 from hub.stores.dialog_state import DialogStateStore
 from hub.stores.directory import DirectoryStore
 from hub.stores.inbox import InboxStore
+from hub.stores.privacy import PrivacyStore
 from hub.stores.webhooks import WebhookStore
 from models.channels import Channel
 from models.conversations import Conversation
@@ -239,6 +240,11 @@ class Stores(Protocol):
     @property
     def cases(self) -> CaseStore:
         """Cases of specialist groups and stores, with their queues."""
+        ...
+
+    @property
+    def privacy(self) -> PrivacyStore:
+        """The audit log of reads, whole-customer reads and erasure, retention's scans."""
         ...
 
     async def open(self) -> None:

@@ -25,6 +25,7 @@ from hub.stores.mongo.db import STRING, Doc, MongoDatabase, dump_model, is_strin
 from hub.stores.mongo.dialog_state import MongoDialogStateStore
 from hub.stores.mongo.directory import MongoDirectoryStore
 from hub.stores.mongo.inbox import MongoInboxStore
+from hub.stores.mongo.privacy import MongoPrivacyStore
 from hub.stores.mongo.tokens import MongoTokenStore
 from hub.stores.mongo.webhooks import MongoWebhookStore
 from models.channels import Channel
@@ -375,6 +376,7 @@ class MongoStores:
         self.inbox = MongoInboxStore(self.db)
         self.cases = MongoCaseStore(self.db)
         self.claims = MongoClaimStore(self.db)
+        self.privacy = MongoPrivacyStore(self.db)
 
     @classmethod
     def from_url(cls, url: str) -> MongoStores:
@@ -397,6 +399,7 @@ class MongoStores:
             await self.cases.open()  # case queues' indexes and the number counter
             await self.dialog_states.open()  # the index of the purge of idle dialog states
             await self.claims.open()  # claims by claimer, codes by claimer and identity
+            await self.privacy.open()  # the audit log's indexes, messages in order, merged customers
         except ConnectionFailure as e:  # other failures (say, an index clashing with ours) are not outages
             await self.db.close()
             raise Unavailable(f"MongoDB store: {e}") from e

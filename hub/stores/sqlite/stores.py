@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from hub.stores.sqlite import cases, claims, crm, dialog_state, directory, inbox, tokens, webhooks
+from hub.stores.sqlite import privacy as privacy_sqlite
 from hub.stores.sqlite.db import SqliteDatabase, execute, execute_many
 from hub.stores.sqlite.schema import MIGRATIONS
 from models.channels import Channel
@@ -364,7 +365,8 @@ class SqliteStores:
                                         "directory": directory.MIGRATIONS,
                                         "inbox": inbox.MIGRATIONS,
                                         "cases": cases.MIGRATIONS,
-                                        "claims": claims.MIGRATIONS})  # after core: it indexes conversations
+                                        "claims": claims.MIGRATIONS,  # after core: it indexes conversations
+                                        "privacy": privacy_sqlite.MIGRATIONS})
         self.customers = SqliteCustomerStore(self.db)
         self.conversations = SqliteConversationStore(self.db)
         self.messages = SqliteMessageStore(self.db)
@@ -377,6 +379,7 @@ class SqliteStores:
         self.inbox = inbox.SqliteInboxStore(self.db)
         self.cases = cases.SqliteCaseStore(self.db)
         self.claims = claims.SqliteClaimStore(self.db)
+        self.privacy = privacy_sqlite.SqlitePrivacyStore(self.db)
 
     async def open(self) -> None:
         """Connect and migrate."""
