@@ -93,6 +93,13 @@ def _hub_layer(area: str) -> float:
     return 1 if area == "kernel" else 1.5 if area in KERNEL_ONLY else HUB_LAYERS[area]
 
 
+def test_every_hub_subpackage_has_a_layer() -> None:
+    """A new capability gets its own subpackage at the layer its dependencies put it: name it here."""
+    unplaced = [p.name for p in (ROOT / "hub").iterdir() if (p / "__init__.py").exists()
+                and p.name not in {*HUB_LAYERS, *KERNEL_ONLY, *KERNEL_PACKAGES}]
+    assert not unplaced, f"hub subpackages without a layer in HUB_LAYERS or KERNEL_ONLY: {unplaced}"
+
+
 def hub_problem(i: Import) -> str | None:
     """Why an import inside hub breaks the layers, or None."""
     source, target = _hub_area(i.source), _hub_area(i.target)
