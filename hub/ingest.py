@@ -11,7 +11,7 @@ import time
 from typing import TYPE_CHECKING
 
 from bots import participant
-from hub import claims, events, handover, identity, metrics
+from hub import claims, csat, events, handover, identity, metrics
 from hub.bus.base import INBOUND
 from hub.conversations import Attached, attach
 from models.channel_events import ChannelEvent, DeliveryUpdate
@@ -38,6 +38,8 @@ async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:
     stored = await messages.find_external(msg.channel, msg.account_id, Direction.INBOUND, msg.external_id)
     if stored is not None and stored.handled:
         metrics.INBOUND.labels(msg.channel, "duplicate").inc()
+        return
+    if await csat.take_reply(msg, stored, hub, now=utcnow()):  # a rating answer: recorded, not a new issue
         return
     if stored is None:
         stored = await _store(msg, hub)
