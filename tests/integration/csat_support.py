@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +20,10 @@ from tests.integration.helpers import eventually
 
 def csat_inbox(tmp_path: Path, **csat: Any) -> str:
     """An inbox config (general line, supervisors) with CSAT on; `csat` overrides its settings."""
-    path = tmp_path / "inbox-csat.yml"
-    path.write_text(yaml.safe_dump({"default_group": "general", "csat": {
-        "enabled": True, "low_score": 2, "low_score_group": "supervisors", **csat}}), encoding="utf-8")
+    text = yaml.safe_dump({"default_group": "general", "csat": {
+        "enabled": True, "low_score": 2, "low_score_group": "supervisors", **csat}})
+    path = tmp_path / f"inbox-csat-{hashlib.sha256(text.encode()).hexdigest()[:8]}.yml"  # configs are cached by path
+    path.write_text(text, encoding="utf-8")
     return str(path)
 
 
