@@ -4,7 +4,8 @@ Read before threading (hub/ingest.py), because threading would reopen the resolv
 an answer when the shopper's current conversation (or the one a pressed button names) has a pending request
 and the message is a score (a button's `csat:<conversation>:<score>` payload, or one typed digit 1–5), or,
 right after a score (`comment_minutes`), any typed text: the comment. A second press or digit while the
-comment may still come is taken and changes nothing (the first score wins). Everything else goes on as usual.
+comment may still come is taken and changes nothing (the first score wins). Once the shopper has reopened the
+conversation with a new message, the request is over. Everything else goes on as usual.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ def _kind(conversation: Conversation, pending: Pending, reading: Reading | None,
           config: CsatConfig, now: datetime) -> str | None:
     """'score', 'comment', 'repeat' (a second score: taken, ignored), or None (not an answer)."""
     asked_at = conversation.history[pending.asked_at_index].at
-    if now - asked_at > timedelta(hours=config.answer_hours):
+    if now - asked_at > timedelta(hours=config.answer_hours) or _moved_on(conversation, pending):
         return None
     comment_time = timedelta(minutes=config.comment_minutes)
     if reading is not None:
@@ -93,6 +94,13 @@ def _kind(conversation: Conversation, pending: Pending, reading: Reading | None,
     if msg.text.strip() and not msg.button_press and may_comment(conversation, pending, now, comment_time):
         return "comment"
     return None
+
+
+def _moved_on(conversation: Conversation, pending: Pending) -> bool:
+    """The shopper reopened the conversation since the question (a new issue, perhaps a flow's own numbered
+    choices): their digits are not ratings any more. A low score's own reopening does not count."""
+    since = conversation.history[pending.asked_at_index + 1:]
+    return any(e.kind == "reopened" and e.actor != "csat" for e in since)
 
 
 def _recorded(conversation: Conversation, stored: Message) -> bool:

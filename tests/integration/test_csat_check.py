@@ -12,12 +12,13 @@ from models.staff import Group, GroupId
 from tests.inbox_fixtures import hub_on
 
 
-def inbox_file(tmp_path: Path, group: str, *, enabled: bool = True) -> str:
-    """An inbox config whose CSAT low scores go to `group` (on line 5)."""
+def inbox_file(tmp_path: Path, group: str, *, enabled: bool = True) -> tuple[str, int]:
+    """An inbox config whose CSAT low scores go to `group`, and the line that names it."""
     path = tmp_path / f"inbox-{group}-{enabled}.yml"
-    path.write_text(yaml.safe_dump({"default_group": "general", "csat": {
-        "enabled": enabled, "low_score": 2, "low_score_group": group}}, sort_keys=False), encoding="utf-8")
-    return str(path)
+    text = yaml.safe_dump({"default_group": "general", "csat": {
+        "enabled": enabled, "low_score": 2, "low_score_group": group}}, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return str(path), next(n for n, line in enumerate(text.splitlines(), start=1) if "low_score_group" in line)
 
 
 async def problems(make_settings: Any, path: str) -> list[str]:
@@ -32,9 +33,7 @@ async def problems(make_settings: Any, path: str) -> list[str]:
 async def test_a_low_score_group_missing_from_the_directory_is_an_error_at_its_line(
     make_settings: Any, tmp_path: Path
 ) -> None:
-    path = inbox_file(tmp_path, "supervisers")
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    line = next(n for n, text in enumerate(lines, start=1) if "low_score_group" in text)
+    path, line = inbox_file(tmp_path, "supervisers")
 
     found = await problems(make_settings, path)
 
@@ -43,6 +42,6 @@ async def test_a_low_score_group_missing_from_the_directory_is_an_error_at_its_l
 
 
 async def test_an_existing_group_or_csat_switched_off_checks_out(make_settings: Any, tmp_path: Path) -> None:
-    assert [p for p in await problems(make_settings, inbox_file(tmp_path, "supervisors")) if "csat" in p] == []
-    assert [p for p in await problems(make_settings, inbox_file(tmp_path, "nobody", enabled=False))
+    assert [p for p in await problems(make_settings, inbox_file(tmp_path, "supervisors")[0]) if "csat" in p] == []
+    assert [p for p in await problems(make_settings, inbox_file(tmp_path, "nobody", enabled=False)[0])
             if "csat" in p] == []

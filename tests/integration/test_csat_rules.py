@@ -17,6 +17,7 @@ from hub import csat, resolution
 from hub.cases.service import open_case
 from hub.cases.solving import solve
 from hub.channel_events import apply_subscription
+from hub.conversations import Attached, attach
 from hub.csat.runner import on_event
 from hub.runtime import Hub
 from hub.stores.mongo import MongoDatabase
@@ -176,3 +177,23 @@ async def test_a_solved_case_asks_about_the_case(open_hub: Any) -> None:
 
     assert len(asked) == 1 and case.label in asked[0].text
     assert after.history[-1].data["case"] == case.id and after.history[-1].data["group"] == "store:118"
+
+
+async def test_once_the_shopper_reopened_with_a_new_message_their_digits_are_not_ratings(open_hub: Any) -> None:
+    async with open_hub() as hub:
+        resolved = await resolved_by_operator(hub, (await shopper_conversation(hub)).id)
+        await on_event(hub, resolved_event(resolved), now=NOW)
+        customer = await hub.stores.customers.get(resolved.customer_id)
+        reopened, how = await attach(reply("И ещё вопрос про доставку", 1), customer, hub.stores.conversations,
+                                     window=hub.reopen_window, at=_after(resolved))
+        taken = await csat.take_reply(reply("3", 2), None, hub, now=NOW + timedelta(minutes=5))
+        after = await hub.stores.conversations.get(resolved.id)
+
+    assert how is Attached.REOPENED and reopened.id == resolved.id
+    assert taken is False and csat_kinds(after) == ["csat_requested"]
+
+
+def _after(conversation: Conversation) -> datetime:
+    """A minute after the conversation was resolved."""
+    assert conversation.resolved_at is not None
+    return conversation.resolved_at + timedelta(minutes=1)
