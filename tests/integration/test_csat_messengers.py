@@ -1,5 +1,5 @@
-"""CSAT through Telegram (inline keyboard) and WhatsApp (a Content template outside the 24-hour window, a
-typed digit back) end to end against the local fakes of the Bot API and of Twilio."""
+"""CSAT through Telegram (inline keyboard), Viber (keyboard) and WhatsApp (a Content template outside the 24-hour
+window and a typed digit back; the quick-reply template inside it) end to end against the local fakes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,9 @@ from models.conversations import ConversationState
 from models.messages import Direction
 from tests.fakes.telegram_api import FakeTelegramApi, fake_telegram_api
 from tests.fakes.twilio_api import FakeTwilioApi, twilio_api
+from tests.fakes.viber_api import FakeViberApi, fake_viber_api
 from tests.integration import test_telegram_channel as tg
+from tests.integration import test_viber_channel as vb
 from tests.integration import test_whatsapp_channel as wa
 from tests.integration.csat_support import csat_inbox, csat_kinds, question, resolved_by_operator, staff
 from tests.integration.helpers import eventually
@@ -29,6 +31,13 @@ async def bot_api() -> AsyncIterator[FakeTelegramApi]:
     """The fake Bot API server."""
     async with fake_telegram_api() as server:
         yield server
+
+
+@pytest.fixture
+async def viber_api() -> AsyncIterator[FakeViberApi]:
+    """The fake Viber Bot API."""
+    async with fake_viber_api(vb.TOKEN) as api:
+        yield api
 
 
 @pytest.fixture
@@ -120,3 +129,58 @@ async def test_whatsapp_outside_the_window_asks_with_the_csat_template_and_a_typ
     assert csat_kinds(final) == ["csat_requested", "csat_answered", "csat_escalated"]
     assert [m.text for m in messages if m.direction is Direction.INBOUND].count("2") == 1
     assert thanks.answered == 201 and "старшему смены" in (thanks.one("Body") or "")  # inside the window now
+
+
+async def test_viber_keyboard_press_is_the_score(
+    make_settings: Any, start_app: Any, tmp_path: Path, viber_api: FakeViberApi
+) -> None:
+    settings = make_settings(accounts=[vb.account(viber_api)], public_url="http://otklik.test",
+                             inbox_config_path=csat_inbox(tmp_path))
+    async with start_app(settings) as running:
+        hub = running.hub
+        await staff(hub)
+        await vb.post(running, vb.callback("message__text"))
+        await viber_api.wait_for(1)
+        customer = await vb.customer_of(running)
+        assert customer is not None
+        conversation = await hub.stores.conversations.current_for(customer.id)
+        assert conversation is not None
+        await resolved_by_operator(hub, conversation.id)
+        await question(hub, conversation.id)
+        asked = (await viber_api.wait_for(3))[2]
+        button = asked.body["keyboard"]["Buttons"][4]
+        await vb.post(running, vb.callback("message__text", message_token=4912661846655238999,
+                                           message={"text": button["ActionBody"]}))
+        after = await eventually(lambda: hub.stores.conversations.get(conversation.id),
+                                 lambda c: "csat_answered" in csat_kinds(c))
+
+    assert [b["ActionBody"] for b in asked.body["keyboard"]["Buttons"]] == [
+        f"csat:{conversation.id}:{n}" for n in range(1, 6)]
+    assert next(e for e in after.history if e.kind == "csat_answered").data["score"] == 5
+    assert after.state is ConversationState.RESOLVED
+
+
+async def test_whatsapp_inside_the_window_asks_for_a_digit_or_with_the_quick_reply_template(
+    make_settings: Any, start_app: Any, tmp_path: Path, twilio: FakeTwilioApi
+) -> None:
+    quick = "HX" + "5" * 32
+    settings = wa.whatsapp_settings(make_settings, twilio, quick_reply_templates={"5": quick})
+    settings = settings.model_copy(update={"inbox_config_path": csat_inbox(tmp_path)})
+    async with start_app(settings) as running:
+        hub = running.hub
+        await staff(hub)
+        await wa.customer_writes(running, twilio, wa.fixture("message__text"))
+        await twilio.wait_for(1)  # the acknowledgement
+        inbound, _ = await eventually(lambda: wa.thread(running), wa.settled(2))
+        await resolved_by_operator(hub, inbound.conversation_id)
+        await question(hub, inbound.conversation_id)
+        asked = (await twilio.wait_for(3))[2]
+        tap = wa.fixture("message__text", Body="5", ButtonText="5", MessageSid="SM" + "6" * 32)
+        await wa.customer_writes(running, twilio, tap)
+        after = await eventually(lambda: hub.stores.conversations.get(inbound.conversation_id),
+                                 lambda c: "csat_answered" in csat_kinds(c))
+
+    variables = json.loads(asked.one("ContentVariables") or "")
+    assert asked.one("ContentSid") == quick and variables["2"] == "1"
+    assert variables["11"] == f"csat:{inbound.conversation_id}:5"
+    assert next(e for e in after.history if e.kind == "csat_answered").data["score"] == 5
