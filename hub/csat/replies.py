@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from hub import customers, outbox
+from hub import customers, events, outbox
 from hub.addresses import route_on
 from hub.csat.answers import may_comment, record_comment, record_score
 from hub.identity import channel_identity
@@ -53,6 +53,10 @@ async def take(msg: InboundMessage, stored: Message | None, hub: Hub, *, now: da
     if kind is None:
         return False
     stored = stored or await _store(msg, conversation, hub)
+    # Still a message the shopper sent (the CRM sees every one); `csat_request` tells reports it was an answer.
+    await events.emit(hub, "message.received", stored.id, customer_id=stored.customer_id,
+                      conversation_id=stored.conversation_id, message_id=stored.id, channel=stored.channel.value,
+                      csat_request=pending.request)
     if kind == "score" and reading is not None and reading.score is not None:
         recorded = await record_score(hub, conversation.id, pending.request, reading.score, via="reply", now=now,
                                       message_id=stored.id)

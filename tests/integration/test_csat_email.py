@@ -16,7 +16,6 @@ from connectors import mail
 from hub import ingest
 from hub.identity import identity_on
 from models.channels import Channel
-from models.clock import utcnow
 from models.conversations import Conversation, ConversationState
 from tests.integration.csat_support import csat_inbox, csat_kinds, resolved_by_operator, staff
 from tests.integration.helpers import eventually
@@ -79,7 +78,9 @@ async def test_one_click_records_once_then_a_comment_and_expired_or_forged_links
         commented = await client.post(f"{links[5]}/comment", data={"comment": "<b>Быстро</b> и вежливо"})
         second_comment = await client.post(f"{links[5]}/comment", data={"comment": "Передумал"})
         forged = await client.get(links[4][:-1] + ("0" if links[4][-1] != "0" else "1"))
-        running.app.state.clock = lambda: utcnow() + timedelta(hours=73)  # the links lived 72 hours
+        asked = (await hub.stores.conversations.get(conversation.id)).history
+        asked_at = next(e.at for e in asked if e.kind == "csat_requested")
+        running.app.state.clock = lambda: asked_at + timedelta(hours=72, seconds=1)  # the links lived 72 hours
         expired = await client.get(links[5])
         after = await hub.stores.conversations.get(conversation.id)
         mails = len(smtp.received)
