@@ -54,18 +54,17 @@ async def ask(
     hub: Hub, conversation: Conversation, *, trigger: str, now: datetime, case: dict[str, Any] | None = None,
 ) -> OutboundMessage | None:
     """Ask the shopper to rate the resolve `trigger` names; None when it is not to be asked."""
-    config = inbox_config(hub).csat
-    if not _wanted(config, conversation, case):
+    config, request = inbox_config(hub).csat, request_id(trigger)
+    if not _wanted(config, conversation, case) or asked(conversation, request):
         return None
     route = await _route(hub, conversation, case is not None)
     if route is None:
         return None  # unsubscribed, or no channel reaches them
-    request = request_id(trigger)
     out = await _question(hub, conversation, route, request, config, now, case)
-    await outbox.enqueue(out, hub)
-    facts = rated(conversation, route.channel, case)
-    await _record(hub, conversation, request, facts, now)
+    await outbox.enqueue(out, hub)  # queued, announced, then recorded: a crash before the record redoes the
+    facts = rated(conversation, route.channel, case)  # first two under the same keys, never a second question
     await events.emit(hub, "csat.requested", request, **payload(conversation, request, facts))
+    await _record(hub, conversation, request, facts, now)
     return out
 
 
