@@ -85,16 +85,18 @@ async def _conversation(hub: Hub, customer_id: CustomerId, reading: Reading | No
 
 def _kind(conversation: Conversation, pending: Pending, reading: Reading | None, msg: InboundMessage,
           config: CsatConfig, now: datetime) -> str | None:
-    """'score', 'comment', 'repeat' (a second score: taken, ignored), or None (not an answer)."""
+    """'score', 'comment', 'repeat' (taken, changes nothing), or None (not an answer)."""
     asked_at = conversation.history[pending.asked_at_index].at
-    if now - asked_at > timedelta(hours=config.answer_hours) or _moved_on(conversation, pending):
+    current = now - asked_at <= timedelta(hours=config.answer_hours) and not _moved_on(conversation, pending)
+    if reading is not None and reading.conversation_id is not None:  # our keyboard's button: never a new issue
+        return "score" if current and not pending.answered else "repeat"
+    if not current:
         return None
     comment_time = timedelta(minutes=config.comment_minutes)
     if reading is not None:
         if not pending.answered:
             return "score"
-        pressed_again = reading.conversation_id is not None
-        return "repeat" if pressed_again or may_comment(conversation, pending, now, comment_time) else None
+        return "repeat" if may_comment(conversation, pending, now, comment_time) else None
     if msg.text.strip() and not msg.button_press and may_comment(conversation, pending, now, comment_time):
         return "comment"
     return None

@@ -187,10 +187,13 @@ async def test_once_the_shopper_reopened_with_a_new_message_their_digits_are_not
         reopened, how = await attach(reply("И ещё вопрос про доставку", 1), customer, hub.stores.conversations,
                                      window=hub.reopen_window, at=_after(resolved))
         taken = await csat.take_reply(reply("3", 2), None, hub, now=NOW + timedelta(minutes=5))
+        pressed = await csat.take_reply(reply(f"csat:{resolved.id}:3", 3), None, hub, now=NOW + timedelta(minutes=6))
         after = await hub.stores.conversations.get(resolved.id)
 
     assert how is Attached.REOPENED and reopened.id == resolved.id
-    assert taken is False and csat_kinds(after) == ["csat_requested"]
+    assert taken is False  # the typed digit goes on as an ordinary message
+    assert pressed is True  # an old keyboard's press is kept with the conversation, never a new issue...
+    assert csat_kinds(after) == ["csat_requested"]  # ...and rates nothing
 
 
 def _after(conversation: Conversation) -> datetime:
