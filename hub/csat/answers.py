@@ -60,7 +60,8 @@ async def record_score(
         pending = _pending(current, request)
         if pending.answered:
             return []
-        current.history.append(ConversationEvent(at=now, kind=ANSWERED, actor="customer", data=data))
+        current.history.append(ConversationEvent(at=now, kind=ANSWERED, actor="customer", note=f"{score}/5",
+                                                 data=data))  # the note is what the timeline shows
         return ["history"]
 
     conversation, changed = await update(hub, conversation_id, apply)
@@ -90,7 +91,8 @@ async def record_comment(
         pending = _pending(current, request)
         if not comment or not may_comment(current, pending, now, within):
             return []
-        current.history.append(ConversationEvent(at=now, kind=COMMENTED, actor="customer", data=data))
+        current.history.append(ConversationEvent(at=now, kind=COMMENTED, actor="customer", note=comment,
+                                                 data=data))
         return ["history"]
 
     conversation, changed = await update(hub, conversation_id, apply)

@@ -7,17 +7,20 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from api.inbox.timeline import load_timeline
 from hub.resolution import resolve
 from models.conversations import ConversationState
 from models.messages import Direction
+from models.staff import Role
 from tests.fakes.webhook_receiver import WebhookReceiver, webhook_receiver
 from tests.integration.csat_support import csat_inbox, csat_kinds, outbound, question, resolved_by_operator, staff
 from tests.integration.helpers import eventually
 from tests.integration.helpers_webhooks import fast_settings, manage_token, subscribe
 from tests.integration.webchat_support import handled, open_chat, say, visitor_identity
+from tests.web_login import create_user, sign_in
 
 
 @pytest.fixture
@@ -56,6 +59,12 @@ async def test_low_score_button_reopens_to_supervisors_with_the_comment_and_the_
         conversations = await hub.stores.conversations.list_for_customer(customer.id)
         messages = await hub.stores.messages.list_for_conversation(conversation.id)
         timeline, _ = await load_timeline(hub, after)
+        await create_user(hub, "sam", "sam-password-0123", roles=[Role.SUPERVISOR], groups=["supervisors"],
+                          language="ru")
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=running.app),
+                                     base_url="http://otklik.test") as supervisor:
+            await sign_in(supervisor, "sam", "sam-password-0123")
+            page = await supervisor.get(f"/inbox/conversations/{conversation.id}")
         thanks = [m.text for m in await outbound(hub, conversation.id) if m.idempotency_key != asked.idempotency_key]
 
     expected = [(str(n), f"csat:{conversation.id}:{n}") for n in range(1, 6)]
@@ -82,8 +91,13 @@ async def test_low_score_button_reopens_to_supervisors_with_the_comment_and_the_
         "comment": "Курьер не позвонил, ждала весь день", "channel": "webchat", "group": "general",
         "operator_id": "u-olga", "topic": "delivery_problem"}
     assert payloads[1]["data"]["request_id"] == payloads[2]["data"]["request_id"] == data["request_id"]
-    shown = [i.event for i in timeline if i.kind == "event"]
-    assert {"csat_requested", "csat_answered", "csat_commented", "csat_escalated"} <= set(shown)
+    shown = {i.event: i for i in timeline if i.kind == "event" and (i.event or "").startswith("csat_")}
+    assert set(shown) == {"csat_requested", "csat_answered", "csat_commented", "csat_escalated"}
+    assert shown["csat_answered"].event_detail == "1/5"
+    assert shown["csat_commented"].event_detail == "Курьер не позвонил, ждала весь день"
+    assert {f.key: f.value for f in shown["csat_requested"].facts}["channel"] == "webchat"
+    assert page.status_code == 200 and 'data-event="csat_answered"' in page.text
+    assert "Оценка клиента (CSAT)" in page.text and "Запрошена оценка (CSAT)" in page.text
 
 
 async def test_a_bot_only_chat_is_not_asked_unless_configured(
