@@ -55,16 +55,21 @@ async def ask(
 ) -> OutboundMessage | None:
     """Ask the shopper to rate the resolve `trigger` names; None when it is not to be asked."""
     config, request = inbox_config(hub).csat, request_id(trigger)
-    if not _wanted(config, conversation, case) or asked(conversation, request):
+    key = f"csat:{request}"
+    if asked(conversation, request) and await hub.stores.messages.find_by_key(key) is not None:
+        return None  # a redelivered event: asked already
+    if not _wanted(config, conversation, case):
         return None
     route = await _route(hub, conversation, case is not None)
     if route is None:
         return None  # unsubscribed, or no channel reaches them
-    out = await _question(hub, conversation, route, request, config, now, case)
-    await outbox.enqueue(out, hub)  # queued, announced, then recorded: a crash before the record redoes the
-    facts = rated(conversation, route.channel, case)  # first two under the same keys, never a second question
-    await events.emit(hub, "csat.requested", request, **payload(conversation, request, facts))
+    facts = rated(conversation, route.channel, case)
+    # Recorded before it is sent, so an answer that comes at once finds its request; a crash after the record
+    # is finished by the redelivered event (the question is queued and announced under the same keys).
     await _record(hub, conversation, request, facts, now)
+    out = await _question(hub, conversation, route, request, config, now, case)
+    await outbox.enqueue(out, hub)
+    await events.emit(hub, "csat.requested", request, **payload(conversation, request, facts))
     return out
 
 
@@ -104,7 +109,7 @@ async def _question(
     return OutboundMessage(
         conversation_id=conversation.id, customer_id=conversation.customer_id, channel=route.channel,
         account_id=route.account_id, recipient=route.recipient, author=AuthorKind.BOT,
-        idempotency_key=f"csat:{request}", **fields)
+        idempotency_key=f"csat:{request}", **fields)  # the key `ask` looks for
 
 
 async def _whatsapp(

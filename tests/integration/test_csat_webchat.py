@@ -20,6 +20,7 @@ from tests.integration.csat_support import csat_inbox, csat_kinds, outbound, que
 from tests.integration.helpers import eventually
 from tests.integration.helpers_webhooks import fast_settings, manage_token, subscribe
 from tests.integration.webchat_support import handled, open_chat, say, visitor_identity
+from tests.redis_keys import REDIS_URL, drop_keys
 from tests.web_login import create_user, sign_in
 
 
@@ -30,10 +31,22 @@ async def crm() -> AsyncIterator[WebhookReceiver]:
         yield receiver
 
 
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def bus(request: pytest.FixtureRequest, make_settings: Any) -> AsyncIterator[dict[str, Any]]:
+    """Settings for the bus under test: in-process, or Redis Streams with the worker in the app."""
+    if request.param == "memory":
+        yield {}
+        return
+    prefix = make_settings().redis_prefix
+    yield {"bus": "redis", "redis_url": REDIS_URL, "redis_prefix": prefix, "embedded_worker": True,
+           "webhook_order_hold": 0.0}
+    await drop_keys(prefix)
+
+
 async def test_low_score_button_reopens_to_supervisors_with_the_comment_and_the_crm_gets_the_answers(
-    make_settings: Any, start_app: Any, tmp_path: Path, crm: WebhookReceiver
+    make_settings: Any, start_app: Any, tmp_path: Path, crm: WebhookReceiver, bus: dict[str, Any]
 ) -> None:
-    settings = fast_settings(make_settings, inbox_config_path=csat_inbox(tmp_path))
+    settings = fast_settings(make_settings, inbox_config_path=csat_inbox(tmp_path), **bus)
     async with start_app(settings) as running:
         hub, client = running.hub, running.client
         await staff(hub)
