@@ -16,7 +16,7 @@ from api import web as web_pages
 from api.body_limit import MULTIPART_OVERHEAD, BodyLimitMiddleware, CredentialsFirstMiddleware
 from api.health_server import metrics_app, serve_side_app
 from api.middleware import ObservabilityMiddleware
-from api.routes import channel_api, crm_webhooks, files, health, telegram, viber, voice, webchat, whatsapp
+from api.routes import channel_api, crm_webhooks, csat, files, health, telegram, viber, voice, webchat, whatsapp
 from api.wiring import running_hub
 from connectors.mail_poller import run_mail_poller
 from hub.cases import case_config
@@ -76,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(channel_api.router)
     app.include_router(files.router)  # signed links to files sent in operators' replies
     app.include_router(crm_webhooks.router)
+    app.include_router(csat.router)  # one-click rating links of CSAT e-mails
     for channel in (telegram, whatsapp, viber, voice):
         app.include_router(channel.router)
     if settings.webchat_enabled:

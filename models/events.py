@@ -49,6 +49,8 @@ EventType = Literal[
     "case.sla_warning",
     "case.sla_breached",
     "case.escalated",
+    "csat.requested",  # the shopper was asked to rate a resolve (hub/csat/)
+    "csat.answered",  # their score (revision 1), then their comment (revision 2)
 ]
 
 

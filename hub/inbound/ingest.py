@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from hub import events, metrics
+from hub import csat, events, metrics
 from hub.customers import claims, identity
 from hub.inbound.threads import Attached, attach
 from hub.inbox import handover
@@ -30,6 +30,8 @@ async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:
     stored = await messages.find_external(msg.channel, msg.account_id, Direction.INBOUND, msg.external_id)
     if stored is not None and stored.handled:
         metrics.INBOUND.labels(msg.channel, "duplicate").inc()
+        return
+    if await csat.take_reply(msg, stored, hub, now=utcnow()):  # a rating answer: recorded, not a new issue
         return
     if stored is None:
         stored = await _store(msg, hub) or await messages.find_external(

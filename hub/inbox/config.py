@@ -23,6 +23,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from models.conversations import Priority
+from models.csat import CsatConfig
 
 ANY = "*"
 
@@ -61,6 +62,7 @@ class InboxConfig(BaseModel):
     overflow_group: str | None = None  # None: work stays in a group that cannot take it (still flagged)
     routes: dict[str, str] = Field(default_factory=dict)
     sla: tuple[SlaTarget, ...] = DEFAULT_SLA
+    csat: CsatConfig = Field(default_factory=CsatConfig)  # the rating after a resolve (hub/csat/)
 
     def target(self, topic: str | None, priority: Priority) -> SlaTarget:
         """The first SLA line matching; the built-in line for the priority when none does."""
