@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import httpx
 
+from api.reviews.wiring import open_reviews
 from bots.flows import build_registry
 from connectors import SenderContext, build_senders, check_account
 from connectors.base import Sender
@@ -21,6 +22,7 @@ from hub.context.base import CustomerContextProvider, OffContextProvider
 from hub.context.wiring import open_context_provider
 from hub.egress import guarded_client
 from hub.retry import RetryPolicy
+from hub.reviews.runtime import ReviewsRuntime
 from hub.settings import Settings
 from hub.stores.base import Stores
 from models.channels import Channel, ChannelAccount
@@ -86,6 +88,7 @@ class Hub:
     context: CustomerContextProvider = field(default_factory=OffContextProvider)  # the CRM's view of customers
     nlu: NluService | None = None  # what customer messages are about (nlu/), built in running_hub
     dialogs: FlowRegistry | None = None  # the bot's flows (dialogs/), hot-reloaded; None: plain acknowledgements
+    reviews: ReviewsRuntime | None = None  # review monitoring (hub/reviews), wired by api/reviews/wiring.py
     # Automatic assignment in this process takes turns, so two hand-offs never both fill an operator's last slot.
     assign_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -136,6 +139,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
                 stack.push_async_callback(hub.nlu.close)
                 await hub.nlu.open()
                 hub.dialogs = build_registry(settings)
+                hub.reviews = await stack.enter_async_context(open_reviews(settings, http))
                 yield hub
         finally:
             await bus.close()

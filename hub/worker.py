@@ -13,6 +13,7 @@ from hub import channel_events, outbox
 from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.cases.scanner import run_sla_scanner
 from hub.inbox_loops import run_inbox_loops
+from hub.reviews.poller import run_review_pollers
 from hub.runtime import Hub
 from hub.webhooks import runner as webhooks
 from models.errors import Unavailable
@@ -46,6 +47,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
     consumers += webhooks.consumers(hub, stop, name, patiently(hub, stop))  # events -> deliveries -> POSTs
     consumers.append(run_inbox_loops(hub, stop))  # SLA breaches, follow-ups, queue sweep
     consumers.append(run_sla_scanner(hub, stop))  # case SLA reminders, breaches, escalation
+    consumers.append(run_review_pollers(hub, stop))  # review platforms in, approved replies out
     log.info("worker started", extra={"consumer": name, "partitions": hub.settings.partitions})
     await asyncio.gather(*consumers)
     log.info("worker stopped", extra={"consumer": name})

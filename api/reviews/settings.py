@@ -1,0 +1,25 @@
+"""Review monitoring's settings, from the environment (prefix OTKLIK_REVIEWS_): platforms' OAuth tokens and
+what to read, the aggregator webhook's secret, and how replies are approved."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ReviewSettings(BaseSettings):
+    """OTKLIK_REVIEWS_* variables; a platform is polled only when its token is set."""
+
+    model_config = SettingsConfigDict(env_prefix="OTKLIK_REVIEWS_", env_file=".env", env_file_encoding="utf-8",
+                                      extra="ignore")
+
+    google_business_token: SecretStr | None = None   # OAuth access token, scope business.manage
+    google_business_locations: list[str] = Field(default_factory=list)  # ["accounts/1/locations/2", ...]
+    google_business_url: str = "https://mybusiness.googleapis.com"
+    google_play_token: SecretStr | None = None        # OAuth access token, scope androidpublisher
+    google_play_package: str | None = None            # the delivery app, e.g. "ru.chain.delivery"
+    google_play_url: str = "https://androidpublisher.googleapis.com"
+    webhook_secret: SecretStr | None = None           # HMAC key of the aggregator's webhook (unset: route off)
+    webhook_window_seconds: int = Field(default=300, ge=30, le=3600)
+    second_approver: bool = True
+    poll_seconds: float = Field(default=300.0, ge=0.05)

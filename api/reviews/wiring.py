@@ -1,0 +1,57 @@
+"""The one place that names review monitoring's adapters: the store beside hub/reviews, the Google connectors
+and the NLU's review reader."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
+
+from api.reviews.settings import ReviewSettings
+from connectors.reviews.google_business import GoogleBusinessSource
+from connectors.reviews.google_play import GooglePlaySource
+from hub.reviews.ports import ReviewSource, ReviewStore
+from hub.reviews.runtime import ReviewRules, ReviewsRuntime
+from hub.settings import Settings
+from nlu.reviews.reader import LexiconReviewReader
+
+
+def build_review_store(settings: Settings) -> ReviewStore:
+    """The review store on the configured backend (not yet opened)."""
+    if settings.store == "mongo":
+        from hub.reviews.mongo_store import MongoReviewStore  # the embedded default never needs pymongo
+
+        assert settings.mongodb_url is not None  # checked by Settings
+        return MongoReviewStore(settings.mongodb_url)
+    from hub.reviews.sqlite_store import SqliteReviewStore
+
+    return SqliteReviewStore(settings.sqlite_path)
+
+
+def build_sources(config: ReviewSettings, http: httpx.AsyncClient) -> dict[str, ReviewSource]:
+    """A source per platform whose token is configured."""
+    sources: dict[str, ReviewSource] = {}
+    if config.google_business_token is not None and config.google_business_locations:
+        sources["google_business"] = GoogleBusinessSource(
+            http, config.google_business_token.get_secret_value(), config.google_business_locations,
+            base=config.google_business_url)
+    if config.google_play_token is not None and config.google_play_package:
+        sources["google_play"] = GooglePlaySource(
+            http, config.google_play_token.get_secret_value(), config.google_play_package, base=config.google_play_url)
+    return sources
+
+
+@asynccontextmanager
+async def open_reviews(settings: Settings, http: httpx.AsyncClient,
+                       config: ReviewSettings | None = None) -> AsyncIterator[ReviewsRuntime]:
+    """Review monitoring for one process: its store opened, sources built, closed on exit."""
+    config = config or ReviewSettings()
+    store = build_review_store(settings)
+    await store.open()
+    try:
+        rules = ReviewRules(second_approver=config.second_approver, poll_seconds=config.poll_seconds)
+        yield ReviewsRuntime(store=store, reader=LexiconReviewReader(), sources=build_sources(config, http),
+                             rules=rules)
+    finally:
+        await store.close()
