@@ -52,6 +52,7 @@ async def open_reviews(settings: Settings, http: httpx.AsyncClient,
     try:
         rules = ReviewRules(second_approver=config.second_approver, poll_seconds=config.poll_seconds)
         yield ReviewsRuntime(store=store, reader=LexiconReviewReader(), sources=build_sources(config, http),
-                             rules=rules)
+                             rules=rules, webhook_window=config.webhook_window_seconds,
+                             webhook_secret=config.webhook_secret.get_secret_value() if config.webhook_secret else None)
     finally:
         await store.close()

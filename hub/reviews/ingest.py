@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from hub.reviews import routing
 from hub.reviews.places import place_of
 from models.clock import utcnow
-from models.customers import Identity, IdentityKind
+from models.customers import Identity, IdentityKind, normalize_phone
 from models.errors import Conflict, NotFound
 from models.reviews import PlatformReview, Review, Revision
 
@@ -52,6 +52,11 @@ async def _known_customer(hub: Hub, author_identity: str | None) -> str | None:
     kind, _, value = author_identity.partition(":")
     if kind not in {k.value for k in IdentityKind}:
         return None
+    if kind == IdentityKind.PHONE:
+        try:
+            value = normalize_phone(value)
+        except ValueError:
+            return None
     customer = await hub.stores.customers.find_by_identity(Identity(kind=IdentityKind(kind), value=value))
     return None if customer is None else customer.id
 

@@ -26,3 +26,5 @@ class ReviewsRuntime:
     reader: ReviewReader
     sources: dict[str, ReviewSource] = field(default_factory=dict)
     rules: ReviewRules = field(default_factory=ReviewRules)
+    webhook_secret: str | None = None     # the aggregator webhook's HMAC key (None: the route answers 404)
+    webhook_window: int = 300             # seconds a signed delivery stays acceptable

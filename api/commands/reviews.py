@@ -1,0 +1,74 @@
+"""`otklik reviews import FILE`: reviews from sources without an API (Yandex Maps and 2GIS exports, an agency's
+feed), CSV or JSON, with a progress bar. Bad rows are refused with `file:line: reason`; the rest are taken in.
+Re-running the same file changes nothing; a row with a later updated_at is an edit."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from connectors.reviews.records import parse_record
+from hub.directory.rows import ImportRow, read_rows
+from hub.reviews import take
+from hub.runtime import running_hub
+from hub.settings import Settings
+from models.errors import OtklikError, PayloadError
+
+app = typer.Typer(help="Public reviews: import from files.", no_args_is_help=True)
+MAX_SHOWN_ERRORS = 50
+
+
+def _settings() -> Settings:
+    from api.cli import load_settings
+
+    return load_settings()
+
+
+async def import_reviews(settings: Settings, path: Path, rows: list[ImportRow], platform: str | None,
+                         console: Console, *, trusted: bool = False) -> tuple[dict[str, int], list[str]]:
+    """Take every valid row in; the counts by outcome and the refused rows as `file:line: reason`."""
+    zone, counts, errors = ZoneInfo(settings.timezone), dict[str, int](), list[str]()
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    async with running_hub(settings) as hub:
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(f"reviews ({path.name})", total=len(rows))
+            for row in rows:
+                try:
+                    _, outcome = await take(hub, parse_record(row.data, platform=platform, zone=zone,
+                                                                trusted=trusted))
+                    counts[outcome.value] = counts.get(outcome.value, 0) + 1
+                except OtklikError as e:
+                    errors.append(f"{path}:{row.line}: {e.reason}")
+                bar.advance(task)
+    return counts, errors
+
+
+@app.command("import")
+def import_file(
+    path: Annotated[Path, typer.Argument(help="Reviews: .csv, .json or .jsonl.", exists=True, dir_okay=False)],
+    platform: Annotated[str | None, typer.Option(help="Platform of rows without one, e.g. yandex_maps, 2gis.")] = None,
+    trusted_identities: Annotated[bool, typer.Option(
+        help="Read author_identity (phone:/email:...) as proven: only for the chain's own app's exports.")] = False,
+) -> None:
+    """Take reviews in from a file; exit code 1 when any row was refused (the valid ones are taken in)."""
+    console = Console(stderr=True)
+    try:
+        rows = list(read_rows(path))
+    except (OSError, PayloadError) as e:
+        typer.echo(f"{path}: {getattr(e, 'reason', e)}", err=True)
+        raise typer.Exit(2) from e
+    counts, errors = asyncio.run(import_reviews(_settings(), path, rows, platform, console,
+                                                   trusted=trusted_identities))
+    for line in errors[:MAX_SHOWN_ERRORS]:
+        console.print(line, style="red", highlight=False, markup=False, soft_wrap=True)
+    if len(errors) > MAX_SHOWN_ERRORS:
+        console.print(f"... and {len(errors) - MAX_SHOWN_ERRORS} more refused rows", style="red")
+    summary = ", ".join(f"{n} {what}" for what, n in sorted(counts.items())) or "nothing taken"
+    console.print(f"reviews: {summary}, {len(errors)} refused", highlight=False, soft_wrap=True)
+    raise typer.Exit(1 if errors else 0)
