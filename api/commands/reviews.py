@@ -49,6 +49,15 @@ async def import_reviews(settings: Settings, path: Path, rows: list[ImportRow], 
     return counts, errors
 
 
+@app.command("evaluate")
+def evaluate() -> None:
+    """Score the review reader on the independent labelled reviews (nlu/reviews/evaluation/)."""
+    from nlu.reviews.evaluation import load_all, report, score
+
+    for line in report(score(load_all())):
+        typer.echo(line)
+
+
 @app.command("import")
 def import_file(
     path: Annotated[Path, typer.Argument(help="Reviews: .csv, .json or .jsonl.", exists=True, dir_okay=False)],

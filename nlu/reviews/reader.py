@@ -23,6 +23,7 @@ LEXICON = Path(__file__).with_name("lexicon.yml")
 WORD = re.compile(r"[\w'’-]+")
 CONTRAST = frozenset({"но", "однако", "зато", "but", "however", "although", "though"})
 CYRILLIC = re.compile(r"[а-яё]")
+CLAUSE = re.compile(r"[,.!?;:—()]+")
 
 
 def normalise(text: str) -> str:
@@ -70,10 +71,21 @@ def _lexicon(path: Path = LEXICON) -> dict[str, _Language]:
         for lang in ("ru", "en")}
 
 
-def _text_score(words: list[str], text: str, lex: _Language) -> tuple[float, float]:
+def _text_score(text: str, lex: _Language) -> tuple[float, float]:
     """(positive, negative) weight of the text's words, negations flipped, after-"but" clauses doubled."""
     pos = neg = 0.0
-    flip, weight = 0, 1.0
+    weight = 1.0
+    for clause in CLAUSE.split(text):  # a negation never reaches past a comma or a full stop
+        p, n, weight = _clause_score(WORD.findall(clause), lex, weight)
+        pos, neg = pos + p, neg + n
+    neg += sum(text.count(p) for p in lex.negative.phrases)
+    pos += sum(text.count(p) for p in lex.positive.phrases)
+    return pos, neg
+
+
+def _clause_score(words: list[str], lex: _Language, weight: float) -> tuple[float, float, float]:
+    pos = neg = 0.0
+    flip = 0
     for word in words:
         if word in CONTRAST:
             weight *= 2
@@ -89,9 +101,7 @@ def _text_score(words: list[str], text: str, lex: _Language) -> tuple[float, flo
             flip -= 1
         pos += weight * is_pos
         neg += weight * is_neg
-    neg += sum(text.count(p) for p in lex.negative.phrases)
-    pos += sum(text.count(p) for p in lex.positive.phrases)
-    return pos, neg
+    return pos, neg, weight
 
 
 def text_sentiment(pos: float, neg: float) -> Sentiment:
@@ -112,7 +122,7 @@ class LexiconReviewReader:
         lex = _lexicon()[lang]
         norm = normalise(text)
         words = WORD.findall(norm)
-        pos, neg = _text_score(words, norm, lex)
+        pos, neg = _text_score(norm, lex)
         verdict = text_sentiment(pos, neg)
         if rating is not None and rating <= 2 and pos - neg < 2:
             verdict = Sentiment.NEGATIVE

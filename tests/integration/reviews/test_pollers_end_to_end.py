@@ -10,7 +10,7 @@ import pytest
 from hub.cases.service import get_case
 from hub.reviews import approve, draft
 from hub.runtime import Hub
-from models.cases import CaseState
+from models.cases import Case, CaseState
 from models.errors import Forbidden, PayloadError
 from models.reviews import ReplyState, Review
 from tests.conftest import SettingsFactory
@@ -18,6 +18,10 @@ from tests.fakes.google_business_api import running_google_business
 from tests.fakes.google_play_api import running_google_play
 from tests.integration.helpers import eventually
 from tests.integration.reviews.world import LOCATION, T0, build_review_world, configure
+
+
+def solved(case: Case) -> bool:
+    return case.state is CaseState.SOLVED
 
 
 def posted(review: Review | None) -> bool:
@@ -78,8 +82,8 @@ async def test_google_business_review_to_solved_case(monkeypatch: pytest.MonkeyP
             await approve(hub, review.id, actor="user:sam")
             review = await review_with(hub, review.id, posted)
             assert [c.body for c in google.replies()] == [{"comment": text}]
-            case = await get_case(hub, review.case_id or "")
-            assert case.state is CaseState.SOLVED and text in (case.solution or "")
+            case = await eventually(lambda: get_case(hub, review.case_id or ""), solved)
+            assert text in (case.solution or "")
 
             # a deleted review: gone from the complete listing -> marked deleted; its reply refused with 404
             await draft(hub, late.id, "Олег, спасибо, ассортимент пополнили.", actor="user:ivan")
@@ -114,6 +118,5 @@ async def test_google_play_review_to_solved_case(monkeypatch: pytest.MonkeyPatch
             review = await review_with(hub, review.id, posted)
             assert [(c.path, c.body) for c in play.replies()] == [
                 ("/androidpublisher/v3/applications/ru.chain.delivery/reviews/gp-1:reply", {"replyText": text})]
-            case = await get_case(hub, review.case_id or "")
-            assert case.state is CaseState.SOLVED
+            await eventually(lambda: get_case(hub, review.case_id or ""), solved)
             assert review.reply is not None and review.reply.state is ReplyState.POSTED
