@@ -48,6 +48,7 @@ EventType = Literal[
     "case.sla_warning",
     "case.sla_breached",
     "case.escalated",
+    "review.burst",  # hub/reviews/alerts.py: a store's negative reviews piled up within a day
 ]
 
 

@@ -5,6 +5,7 @@ Re-running the same file changes nothing; a row with a later updated_at is an ed
 from __future__ import annotations
 
 import asyncio
+import csv
 from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo
@@ -15,7 +16,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from connectors.reviews.records import parse_record
 from hub.directory.rows import ImportRow, read_rows
-from hub.reviews import take
+from hub.reviews import map_place, runtime_of, suggest, take
+from hub.reviews.export import COLUMNS
+from hub.reviews.export import rows as export_rows
 from hub.runtime import running_hub
 from hub.settings import Settings
 from models.errors import OtklikError, PayloadError
@@ -47,6 +50,59 @@ async def import_reviews(settings: Settings, path: Path, rows: list[ImportRow], 
                     errors.append(f"{path}:{row.line}: {e.reason}")
                 bar.advance(task)
     return counts, errors
+
+
+async def _export(settings: Settings, out: Path, platform: str | None) -> int:
+    async with running_hub(settings) as hub:
+        reviews = await runtime_of(hub).store.find(platform=platform, limit=10_000_000)
+    with out.open("w", encoding="utf-8", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer.writeheader()
+        writer.writerows(export_rows(reviews))
+    return len(reviews)
+
+
+@app.command("export")
+def export(
+    out: Annotated[Path, typer.Argument(help="CSV file to write.", dir_okay=False)],
+    platform: Annotated[str | None, typer.Option(help="Only this platform's reviews.")] = None,
+) -> None:
+    """Write reviews to CSV (authors' names masked: personal data)."""
+    count = asyncio.run(_export(_settings(), out, platform))
+    typer.echo(f"{count} reviews written to {out}", err=True)
+
+
+async def _places(settings: Settings) -> list[str]:
+    async with running_hub(settings) as hub:
+        lines = []
+        for place in await runtime_of(hub).store.places(unmapped_only=True):
+            hints = ", ".join(f"{s.store_id} {s.name} ({s.score:.0%})" for s in await suggest(hub, place))
+            label = " · ".join(x for x in (place.place_name, place.place_address) if x)
+            lines.append(f"{place.platform} {place.place_id}  {label}  -> {hints or 'no suggestion'}")
+        return lines
+
+
+@app.command("places")
+def places() -> None:
+    """Places nobody mapped to a store yet, with the stores they most look like."""
+    for line in asyncio.run(_places(_settings())):
+        typer.echo(line)
+
+
+async def _map(settings: Settings, platform: str, place_id: str, store_id: str) -> None:
+    async with running_hub(settings) as hub:
+        await map_place(hub, runtime_of(hub).store, platform, place_id, store_id, actor="cli")
+
+
+@app.command("map")
+def map_command(platform: str, place_id: str, store_id: str) -> None:
+    """Say which store a platform's place is (its next reviews go to that store's queue)."""
+    try:
+        asyncio.run(_map(_settings(), platform, place_id, store_id))
+    except OtklikError as e:
+        typer.echo(e.reason, err=True)
+        raise typer.Exit(1) from e
+    typer.echo(f"{platform} {place_id} -> store {store_id}")
 
 
 @app.command("evaluate")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from hub.reviews import routing
+from hub.reviews import alerts, routing
 from hub.reviews.places import place_of
 from models.clock import utcnow
 from models.customers import Identity, IdentityKind, normalize_phone
@@ -123,7 +123,10 @@ async def _follow_up(hub: Hub, rt: ReviewsRuntime, review: Review, outcome: Outc
     """Open the case of a negative review (again safe after a crash), note an edit on it."""
     if review.case_id is None and review.negative and not review.deleted:
         case_id = await routing.open_review_case(hub, review, rt.rules, at=at)
-        return await link_case(rt, review, case_id)
+        review = await link_case(rt, review, case_id)
+        if outcome is Outcome.NEW:
+            await alerts.check_burst(hub, rt, review, at)
+        return review
     if outcome is Outcome.EDITED:
         await routing.note_edit(hub, review, at=at)
     return review

@@ -70,11 +70,15 @@ async def place_of(store: ReviewStore, review: PlatformReview) -> PlaceMapping:
 
 async def map_place(hub: Hub, store: ReviewStore, platform: str, place_id: str, store_id: str, *,
                     actor: str) -> PlaceMapping:
-    """Say which store a place is (NotFound for a store the directory lacks)."""
-    await hub.stores.directory.get_store(store_id)  # NotFound names the unknown store
+    """Say which store a place is (NotFound for a store the directory lacks); its reviews so far follow."""
+    region = (await hub.stores.directory.get_store(store_id)).region  # NotFound names the unknown store
     known = await store.get_place(platform, place_id)
     if known is None:
         raise NotFound(f"no {platform} place {place_id!r} seen yet")
     mapped = known.model_copy(update={"store_id": store_id, "mapped_by": actor})
     await store.save_place(mapped)
+    for review in await store.find(platform=platform):
+        if review.place_id == place_id and review.store_id != store_id:
+            review.store_id, review.region = store_id, region
+            await store.save(review, expected_version=review.version)
     return mapped
