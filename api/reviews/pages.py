@@ -16,6 +16,7 @@ from api.web_auth import require_role
 from hub.reviews import runtime_of
 from hub.reviews.report import Monitoring, Trend, monitoring
 from models.clock import utcnow
+from models.reviews import ReplyState
 from models.staff import Role, User
 
 router = APIRouter(tags=["review pages"], include_in_schema=False)
@@ -66,8 +67,11 @@ async def load(hub: HubDep, region: str | None) -> Monitoring:
 async def monitoring_page(request: Request, hub: HubDep, user: MonitorUser, region: str = "") -> HTMLResponse:
     """Rating and volume by store and region, negative topics, responses, drops and bursts."""
     report = await load(hub, region or None)
+    waiting = [r for r in await runtime_of(hub).store.find(since=report.since, limit=2000)
+               if r.negative and not r.deleted and (r.reply is None or r.reply.state is ReplyState.DRAFT)
+               and (not region or r.region == region)][:20]
     view = {"report": report, "stores": [row(t) for t in report.stores], "regions": [row(t) for t in report.regions],
-            "region": region, "section": "reviews"}
+            "region": region, "section": "reviews", "waiting": waiting}
     response = templates.TemplateResponse(request, "reviews/monitor.html", view)
     response.headers["cache-control"] = "no-store"
     return response
