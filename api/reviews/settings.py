@@ -19,6 +19,12 @@ class ReviewSettings(BaseSettings):
     google_play_token: SecretStr | None = None        # OAuth access token, scope androidpublisher
     google_play_package: str | None = None            # the delivery app, e.g. "ru.chain.delivery"
     google_play_url: str = "https://androidpublisher.googleapis.com"
+    # Instead of a fixed access token: an OAuth client and a refresh token per platform (offline access)
+    google_client_id: str | None = None
+    google_client_secret: SecretStr | None = None
+    google_business_refresh_token: SecretStr | None = None
+    google_play_refresh_token: SecretStr | None = None
+    google_token_url: str = "https://oauth2.googleapis.com/token"
     webhook_secret: SecretStr | None = None           # HMAC key of the aggregator's webhook (unset: route off)
     webhook_window_seconds: int = Field(default=300, ge=30, le=3600)
     second_approver: bool = True

@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from pydantic import SecretStr
 
 from api.reviews.settings import ReviewSettings
+from connectors.reviews.common import Credentials, RefreshingToken, StaticToken
 from connectors.reviews.google_business import GoogleBusinessSource
 from connectors.reviews.google_play import GooglePlaySource
 from hub.reviews.ports import ReviewSource, ReviewStore
@@ -29,16 +31,24 @@ def build_review_store(settings: Settings) -> ReviewStore:
     return SqliteReviewStore(settings.sqlite_path)
 
 
+def credentials(config: ReviewSettings, token: SecretStr | None, refresh: SecretStr | None) -> Credentials | None:
+    """A refreshing token when the OAuth client and a refresh token are set, else the fixed token, else None."""
+    if refresh is not None and config.google_client_id and config.google_client_secret is not None:
+        return RefreshingToken(config.google_client_id, config.google_client_secret.get_secret_value(),
+                               refresh.get_secret_value(), url=config.google_token_url)
+    return None if token is None else StaticToken(token.get_secret_value())
+
+
 def build_sources(config: ReviewSettings, http: httpx.AsyncClient) -> dict[str, ReviewSource]:
-    """A source per platform whose token is configured."""
+    """A source per platform whose credentials are configured."""
     sources: dict[str, ReviewSource] = {}
-    if config.google_business_token is not None and config.google_business_locations:
-        sources["google_business"] = GoogleBusinessSource(
-            http, config.google_business_token.get_secret_value(), config.google_business_locations,
-            base=config.google_business_url)
-    if config.google_play_token is not None and config.google_play_package:
-        sources["google_play"] = GooglePlaySource(
-            http, config.google_play_token.get_secret_value(), config.google_play_package, base=config.google_play_url)
+    business = credentials(config, config.google_business_token, config.google_business_refresh_token)
+    if business is not None and config.google_business_locations:
+        sources["google_business"] = GoogleBusinessSource(http, business, config.google_business_locations,
+                                                          base=config.google_business_url)
+    play = credentials(config, config.google_play_token, config.google_play_refresh_token)
+    if play is not None and config.google_play_package:
+        sources["google_play"] = GooglePlaySource(http, play, config.google_play_package, base=config.google_play_url)
     return sources
 
 

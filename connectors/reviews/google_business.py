@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.reviews.common import bearer, call
+from connectors.reviews.common import Credentials, authorised
 from models.errors import PayloadError
 from models.reviews import Listing, PlatformReview
 
@@ -87,8 +87,9 @@ class GoogleBusinessSource:
 
     platform = PLATFORM
 
-    def __init__(self, http: httpx.AsyncClient, token: str, locations: list[str], *, base: str = API_BASE) -> None:
-        self.http, self.token, self.locations, self.base = http, token, locations, base.rstrip("/")
+    def __init__(self, http: httpx.AsyncClient, credentials: Credentials, locations: list[str], *,
+                 base: str = API_BASE) -> None:
+        self.http, self.credentials, self.locations, self.base = http, credentials, locations, base.rstrip("/")
 
     async def fetch(self) -> Listing:
         """Every page of every location (locations as "accounts/{a}/locations/{l}")."""
@@ -99,8 +100,8 @@ class GoogleBusinessSource:
                 params: dict[str, str | int] = {"pageSize": PAGE_SIZE, "orderBy": "updateTime desc"}
                 if token:
                     params["pageToken"] = token
-                body = await call(self.http, "GET", f"{self.base}/v4/{location}/reviews", "reviews.list",
-                                  params=params, headers=bearer(self.token))
+                url = f"{self.base}/v4/{location}/reviews"
+                body = await authorised(self.http, self.credentials, "GET", url, "reviews.list", params=params)
                 reviews, token = parse_page(body, location)
                 listing.reviews.extend(reviews)
                 if token is None:
@@ -116,4 +117,4 @@ class GoogleBusinessSource:
         """updateReply; NotFound when the review was deleted, SendError(retryable) on 429 / 5xx."""
         check_reply(text)
         url = f"{self.base}/v4/{place_id}/reviews/{review_id}/reply"
-        await call(self.http, "PUT", url, "reviews.updateReply", json={"comment": text}, headers=bearer(self.token))
+        await authorised(self.http, self.credentials, "PUT", url, "reviews.updateReply", json={"comment": text})

@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
-from connectors.reviews.common import bearer, call
+from connectors.reviews.common import Credentials, authorised
 from models.errors import PayloadError
 from models.reviews import Listing, PlatformReview
 
@@ -111,8 +111,9 @@ class GooglePlaySource:
 
     platform = PLATFORM
 
-    def __init__(self, http: httpx.AsyncClient, token: str, package: str, *, base: str = API_BASE) -> None:
-        self.http, self.token, self.package, self.base = http, token, package, base.rstrip("/")
+    def __init__(self, http: httpx.AsyncClient, credentials: Credentials, package: str, *,
+                 base: str = API_BASE) -> None:
+        self.http, self.credentials, self.package, self.base = http, credentials, package, base.rstrip("/")
 
     @property
     def _reviews_url(self) -> str:
@@ -126,8 +127,8 @@ class GooglePlaySource:
             params: dict[str, str | int] = {"maxResults": PAGE_SIZE}
             if token:
                 params["token"] = token
-            body = await call(self.http, "GET", self._reviews_url, "reviews.list", params=params,
-                              headers=bearer(self.token))
+            body = await authorised(self.http, self.credentials, "GET", self._reviews_url, "reviews.list",
+                                    params=params)
             reviews, token = parse_page(body, self.package)
             listing.reviews.extend(reviews)
             if token is None:
@@ -140,5 +141,5 @@ class GooglePlaySource:
     async def reply(self, place_id: str, review_id: str, text: str) -> None:
         """reviews.reply; NotFound when the review was deleted, SendError(retryable) on 429 / 5xx."""
         check_reply(text)
-        await call(self.http, "POST", f"{self._reviews_url}/{review_id}:reply", "reviews.reply",
-                   json={"replyText": text}, headers=bearer(self.token))
+        await authorised(self.http, self.credentials, "POST", f"{self._reviews_url}/{review_id}:reply",
+                         "reviews.reply", json={"replyText": text})

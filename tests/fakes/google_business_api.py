@@ -94,6 +94,7 @@ async def running_google_business(token: str = "gbp-test-token") -> AsyncIterato
     fake = FakeGoogleBusiness(token=token, port=free_port())
     app = Starlette(routes=[
         Route("/v4/accounts/{a}/locations/{l}/reviews", fake.list_reviews, methods=["GET"]),
-        Route("/v4/accounts/{a}/locations/{l}/reviews/{r}/reply", fake.update_reply, methods=["PUT"])])
+        Route("/v4/accounts/{a}/locations/{l}/reviews/{r}/reply", fake.update_reply, methods=["PUT"]),
+        Route("/token", fake.oauth_token, methods=["POST"])])
     async with serving(app, fake.port):
         yield fake

@@ -87,6 +87,7 @@ async def running_google_play(token: str = "play-test-token") -> AsyncIterator[F
     fake = FakeGooglePlay(token=token, port=free_port())
     app = Starlette(routes=[
         Route("/androidpublisher/v3/applications/{package}/reviews", fake.list_reviews, methods=["GET"]),
-        Route("/androidpublisher/v3/applications/{package}/reviews/{review}", fake.reply, methods=["POST"])])
+        Route("/androidpublisher/v3/applications/{package}/reviews/{review}", fake.reply, methods=["POST"]),
+        Route("/token", fake.oauth_token, methods=["POST"])])
     async with serving(app, fake.port):
         yield fake

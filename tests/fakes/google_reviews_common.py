@@ -34,6 +34,8 @@ class GoogleFakeBase:
     port: int = 0
     calls: list[Call] = field(default_factory=list)
     rate_limited: deque[int] = field(default_factory=deque)  # Retry-After seconds of each scripted 429
+    refresh_token: str = "refresh-test-token"  # what the OAuth token endpoint takes
+    issued: int = 0                            # access tokens handed out by the token endpoint
 
     @property
     def url(self) -> str:
@@ -51,6 +53,18 @@ class GoogleFakeBase:
             return google_error(429, "RESOURCE_EXHAUSTED", "Quota exceeded.",
                                 **{"Retry-After": str(self.rate_limited.popleft())}), body
         return None, body
+
+    async def oauth_token(self, request: Request) -> JSONResponse:
+        """Google's token endpoint, grant_type=refresh_token: each call issues a new access token (and the old
+        one stops working, as if it had expired)."""
+        async with request.form() as form:
+            valid = form.get("grant_type") == "refresh_token" and form.get("refresh_token") == self.refresh_token
+        if not valid:
+            return JSONResponse({"error": "invalid_grant", "error_description": "Bad Request"}, status_code=400)
+        self.issued += 1
+        self.token = f"access-{self.issued}"
+        return JSONResponse({"access_token": self.token, "expires_in": 3599, "token_type": "Bearer",
+                             "scope": "https://www.googleapis.com/auth/business.manage"})
 
     def replies(self) -> list[Call]:
         """The reply calls that were made."""

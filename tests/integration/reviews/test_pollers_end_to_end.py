@@ -120,3 +120,24 @@ async def test_google_play_review_to_solved_case(monkeypatch: pytest.MonkeyPatch
                 ("/androidpublisher/v3/applications/ru.chain.delivery/reviews/gp-1:reply", {"replyText": text})]
             await eventually(lambda: get_case(hub, review.case_id or ""), solved)
             assert review.reply is not None and review.reply.state is ReplyState.POSTED
+
+
+async def test_play_poller_renews_its_access_token_from_the_refresh_token(
+        monkeypatch: pytest.MonkeyPatch, make_settings: SettingsFactory, start_app) -> None:  # type: ignore[no-untyped-def]
+    async with running_google_play() as play:
+        play.add("gp-1", 2, "Курьер опоздал на час", "Андрей", T0)
+        configure(monkeypatch, play_url=play.url)
+        monkeypatch.delenv("OTKLIK_REVIEWS_GOOGLE_PLAY_TOKEN")
+        monkeypatch.setenv("OTKLIK_REVIEWS_GOOGLE_CLIENT_ID", "client-1.apps.googleusercontent.com")
+        monkeypatch.setenv("OTKLIK_REVIEWS_GOOGLE_CLIENT_SECRET", "client-secret")
+        monkeypatch.setenv("OTKLIK_REVIEWS_GOOGLE_PLAY_REFRESH_TOKEN", play.refresh_token)
+        monkeypatch.setenv("OTKLIK_REVIEWS_GOOGLE_TOKEN_URL", f"{play.url}/token")
+        async with start_app(make_settings()) as running:
+            hub = running.hub
+            await build_review_world(hub)
+            await review_with(hub, "google_play:gp-1", lambda r: r is not None and r.case_id)
+            assert play.issued == 1
+            play.token = "revoked"  # the access token expires: the API answers 401 until a new one is fetched
+            play.add("gp-2", 1, "Заказ потерян", "Олег", T0 + timedelta(hours=1))
+            await review_with(hub, "google_play:gp-2", lambda r: r is not None and r.case_id)
+            assert play.issued == 2
