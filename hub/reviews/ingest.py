@@ -129,6 +129,8 @@ async def _follow_up(hub: Hub, rt: ReviewsRuntime, review: Review, outcome: Outc
         return review
     if outcome is Outcome.EDITED:
         await routing.note_edit(hub, review, at=at)
+    elif outcome is Outcome.DELETED:
+        await routing.note_deleted(hub, review)
     return review
 
 
@@ -158,4 +160,5 @@ async def mark_gone(hub: Hub, platform: str, place_id: str, seen: set[str]) -> l
         if review is not None and not review.deleted:
             review.deleted = True
             await rt.store.save(review, expected_version=review.version)
+            await routing.note_deleted(hub, review)
     return gone

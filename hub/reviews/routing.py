@@ -80,6 +80,13 @@ async def open_review_case(hub: Hub, review: Review, rules: ReviewRules, *, at: 
     return case.id
 
 
+async def note_deleted(hub: Hub, review: Review) -> None:
+    """Tell the review's case that the review is gone from the platform (a reply can no longer be posted)."""
+    if review.case_id is not None:
+        await comment(hub, CaseId(review.case_id), f"Отзыв удалён на {review.platform}: ответить на него уже нельзя.",
+                      actor=ACTOR, key=f"review-deleted:{review.id}")
+
+
 async def note_edit(hub: Hub, review: Review, *, at: datetime) -> None:
     """Tell the review's case that its author edited it."""
     if review.case_id is None:

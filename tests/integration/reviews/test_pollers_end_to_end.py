@@ -89,6 +89,8 @@ async def test_google_business_review_to_solved_case(monkeypatch: pytest.MonkeyP
             await draft(hub, late.id, "Олег, спасибо, ассортимент пополнили.", actor="user:ivan")
             google.delete(f"{LOCATION}/reviews/bad-2")
             await review_with(hub, late.id, lambda r: r is not None and r.deleted)
+            gone = await get_case(hub, late.case_id or "")
+            assert any("удалён" in c.text for c in gone.comments)
             await approve(hub, late.id, actor="user:sam")
             late = await review_with(hub, late.id, lambda r: r is not None and r.reply and r.reply.state == "failed")
             assert "deleted" in (late.reply.error or "") if late.reply else False
