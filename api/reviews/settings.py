@@ -3,7 +3,7 @@ what to read, the aggregator webhook's secret, and how replies are approved."""
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -29,3 +29,16 @@ class ReviewSettings(BaseSettings):
     webhook_window_seconds: int = Field(default=300, ge=30, le=3600)
     second_approver: bool = True
     poll_seconds: float = Field(default=300.0, ge=0.05)
+
+    @model_validator(mode="after")
+    def _credentials_for_what_is_polled(self) -> ReviewSettings:
+        """Fail at start, naming the variable, when a platform is configured without a way to sign in."""
+        refresh = self.google_client_id and self.google_client_secret is not None
+        for what, name, token, refresh_token in (
+                (self.google_business_locations, "GOOGLE_BUSINESS", self.google_business_token,
+                 self.google_business_refresh_token),
+                (self.google_play_package, "GOOGLE_PLAY", self.google_play_token, self.google_play_refresh_token)):
+            if what and token is None and not (refresh and refresh_token is not None):
+                raise ValueError(f"OTKLIK_REVIEWS_{name}_TOKEN (or an OAuth client and OTKLIK_REVIEWS_{name}_"
+                                 "REFRESH_TOKEN) is required when that platform is configured")
+        return self

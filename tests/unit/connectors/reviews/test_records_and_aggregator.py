@@ -52,3 +52,14 @@ def test_signature_window_and_constant_time_check() -> None:
     with pytest.raises(SignatureError, match="unix seconds"):
         aggregator.verify({**headers, "x-review-timestamp": "١٢٣"}, body, secret, now=0, window=300)
     assert [r.review_id for r in aggregator.parse_inbound(body, zone=MSK)] == ["1"]
+
+
+def test_a_platform_without_credentials_stops_the_start() -> None:
+    from pydantic import ValidationError
+
+    from api.reviews.settings import ReviewSettings
+
+    with pytest.raises(ValidationError, match="OTKLIK_REVIEWS_GOOGLE_PLAY_TOKEN"):
+        ReviewSettings(_env_file=None, google_play_package="ru.chain.delivery")
+    ReviewSettings(_env_file=None, google_play_package="ru.chain.delivery", google_client_id="c",
+                   google_client_secret="s", google_play_refresh_token="r")
