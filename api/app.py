@@ -16,6 +16,9 @@ from api import web as web_pages
 from api.body_limit import MULTIPART_OVERHEAD, BodyLimitMiddleware, CredentialsFirstMiddleware
 from api.health_server import metrics_app, serve_side_app
 from api.middleware import ObservabilityMiddleware
+from api.reviews import answer_page as review_answers
+from api.reviews import pages as review_pages
+from api.reviews import webhook as review_webhook
 from api.routes import channel_api, crm_webhooks, csat, files, health, telegram, viber, voice, webchat, whatsapp
 from api.wiring import running_hub
 from connectors.mail_poller import run_mail_poller
@@ -77,6 +80,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(files.router)  # signed links to files sent in operators' replies
     app.include_router(crm_webhooks.router)
     app.include_router(csat.router)  # one-click rating links of CSAT e-mails
+    app.include_router(review_webhook.router)  # the review aggregator's signed deliveries
+    app.include_router(review_pages.router)  # /reviews: review monitoring
+    app.include_router(review_answers.router)  # /reviews/r/{id}: a review and its public reply
     for channel in (telegram, whatsapp, viber, voice):
         app.include_router(channel.router)
     if settings.webchat_enabled:

@@ -18,6 +18,7 @@ from api.commands import dialogs as dialogs_commands
 from api.commands import directory as directory_commands
 from api.commands import mail as mail_commands
 from api.commands import nlu as nlu_commands
+from api.commands import reviews as reviews_commands
 from api.commands import telegram as telegram_commands
 from api.commands import tokens as tokens_commands
 from api.commands import users as users_commands
@@ -46,6 +47,7 @@ app.add_typer(users_commands.app, name="users")
 app.add_typer(users_commands.groups_app, name="groups")
 app.add_typer(directory_commands.app, name="directory")
 app.add_typer(customers_commands.app, name="customers")
+app.add_typer(reviews_commands.app, name="reviews")
 
 
 @app.command("check")

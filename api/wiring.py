@@ -2,7 +2,8 @@
 
 From Settings it builds, once per process, what the hub's ports stand for: the stores (SQLite or MongoDB),
 the bus (in-process or Redis Streams), the channel accounts and their senders (connectors.REGISTRY), the
-CRM context provider, the topic reader (nlu) and the participant (the dialog bot, or plain acknowledgements).
+CRM context provider, the topic reader (nlu), the participant (the dialog bot, or plain acknowledgements) and
+review monitoring (its store, the Google review platforms, the review reader).
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 
 import httpx
+from pydantic import SecretStr
 from redis.asyncio import Redis
 
 from api.demo.crm_context import DemoContextProvider
+from api.reviews.settings import ReviewSettings
 from bots.autoack import Acknowledger
 from bots.flows import build_registry
 from bots.participant import DialogBot
 from connectors import SenderContext, build_senders, check_account
+from connectors.reviews.common import Credentials, RefreshingToken, StaticToken
+from connectors.reviews.google_business import GoogleBusinessSource
+from connectors.reviews.google_play import GooglePlaySource
 from connectors.webchat import ACCOUNT_ID as WEBCHAT_ACCOUNT
 from dialogs.registry import FlowRegistry
 from hub.bus.base import Bus, BusPolicy
@@ -28,15 +34,17 @@ from hub.context.cache import ContextCache, MemoryTtlCache, RedisTtlCache
 from hub.context.crm import HttpContextProvider
 from hub.core import Hub
 from hub.egress import guarded_client
-from hub.ports import Participant
+from hub.ports import Participant, ReviewRules, ReviewSource, ReviewsRuntime
 from hub.settings import Settings
 from hub.stores.base import Stores
+from hub.stores.reviews import ReviewStore
 from models.channels import Channel, ChannelAccount
 from models.clock import local_date, utcnow
 from nlu.artefacts import ModelDirectory
 from nlu.engine import BuiltinEngine
 from nlu.model_store import MongoModelStore
 from nlu.rasa import RasaEngine
+from nlu.reviews.reader import LexiconReviewReader
 from nlu.service import NluService
 
 
@@ -163,6 +171,55 @@ async def open_context_provider(settings: Settings) -> AsyncIterator[CustomerCon
             await redis.aclose()
 
 
+def build_review_store(settings: Settings) -> ReviewStore:
+    """The review store on the configured backend (not yet opened)."""
+    if settings.store == "mongo":
+        from hub.stores.mongo.reviews import MongoReviewStore  # the embedded default never needs pymongo
+
+        assert settings.mongodb_url is not None  # checked by Settings
+        return MongoReviewStore(settings.mongodb_url)
+    from hub.stores.sqlite.reviews import SqliteReviewStore
+
+    return SqliteReviewStore(settings.sqlite_path)
+
+
+def credentials(config: ReviewSettings, token: SecretStr | None, refresh: SecretStr | None) -> Credentials | None:
+    """A refreshing token when the OAuth client and a refresh token are set, else the fixed token, else None."""
+    if refresh is not None and config.google_client_id and config.google_client_secret is not None:
+        return RefreshingToken(config.google_client_id, config.google_client_secret.get_secret_value(),
+                               refresh.get_secret_value(), url=config.google_token_url)
+    return None if token is None else StaticToken(token.get_secret_value())
+
+
+def build_sources(config: ReviewSettings, http: httpx.AsyncClient) -> dict[str, ReviewSource]:
+    """A source per platform whose credentials are configured."""
+    sources: dict[str, ReviewSource] = {}
+    business = credentials(config, config.google_business_token, config.google_business_refresh_token)
+    if business is not None and config.google_business_locations:
+        sources["google_business"] = GoogleBusinessSource(http, business, config.google_business_locations,
+                                                          base=config.google_business_url)
+    play = credentials(config, config.google_play_token, config.google_play_refresh_token)
+    if play is not None and config.google_play_package:
+        sources["google_play"] = GooglePlaySource(http, play, config.google_play_package, base=config.google_play_url)
+    return sources
+
+
+@asynccontextmanager
+async def open_reviews(settings: Settings, http: httpx.AsyncClient,
+                       config: ReviewSettings | None = None) -> AsyncIterator[ReviewsRuntime]:
+    """Review monitoring for one process: its store opened, sources built, closed on exit."""
+    config = config or ReviewSettings()
+    store = build_review_store(settings)
+    await store.open()
+    try:
+        rules = ReviewRules(second_approver=config.second_approver, poll_seconds=config.poll_seconds)
+        yield ReviewsRuntime(store=store, reader=LexiconReviewReader(), sources=build_sources(config, http),
+                             rules=rules, webhook_window=config.webhook_window_seconds,
+                             webhook_secret=config.webhook_secret.get_secret_value() if config.webhook_secret else None)
+    finally:
+        await store.close()
+
+
 @asynccontextmanager
 async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
     """Open the stores, bus and HTTP client; close them on exit."""
@@ -184,6 +241,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
                 await reader.open()
                 hub.reader = reader
                 hub.participant = build_participant(hub, settings)
+                hub.reviews = await stack.enter_async_context(open_reviews(settings, http))
                 yield hub
         finally:
             await bus.close()

@@ -16,6 +16,7 @@ from hub.core import Hub
 from hub.inbound import dispatch
 from hub.inbox.loops import run_inbox_loops
 from hub.outbound import outbox
+from hub.reviews.poller import run_review_pollers
 from hub.webhooks import runner as webhooks
 from models.errors import Unavailable
 from models.messages import OutboundMessage
@@ -50,6 +51,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
     consumers.append(run_inbox_loops(hub, stop))  # SLA breaches, follow-ups, queue sweep
     consumers.append(run_sla_scanner(hub, stop))  # case SLA reminders, breaches, escalation
     consumers.append(privacy.run_retention(hub, stop))  # message texts and files past their keeping time
+    consumers.append(run_review_pollers(hub, stop))  # review platforms in, approved replies out
     log.info("worker started", extra={"consumer": name, "partitions": hub.settings.partitions})
     await asyncio.gather(*consumers)
     log.info("worker stopped", extra={"consumer": name})

@@ -51,6 +51,7 @@ EventType = Literal[
     "case.escalated",
     "csat.requested",  # the shopper was asked to rate a resolve (hub/csat/)
     "csat.answered",  # their score (revision 1), then their comment (revision 2)
+    "review.burst",  # hub/reviews/alerts.py: a store's negative reviews piled up within a day
 ]
 
 
