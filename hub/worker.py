@@ -9,7 +9,7 @@ import socket
 import uuid
 from collections.abc import Callable
 
-from hub import channel_events, outbox
+from hub import channel_events, outbox, reports
 from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.cases.scanner import run_sla_scanner
 from hub.inbox_loops import run_inbox_loops
@@ -44,6 +44,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
     consumers = [hub.bus.consume(s, INGEST_GROUP, name, on_inbound, stop=stop) for s in hub.partitions(INBOUND)]
     consumers += [hub.bus.consume(s, OUTBOX_GROUP, name, on_outbound, stop=stop) for s in hub.partitions(OUTBOUND)]
     consumers += webhooks.consumers(hub, stop, name, patiently(hub, stop))  # events -> deliveries -> POSTs
+    consumers += reports.worker_consumers(hub, stop, name, patiently(hub, stop))  # events -> report rollups
     consumers.append(run_inbox_loops(hub, stop))  # SLA breaches, follow-ups, queue sweep
     consumers.append(run_sla_scanner(hub, stop))  # case SLA reminders, breaches, escalation
     log.info("worker started", extra={"consumer": name, "partitions": hub.settings.partitions})
