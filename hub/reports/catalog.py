@@ -1,0 +1,83 @@
+"""Every report by name, and the dashboards composed of them."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from hub.reports import case_reports, conversation_reports, voice
+from hub.reports.cube import CONVERSATIONS
+from hub.reports.engine import summarize, total
+from hub.reports.port import Filters, ReportStore
+from hub.reports.shapes import Cell, Report, Series, Table, mean, quantile_minutes, share
+
+Builder = Callable[[ReportStore, Filters], Awaitable[Report]]
+
+REPORTS: dict[str, Builder] = {
+    "volume": conversation_reports.volume,
+    "sla": conversation_reports.sla,
+    "containment": conversation_reports.containment,
+    "nlu": conversation_reports.nlu,
+    "repeats": conversation_reports.repeats,
+    "csat": conversation_reports.csat,
+    "operators": conversation_reports.operators,
+    "cases": case_reports.cases,
+    "voice": voice.voice,
+}
+
+
+def _kpis(c: dict[str, float]) -> dict[str, Cell]:
+    return {
+        "conversations": int(c["conversations"]), "settled by the bot, %": share(c["contained"], c["conversations"]),
+        "handed over": int(c["handed_over"]), "resolved": int(c["resolved"]),
+        "first response p90, min": quantile_minutes(c, "fr_b", 0.9),
+        "first response within SLA, %": share(c["fr_met"], c["fr_sla"]),
+        "CSAT average": mean(c["csat_sum"], c["csat_n"]), "complaints": int(c["complaints"]),
+    }
+
+
+async def supervisor(store: ReportStore, f: Filters) -> Report:
+    """Today (the filters' last day), live: headline numbers, conversations per hour, groups and operators."""
+    today = f.but(start=f.end)
+    report = Report("supervisor", f"Today, {f.end}", headline=_kpis(await total(store, CONVERSATIONS, today)))
+    hours = await summarize(store, CONVERSATIONS, today, ("hour",))
+    labels = [f"{h:02d}" for h in range(24)]
+    report.series.append(conversation_reports.trend(hours, labels, "conversations", "per_hour",
+                                                    "Conversations per hour"))
+    groups = Table("by_group", "Groups today", ["group", *_kpis(dict.fromkeys(CONVERSATIONS.measures, 0))])
+    for (value,), c in await summarize(store, CONVERSATIONS, today, ("group",)):
+        if value:
+            groups.rows.append([value, *_kpis(c).values()])
+            groups.drill.append({"group": value, "start": f.end})
+    report.tables.append(groups)
+    report.tables += (await conversation_reports.operators(store, today)).tables
+    return report
+
+
+async def management(store: ReportStore, f: Filters, *, top: int = 30) -> Report:
+    """The period by region and by store (the busiest `top`), with the weekly trend."""
+    report = Report("management", f"{f.start} – {f.end}", headline=_kpis(await total(store, CONVERSATIONS, f)))
+    weeks = await summarize(store, CONVERSATIONS, f, ("week",))
+    report.series.append(Series("per_week", "Conversations per week", [k[0] for k, _ in weeks],
+                                [c["conversations"] for _, c in weeks]))
+    report.series.append(Series("complaints_per_week", "Complaints per week", [k[0] for k, _ in weeks],
+                                [c["complaints"] for _, c in weeks]))
+    for dim in ("region", "store"):
+        table = Table(f"by_{dim}", f"By {dim}", [dim, "conversations", "complaints", "complaints, %",
+                                                  "settled by the bot, %", "repeat rate, %", "CSAT average"])
+        rows = sorted(await summarize(store, CONVERSATIONS, f, (dim,)), key=lambda r: -r[1]["conversations"])
+        for (value,), c in [r for r in rows if r[0][0]][:top if dim == "store" else None]:
+            table.rows.append([value, int(c["conversations"]), int(c["complaints"]),
+                               share(c["complaints"], c["conversations"]), share(c["contained"], c["conversations"]),
+                               share(c["repeats"], c["conversations"]), mean(c["csat_sum"], c["csat_n"])])
+            table.drill.append({dim: value})
+        report.tables.append(table)
+    return report
+
+
+DASHBOARDS: dict[str, Builder] = {"supervisor": supervisor, "management": management}
+
+
+async def build(name: str, store: ReportStore, f: Filters) -> Report:
+    """The report or dashboard `name`; KeyError if there is none."""
+    builder = REPORTS.get(name) or DASHBOARDS[name]
+    return await builder(store, f)
