@@ -23,7 +23,7 @@ import pytest
 from hub.reports import catalog
 from hub.reports.facts import CaseFact, ConversationFact
 from hub.reports.port import Filters, ReportStore
-from hub.reports.shapes import Report
+from hub.reports.shapes import Cell, Report
 from hub.reports.sqlite import SqliteReportStore
 from hub.reports.voice import rise_p_value, significant, weeks
 
@@ -83,7 +83,7 @@ async def store(tmp_path: Path) -> AsyncIterator[ReportStore]:
     await opened.close()
 
 
-def table(report: Report, name: str) -> dict[str, list[object]]:
+def table(report: Report, name: str) -> dict[str, list[Cell]]:
     found = next(t for t in report.tables if t.name == name)
     return {str(row[0]): row[1:] for row in found.rows}
 
