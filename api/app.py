@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from api import cases as case_pages
 from api import crm, docs, errors, flows_page
 from api import inbox as inbox_pages
+from api import reports as report_pages
 from api import web as web_pages
 from api.body_limit import MULTIPART_OVERHEAD, BodyLimitMiddleware, CredentialsFirstMiddleware
 from api.health_server import metrics_app, serve_side_app
@@ -19,6 +20,7 @@ from api.middleware import ObservabilityMiddleware
 from api.routes import channel_api, crm_webhooks, files, health, telegram, viber, voice, webchat, whatsapp
 from bots.mail_poller import run_mail_poller
 from hub.cases.config import case_config
+from hub.reports import opened_report_store
 from hub.runtime import running_hub
 from hub.settings import Settings
 from hub.worker import run_worker
@@ -32,8 +34,8 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        async with running_hub(settings) as hub:
-            app.state.hub = hub
+        async with running_hub(settings) as hub, opened_report_store(settings) as reports:
+            app.state.hub, app.state.reports = hub, reports
             case_config(hub)  # an invalid case catalogue or calendars file stops the start, naming the file
             stop = asyncio.Event()
             background = [asyncio.create_task(run_worker(hub, stop))] if settings.runs_worker_in_api else []
@@ -72,6 +74,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(case_pages.router)  # case list and case pages for stores and specialists
     app.include_router(flows_page.router)  # /dialogs: which bot flows are served, why a change was refused
     app.include_router(crm.router)  # the CRM REST API, /api/v1
+    for router in report_pages.routers:  # /reports pages and /api/v1/reports (issue 17)
+        app.include_router(router)
     app.include_router(channel_api.router)
     app.include_router(files.router)  # signed links to files sent in operators' replies
     app.include_router(crm_webhooks.router)

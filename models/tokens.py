@@ -27,6 +27,7 @@ class Scope(StrEnum):
     DIRECTORY_SUPERVISORS = "directory:supervisors"  # with directory:write: make and change supervisors too
     DIRECTORY_STORE_GROUPS = "directory:store-groups"  # with directory:write: PUT /groups may rewrite store:*
     METRICS_READ = "metrics:read"         # Prometheus /metrics on the API's own port
+    REPORTS_READ = "reports:read"         # /api/v1/reports (personal data only with conversations:read too)
 
 
 class ApiToken(BaseModel):

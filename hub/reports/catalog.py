@@ -74,7 +74,21 @@ async def management(store: ReportStore, f: Filters, *, top: int = 30) -> Report
     return report
 
 
-DASHBOARDS: dict[str, Builder] = {"supervisor": supervisor, "management": management}
+
+
+async def store_dashboard(store: ReportStore, f: Filters) -> Report:
+    """One store's period (the filters name the store): numbers, daily trend, topics and cases."""
+    report = Report("store", f"{f.store or ''}: {f.start} – {f.end}",
+                    headline=_kpis(await total(store, CONVERSATIONS, f)))
+    days = await summarize(store, CONVERSATIONS, f, ("day",))
+    report.series.append(conversation_reports.trend(days, conversation_reports.days_between(f), "complaints",
+                                                    "complaints_per_day", "Complaints per day"))
+    report.tables += (await conversation_reports.volume(store, f)).tables[:1]
+    report.tables += (await case_reports.cases(store, f)).tables[:1]
+    return report
+
+
+DASHBOARDS: dict[str, Builder] = {"supervisor": supervisor, "management": management, "store": store_dashboard}
 
 
 async def build(name: str, store: ReportStore, f: Filters) -> Report:
