@@ -24,8 +24,8 @@ async def cases(store: ReportStore, f: Filters, *, top: int = 50) -> Report:
     report = Report("cases", "Cases", headline=dict(zip(COLUMNS, _cells(now), strict=True)))
     for dim in ("request_type", "region", "store"):
         table = Table(f"by_{dim}", f"By {dim.replace('_', ' ')}", [dim, *COLUMNS], cube="cases")
-        rows = sorted(await summarize(store, CASES, f, (dim,)), key=lambda r: -r[1]["cases"])
-        for (value,), c in rows[:top] if dim == "store" else rows:
+        rows = await summarize(store, CASES, f, (dim,), top=("cases", top if dim == "store" else 10_000))
+        for (value,), c in rows:
             table.rows.append([value or "—", *_cells(c)])
             table.drill.append({dim: value, "condition": "breached"})
         report.tables.append(table)

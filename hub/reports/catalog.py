@@ -53,6 +53,9 @@ async def supervisor(store: ReportStore, f: Filters) -> Report:
     return report
 
 
+TABLE_MEASURES = ("conversations", "complaints", "contained", "repeats", "csat_sum", "csat_n")
+
+
 async def management(store: ReportStore, f: Filters, *, top: int = 30) -> Report:
     """The period by region and by store (the busiest `top`), with the weekly trend."""
     report = Report("management", f"{f.start} – {f.end}", headline=_kpis(await total(store, CONVERSATIONS, f)))
@@ -64,7 +67,8 @@ async def management(store: ReportStore, f: Filters, *, top: int = 30) -> Report
     for dim in ("region", "store"):
         table = Table(f"by_{dim}", f"By {dim}", [dim, "conversations", "complaints", "complaints, %",
                                                   "settled by the bot, %", "repeat rate, %", "CSAT average"])
-        rows = sorted(await summarize(store, CONVERSATIONS, f, (dim,)), key=lambda r: -r[1]["conversations"])
+        rows = await summarize(store, CONVERSATIONS, f, (dim,), measures=TABLE_MEASURES,
+                               top=("conversations", top + 1 if dim == "store" else 10_000))
         for (value,), c in [r for r in rows if r[0][0]][:top if dim == "store" else None]:
             table.rows.append([value, int(c["conversations"]), int(c["complaints"]),
                                share(c["complaints"], c["conversations"]), share(c["contained"], c["conversations"]),

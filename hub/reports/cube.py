@@ -54,10 +54,12 @@ CASE_MEASURES: tuple[str, ...] = ("cases", "solved", "breached", "hops", *_hist(
 
 
 def conversation_counts(f: ConversationFact) -> dict[str, float]:
-    """What one conversation adds to every rollup row it falls in."""
-    c: dict[str, float] = dict.fromkeys(CONVERSATION_MEASURES, 0)
-    c["conversations"] = 1
-    c["handed_over"], c["contained"], c["resolved"] = int(f.handed_over), int(f.contained), int(f.resolved)
+    """What one conversation adds to every rollup row it falls in (only the counters it moves: sparse)."""
+    c: dict[str, float] = {"conversations": 1}
+    for name, flag in (("handed_over", f.handed_over), ("contained", f.contained), ("resolved", f.resolved),
+                       ("repeats", f.repeat), ("complaints", f.complaint)):
+        if flag:
+            c[name] = 1
     if f.first_response_s is not None:
         c["fr_n"] = 1
         c[f"fr_b{bucket(f.first_response_s)}"] = 1
@@ -70,17 +72,17 @@ def conversation_counts(f: ConversationFact) -> dict[str, float]:
         c["res_sla"], c["res_met"] = 1, int(f.resolution_met)
     if f.handle_s is not None:
         c["handle_n"], c["handle_sum"] = 1, f.handle_s
-    c["messages"], c["fallbacks"], c["unsure"], c["repeats"] = f.messages, f.fallbacks, f.unsure, int(f.repeat)
+    for name, value in (("messages", f.messages), ("fallbacks", f.fallbacks), ("unsure", f.unsure)):
+        if value:
+            c[name] = value
     if f.csat is not None:
         c["csat_n"], c["csat_sum"], c["csat_low"] = 1, f.csat, int(f.csat <= LOW_CSAT)
-    c["complaints"] = int(f.complaint)
     return c
 
 
 def case_counts(f: CaseFact) -> dict[str, float]:
-    """What one case adds to every rollup row it falls in."""
-    c: dict[str, float] = dict.fromkeys(CASE_MEASURES, 0)
-    c["cases"], c["solved"], c["breached"], c["hops"] = 1, int(f.solved), int(f.sla_breached), f.hops
+    """What one case adds to every rollup row it falls in (sparse)."""
+    c: dict[str, float] = {"cases": 1, "solved": int(f.solved), "breached": int(f.sla_breached), "hops": f.hops}
     if f.solve_s is not None:
         c[f"solve_b{bucket(f.solve_s)}"] = 1
     return c
@@ -99,14 +101,22 @@ class Grain:
 CONVERSATION_DIMS = ("topic", "channel", "group", "reason", "region", "store", "operator")
 CASE_DIMS = ("request_type", "channel", "group", "region", "store")
 
+# Smallest first: a question goes to the first grain that has its dimensions, so the common questions (a
+# period's totals, one dimension's split) read a few hundred rows however many conversations there are.
 CONVERSATION_GRAINS = (
+    Grain("t", "day", ()),
+    Grain("tp", "day", ("topic",)),
+    Grain("ch", "day", ("channel",)),
+    Grain("g", "day", ("group",)),
+    Grain("rg", "day", ("region",)),
+    Grain("o", "day", ("operator",)),
+    Grain("h", "hour", ("group",)),
     Grain("d", "day", ("topic", "channel", "group", "reason")),
-    Grain("h", "hour", ("topic", "channel", "group")),
     Grain("r", "day", ("region", "topic")),
-    Grain("o", "day", ("operator", "group", "topic")),
     Grain("s", "week", ("store", "region")),
 )
 CASE_GRAINS = (
+    Grain("t", "day", ()),
     Grain("d", "day", ("request_type", "channel", "group", "region")),
     Grain("s", "week", ("store", "region")),
 )
@@ -121,11 +131,15 @@ class Cube:
     measures: tuple[str, ...]
     grains: tuple[Grain, ...]
 
-    def choose(self, dims: set[str], time: str) -> Grain | None:
-        """The first grain with every dimension asked for at a time resolution that can answer `time`."""
+    def choose(self, dims: set[str], time: str, *, whole_weeks: bool = False) -> Grain | None:
+        """The first grain with every dimension asked for at a time resolution that can answer `time`; with
+        `whole_weeks`, a week grain may answer a question of days (store tables count the weeks the period
+        touches: per store and day there would be as many rows as conversations)."""
         for grain in self.grains:
             if dims <= set(grain.dims) and _answers(grain.time, time):
                 return grain
+        if whole_weeks and time == "day":
+            return next((g for g in self.grains if dims <= set(g.dims) and g.time == "week"), None)
         return None
 
 
@@ -173,14 +187,14 @@ def deltas(
             continue
         counts = counts_of(cube, fact)
         for key in rollup_keys(cube, fact):
-            row = out.setdefault(key, dict.fromkeys(cube.measures, 0))
+            row = out.setdefault(key, {})
             for m, v in counts.items():
-                row[m] += sign * v
+                row[m] = row.get(m, 0) + sign * v
     return {k: v for k, v in out.items() if any(v.values())}
 
 
 def added(cube: Cube, facts: Sequence[ConversationFact | CaseFact]) -> dict[tuple[str, ...], dict[str, float]]:
-    """The rollup rows of new facts, summed in memory (a bulk load upserts each row once)."""
+    """The rollup rows of new facts, summed in memory (a bulk load upserts each row once); sparse counters."""
     out: dict[tuple[str, ...], dict[str, float]] = {}
     for fact in facts:
         counts = counts_of(cube, fact)
@@ -190,5 +204,5 @@ def added(cube: Cube, facts: Sequence[ConversationFact | CaseFact]) -> dict[tupl
                 out[key] = dict(counts)
                 continue
             for m, v in counts.items():
-                row[m] += v
+                row[m] = row.get(m, 0) + v
     return out

@@ -6,7 +6,7 @@ event derives the same fact again and changes nothing: the projection is idempot
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -82,7 +82,7 @@ class ConversationFact:
 
     def row(self) -> dict[str, Any]:
         """The fact as a plain mapping (storage)."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in _CONVERSATION_FIELDS}  # not asdict: it deep-copies, slowly
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ConversationFact:
@@ -98,6 +98,9 @@ class ConversationFact:
     def with_csat(self, score: int, comment: str, operator: str | None) -> ConversationFact:
         """The fact with the shopper's rating (and the rated operator when the event names one)."""
         return replace(self, csat=score, csat_comment=comment[:500], operator=operator or self.operator)
+
+
+_CONVERSATION_FIELDS = tuple(f.name for f in fields(ConversationFact))
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ class CaseFact:
 
     def row(self) -> dict[str, Any]:
         """The fact as a plain mapping (storage)."""
-        return asdict(self)
+        return {name: getattr(self, name) for name in _CASE_FIELDS}
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> CaseFact:
@@ -134,3 +137,6 @@ class CaseFact:
         data = {k: v for k, v in row.items() if k in names}
         data["solved"], data["sla_breached"] = bool(data.get("solved")), bool(data.get("sla_breached"))
         return cls(**data)
+
+
+_CASE_FIELDS = tuple(f.name for f in fields(CaseFact))

@@ -140,16 +140,21 @@ class MongoReportStore:
             await self._facts(cube).delete_many({})
             await self._rollups(cube).delete_many({})
 
-    async def rollup(self, cube: Cube, grain: Grain, filters: Filters, by: tuple[str, ...]) -> list[Row]:
-        """Counters summed over the grain's documents in the period, grouped by `by`."""
+    async def rollup(
+        self, cube: Cube, grain: Grain, filters: Filters, by: tuple[str, ...], *, measures: tuple[str, ...],
+        top: tuple[str, int] | None = None,
+    ) -> list[Row]:
+        """`measures` summed over the grain's documents in the period, grouped by `by` (the largest `top` only)."""
         start, end = _period(grain, filters)
         match = {"grain": grain.name, "period": {"$gte": start, "$lte": end}, **filters.dims(cube)}
         group: dict[str, Any] = {"_id": {b: f"${b}" for b in by}}
-        group.update({f"m{n}": {"$sum": f"${m}"} for n, m in enumerate(cube.measures)})
-        group["rows"] = {"$sum": 1}
+        group.update({f"m{n}": {"$sum": f"${m}"} for n, m in enumerate(measures)})
+        pipeline: list[dict[str, Any]] = [{"$match": match}, {"$group": group}]
+        if top is not None:
+            pipeline += [{"$sort": {f"m{measures.index(top[0])}": -1}}, {"$limit": top[1]}]
         out = []
-        async for doc in await self._rollups(cube).aggregate([{"$match": match}, {"$group": group}]):
-            counts = {m: doc[f"m{n}"] for n, m in enumerate(cube.measures)}
+        async for doc in await self._rollups(cube).aggregate(pipeline):
+            counts = {m: doc[f"m{n}"] for n, m in enumerate(measures)}
             out.append((tuple(str(doc["_id"][b]) for b in by), counts))
         return out
 

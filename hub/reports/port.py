@@ -86,8 +86,12 @@ class ReportStore(Protocol):
         """Forget every fact and rollup (before a backfill)."""
         ...
 
-    async def rollup(self, cube: Cube, grain: Grain, filters: Filters, by: tuple[str, ...]) -> list[Row]:
-        """Counters summed over the grain's rows in the filters' period, grouped by `by` (dims or 'period')."""
+    async def rollup(
+        self, cube: Cube, grain: Grain, filters: Filters, by: tuple[str, ...], *, measures: tuple[str, ...],
+        top: tuple[str, int] | None = None,
+    ) -> list[Row]:
+        """`measures` summed over the grain's rows in the filters' period, grouped by `by` (dims or 'period');
+        with `top` (measure, n) only the n groups with the largest sum of that measure."""
         ...
 
     async def facts(

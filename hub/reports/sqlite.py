@@ -22,7 +22,8 @@ Fact = ConversationFact | CaseFact
 _FACT_TYPES: dict[str, type[ConversationFact] | type[CaseFact]] = {
     "conversations": ConversationFact, "cases": CaseFact}
 _IDS = {"conversations": "conversation_id", "cases": "case_id"}
-_INDEXED = {"conversations": ("topic", "store", "region", "operator", "group"), "cases": ("store", "region", "group")}
+# Drill-downs by these read an index range; topic and group are narrow enough to filter a day range by.
+_INDEXED = {"conversations": ("store", "region", "operator"), "cases": ("store", "region", "group")}
 
 
 def q(name: str) -> str:
@@ -102,8 +103,9 @@ class SqliteReportStore:
         self.db = SqliteDatabase(path, {"reports": MIGRATIONS}, name="SQLite report store")
 
     async def open(self) -> None:
-        """Open the file and create the tables."""
+        """Open the file and create the tables; a larger page cache (64 MB) for rollup upserts and backfills."""
         await self.db.open()
+        await self.db.run("PRAGMA cache_size = -65536")
 
     async def close(self) -> None:
         """Close the file."""
@@ -168,16 +170,21 @@ class SqliteReportStore:
                 await execute(conn, f"DELETE FROM {_facts_table(cube)}")
                 await execute(conn, f"DELETE FROM {_rollup_table(cube)}")
 
-    async def rollup(self, cube: Cube, grain: Grain, filters: Filters, by: tuple[str, ...]) -> list[Row]:
-        """Counters summed over the grain's rows in the period, grouped by `by`."""
+    async def rollup(
+        self, cube: Cube, grain: Grain, filters: Filters, by: tuple[str, ...], *, measures: tuple[str, ...],
+        top: tuple[str, int] | None = None,
+    ) -> list[Row]:
+        """`measures` summed over the grain's rows in the period, grouped by `by` (the largest `top` only)."""
         where, params = _where(cube, filters, period=grain_period(grain, filters), column="period")
         group = ", ".join(q(b) for b in by)
-        sums = ", ".join(f"SUM({q(m)})" for m in cube.measures)
+        sums = ", ".join(f"SUM({q(m)})" for m in measures)
         select = f"SELECT {group + ', ' if by else ''}{sums} FROM {_rollup_table(cube)} WHERE grain = ? AND {where}"
         sql = select + (f" GROUP BY {group}" if by else "")
+        if top is not None:
+            sql += f" ORDER BY SUM({q(top[0])}) DESC LIMIT {int(top[1])}"
         rows = await self.db.rows(sql, (grain.name, *params))
         n = len(by)
-        return [(tuple(str(v) for v in r[:n]), dict(zip(cube.measures, (v or 0 for v in r[n:]), strict=True)))
+        return [(tuple(str(v) for v in r[:n]), dict(zip(measures, (v or 0 for v in r[n:]), strict=True)))
                 for r in rows if r[n] is not None]
 
     async def facts(
@@ -225,4 +232,5 @@ async def _upsert_rollups(conn: Any, cube: Cube, rows: dict[tuple[str, ...], dic
     sql = (f"INSERT INTO {_rollup_table(cube)} ({', '.join(q(c) for c in cols)})"
            f" VALUES ({', '.join('?' * len(cols))})"
            f" ON CONFLICT ({', '.join(q(k) for k in keys)}) DO UPDATE SET {updates}")
-    await execute_many(conn, sql, [(*key, *(counts[m] for m in cube.measures)) for key, counts in rows.items()])
+    await execute_many(conn, sql, [(*key, *(counts.get(m, 0) for m in cube.measures))
+                                    for key, counts in rows.items()])

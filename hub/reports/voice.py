@@ -76,7 +76,7 @@ async def voice(store: ReportStore, f: Filters, *, examples: int = 3) -> Report:
         "week": this, "compared with": previous, "false discovery rate": FDR})
     for dim in ("topic", "store"):
         counts: dict[str, list[int]] = {}
-        for (value, week), c in await summarize(store, CONVERSATIONS, span, (dim, "week")):
+        for (value, week), c in await summarize(store, CONVERSATIONS, span, (dim, "week"), measures=("complaints",)):
             if value:
                 counts.setdefault(value, [0, 0])[0 if week == this else 1] += int(c["complaints"])
         table = Table(f"rising_{dim}", f"Rising complaints by {dim}",
