@@ -9,7 +9,9 @@ from pathlib import Path
 
 from api.demo_canned import seed_canned
 from api.demo_people import seed_people
+from api.demo_reports import seed_report_history
 from bots.demo import ensure_nlu_model
+from hub.reports import opened_report_store
 from hub.runtime import running_hub
 from hub.settings import Settings
 from models.channels import Channel
@@ -89,6 +91,8 @@ async def seed(settings: Settings, demo_password: str = "demo password") -> None
             await hub.stores.conversations.create(conversation)
             for n, (direction, text) in enumerate(lines):
                 await hub.stores.messages.add(_message(conversation, n, direction, text))
+        async with opened_report_store(settings) as reports:  # three weeks of history behind every report
+            await seed_report_history(hub, reports)
 
 
 def _message(conversation: Conversation, n: int, direction: str, text: str) -> Message:

@@ -94,7 +94,9 @@ async def report_page(request: Request, user: CurrentUser, store: ReportStoreDep
     """A dashboard or report for the filters in the query."""
     viewer = person_viewer(user)
     filters = read_filters(request.query_params, viewer, today(request))
-    if name == "supervisor" and "end" not in request.query_params:
+    tabs = urlencode(filter_query(filters))
+    if name == "supervisor":  # today only; the tabs keep the default period of the other reports
+        tabs = urlencode({k: v for k, v in filter_query(filters).items() if k not in ("start", "end")})
         filters = filters.but(start=filters.end)
     report = await report_for(name, store, filters, viewer)
     drawn = [charts.line(s) if len(s.labels) > 31 or name != "supervisor" else charts.bars(s) for s in report.series]
@@ -104,7 +106,8 @@ async def report_page(request: Request, user: CurrentUser, store: ReportStoreDep
                                                                                       "operators", "voice")]
     return _render(request, "report.html", {
         "report": report, "charts": drawn, "links": links, "masked": masked, "filters": filters, "name": name,
-        "names": names, "viewer": viewer, "live": name == "supervisor", "query": urlencode(filter_query(filters))})
+        "names": names, "viewer": viewer, "live": name == "supervisor", "query": urlencode(filter_query(filters)),
+        "tabs": tabs})
 
 
 def _download(fmt: str, stem: str, as_csv: Callable[[], str], as_xlsx: Callable[[], bytes]) -> Response:
