@@ -199,7 +199,7 @@ class SqliteReportStore:
             params += topics
         elif condition is not None:
             where += f" AND {_CONDITIONS[condition]}"
-        sql = f"WHERE {where} ORDER BY opened_at DESC"
+        sql = f"WHERE {where} ORDER BY day DESC, opened_at DESC"  # the (day, opened_at) index, read backwards
         if limit is not None:
             sql += f" LIMIT {int(limit)} OFFSET {int(offset)}"
         return await self._dicts(cube, sql, tuple(params))
