@@ -115,8 +115,10 @@ CONVERSATION_GRAINS = (
     Grain("r", "day", ("region", "topic")),
     Grain("s", "week", ("store", "region")),
 )
-CASE_GRAINS = (
+CASE_GRAINS = (  # a store's cases sit in its own group ("store:118"): group is nearly as fine as store
     Grain("t", "day", ()),
+    Grain("rt", "day", ("request_type",)),
+    Grain("rg", "day", ("region",)),
     Grain("d", "day", ("request_type", "channel", "group", "region")),
     Grain("s", "week", ("store", "region")),
 )
