@@ -71,6 +71,16 @@ async def load(settings: Settings, args: argparse.Namespace, end: date) -> None:
         await store.close()
 
 
+async def last_day(settings: Settings) -> date:
+    """The newest day a kept report store has facts of."""
+    store = SqliteReportStore(reports_path(settings.sqlite_path))
+    await store.open()
+    try:
+        return date.fromisoformat(str(await store.db.one("SELECT MAX(day) FROM report_conversations")))
+    finally:
+        await store.close()
+
+
 def calls(boss: httpx.AsyncClient, staff: httpx.AsyncClient, api: dict[str, str], end: date) -> dict[str, Timed]:
     """The pages timed, the baseline first."""
     month = f"start={end - timedelta(days=29)}&end={end}"
@@ -122,19 +132,23 @@ async def main() -> None:
     parser.add_argument("--stores", type=int, default=16_000)
     parser.add_argument("--requests", type=int, default=50)
     parser.add_argument("--keep", action="store_true", help="keep the temp dir (the databases)")
+    parser.add_argument("--reuse", type=Path, help="measure again on a kept dir (its data ends on its last day)")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="otklik-bench-reports-"))
+    folder = args.reuse or Path(tempfile.mkdtemp(prefix="otklik-bench-reports-"))
     settings = settings_for(folder)
     end = local_date(utcnow(), settings.timezone)
     try:
-        await load(settings, args, end)
+        if args.reuse:
+            end = await last_day(settings)
+        else:
+            await load(settings, args, end)
         samples = await measure_pages(settings, args, end)
         report("report pages over ASGI, in process", samples)
         worst = max((percentile(v, 99), k) for k, v in samples.items())
         verdict = "met" if worst[0] < 300 else "MISSED"
         print(f"\nslowest p99: {worst[0]:.1f} ms ({worst[1]}); target < 300 ms: {verdict}")
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept {folder}")
         else:
             shutil.rmtree(folder, ignore_errors=True)

@@ -109,6 +109,7 @@ CONVERSATION_GRAINS = (
     Grain("ch", "day", ("channel",)),
     Grain("g", "day", ("group",)),
     Grain("rg", "day", ("region",)),
+    Grain("rc", "day", ("region", "channel")),
     Grain("o", "day", ("operator",)),
     Grain("h", "hour", ("group",)),
     Grain("d", "day", ("topic", "channel", "group", "reason")),

@@ -61,8 +61,13 @@ def weeks(end: str) -> tuple[str, str]:
 
 
 def rises(counts: dict[str, tuple[int, int]]) -> list[Rise]:
-    """The values whose later count is significantly above the earlier, most surprising first."""
-    values = [v for v, (a, b) in counts.items() if a > b]
+    """The values whose later count is significantly above the earlier, most surprising first.
+
+    Only values that could be significant at all are tested (Tarone's rule for discrete tests): with n
+    complaints in the two weeks the smallest possible p-value is 1/2^n, so a store with four complaints
+    can never pass and would only make the procedure stricter for the others."""
+    reachable = math.log2(1 / FDR)
+    values = [v for v, (a, b) in counts.items() if a > b and a + b > reachable]
     tests = [rise_p_value(*counts[v]) for v in values]
     found = [Rise(v, *counts[v], p) for v, p, yes in zip(values, tests, significant(tests), strict=True) if yes]
     return sorted(found, key=lambda r: (r.p_value, -r.this_week))
