@@ -168,7 +168,8 @@ class MongoReportStore:
             query["$and"] = [{"topic": {"$in": complaint_topics()}}]
         elif condition is not None:
             query.update(_CONDITIONS[condition])
-        cursor = self._facts(cube).find(query, {"rev": 0}).sort([("day", DESCENDING), ("opened_at", DESCENDING)]).skip(offset)
+        newest = [("day", DESCENDING), ("opened_at", DESCENDING)]
+        cursor = self._facts(cube).find(query, {"rev": 0}).sort(newest).skip(offset)
         if limit is not None:
             cursor = cursor.limit(limit)
         return [{k: v for k, v in doc.items() if k != "_id"} async for doc in cursor]
