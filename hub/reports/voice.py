@@ -31,6 +31,14 @@ def rise_p_value(later: int, earlier: int) -> float:
     return min(1.0, math.exp(top) * sum(math.exp(x - top) for x in logs))
 
 
+def _may_pass(later: int, earlier: int) -> bool:
+    """False when the normal approximation (with continuity correction) puts the p-value far above any
+    threshold the procedure can use (z < 1, p > 0.15 > 5 %): the exact tail is then not worth computing, and
+    counting it as 1.0 changes no decision, since Benjamini-Hochberg only rejects p-values at or below 5 %."""
+    n = later + earlier
+    return (later - 0.5 - n / 2) / math.sqrt(n / 4) >= 1.0
+
+
 def significant(p_values: list[float], rate: float = FDR) -> list[bool]:
     """Benjamini-Hochberg: which of the p-values are discoveries at false discovery rate `rate`."""
     order = sorted(range(len(p_values)), key=lambda i: p_values[i])
@@ -68,7 +76,7 @@ def rises(counts: dict[str, tuple[int, int]]) -> list[Rise]:
     can never pass and would only make the procedure stricter for the others."""
     reachable = math.log2(1 / FDR)
     values = [v for v, (a, b) in counts.items() if a > b and a + b > reachable]
-    tests = [rise_p_value(*counts[v]) for v in values]
+    tests = [rise_p_value(*counts[v]) if _may_pass(*counts[v]) else 1.0 for v in values]
     found = [Rise(v, *counts[v], p) for v, p, yes in zip(values, tests, significant(tests), strict=True) if yes]
     return sorted(found, key=lambda r: (r.p_value, -r.this_week))
 
