@@ -7,6 +7,8 @@ transaction as the fact, so a fact and its rollups never disagree.
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import fields
 from datetime import date
@@ -17,6 +19,7 @@ from hub.reports.cube import CASES, CONVERSATIONS, Cube, Grain, added, deltas
 from hub.reports.facts import CaseFact, ConversationFact, week_of
 from hub.reports.port import Filters, Row, complaint_topics
 from hub.sqlite_db import SqliteDatabase, execute, execute_many
+from models.errors import Unavailable
 
 Fact = ConversationFact | CaseFact
 _FACT_TYPES: dict[str, type[ConversationFact] | type[CaseFact]] = {
@@ -44,22 +47,25 @@ def _schema(cube: Cube) -> str:
     key = _IDS[cube.name]
     cols = ", ".join(f"{q(f.name)}{' PRIMARY KEY' if f.name == key else ''}" for f in fields(kind))
     facts, rollups = _facts_table(cube), _rollup_table(cube)
-    index = [f"CREATE INDEX {facts}_day ON {facts} (day, opened_at);"]
-    index += [f"CREATE INDEX {facts}_{d} ON {facts} ({q(d)}, day);" for d in _INDEXED[cube.name]]
+    index = [f"CREATE INDEX IF NOT EXISTS {facts}_day ON {facts} (day, opened_at);"]
+    index += [f"CREATE INDEX IF NOT EXISTS {facts}_{d} ON {facts} ({q(d)}, day);" for d in _INDEXED[cube.name]]
     if cube is CONVERSATIONS:
-        index.append(f"CREATE INDEX {facts}_customer ON {facts} (customer_id, opened_at);")
+        index.append(f"CREATE INDEX IF NOT EXISTS {facts}_customer ON {facts} (customer_id, opened_at);")
     dims = ", ".join(f"{q(d)} TEXT NOT NULL" for d in cube.dims)
     measures = ", ".join(f"{q(m)} REAL NOT NULL DEFAULT 0" for m in cube.measures)
     pk = ", ".join(q(c) for c in ("grain", "period", *cube.dims))
-    index += [f"CREATE INDEX {rollups}_{d} ON {rollups} (grain, {q(d)}, period);" for d in ("store", "region")]
+    index += [f"CREATE INDEX IF NOT EXISTS {rollups}_{d} ON {rollups} (grain, {q(d)}, period);"
+              for d in ("store", "region")]
     return "\n".join([
-        f"CREATE TABLE {facts} ({cols});",
-        f"CREATE TABLE {rollups} (grain TEXT NOT NULL, period TEXT NOT NULL, {dims}, {measures},"
+        f"CREATE TABLE IF NOT EXISTS {facts} ({cols});",
+        f"CREATE TABLE IF NOT EXISTS {rollups} (grain TEXT NOT NULL, period TEXT NOT NULL, {dims}, {measures},"
         f" PRIMARY KEY ({pk})) WITHOUT ROWID;",
         *index,
     ])
 
 
+# IF NOT EXISTS: the api and an embedded worker (or two workers) open the file at the same moment, and the
+# second one's migration must find the tables made, not fail.
 MIGRATIONS = [_schema(CONVERSATIONS) + "\n" + _schema(CASES)]
 
 
@@ -103,8 +109,19 @@ class SqliteReportStore:
         self.db = SqliteDatabase(path, {"reports": MIGRATIONS}, name="SQLite report store")
 
     async def open(self) -> None:
-        """Open the file and create the tables; a larger page cache (64 MB) for rollup upserts and backfills."""
-        await self.db.open()
+        """Open the file and create the tables; a larger page cache (64 MB) for rollup upserts and backfills.
+
+        Two processes opening a new file at once race to create the tables: the loser's migration fails (a
+        stale WAL snapshot) and simply runs again, finding them made."""
+        for attempt in range(1, 6):
+            try:
+                await self.db.open()
+                break
+            except (sqlite3.OperationalError, Unavailable):
+                await self.db.close()
+                if attempt == 5:
+                    raise
+                await asyncio.sleep(0.1 * attempt)
         await self.db.run("PRAGMA cache_size = -65536")
 
     async def close(self) -> None:
