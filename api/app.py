@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from api import cases as case_pages
 from api import crm, docs, errors, flows_page
 from api import inbox as inbox_pages
+from api import reports as report_pages
 from api import web as web_pages
 from api.body_limit import MULTIPART_OVERHEAD, BodyLimitMiddleware, CredentialsFirstMiddleware
 from api.health_server import metrics_app, serve_side_app
@@ -37,7 +38,7 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         async with running_hub(settings) as hub:
-            app.state.hub = hub
+            app.state.hub, app.state.reports = hub, hub.report_store
             case_config(hub)  # an invalid case catalogue or calendars file stops the start, naming the file
             stop = asyncio.Event()
             background = [asyncio.create_task(run_worker(hub, stop))] if settings.runs_worker_in_api else []
@@ -76,6 +77,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(case_pages.router)  # case list and case pages for stores and specialists
     app.include_router(flows_page.router)  # /dialogs: which bot flows are served, why a change was refused
     app.include_router(crm.router)  # the CRM REST API, /api/v1
+    for router in report_pages.routers:  # /reports pages and /api/v1/reports (issue 17)
+        app.include_router(router)
     app.include_router(channel_api.router)
     app.include_router(files.router)  # signed links to files sent in operators' replies
     app.include_router(crm_webhooks.router)

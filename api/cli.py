@@ -18,6 +18,7 @@ from api.commands import dialogs as dialogs_commands
 from api.commands import directory as directory_commands
 from api.commands import mail as mail_commands
 from api.commands import nlu as nlu_commands
+from api.commands import reports as reports_commands
 from api.commands import reviews as reviews_commands
 from api.commands import telegram as telegram_commands
 from api.commands import tokens as tokens_commands
@@ -39,6 +40,7 @@ app.add_typer(bus_commands.app, name="bus")
 app.add_typer(dialogs_commands.app, name="dialogs")
 app.add_typer(mail_commands.app, name="mail")
 app.add_typer(nlu_commands.app, name="nlu")
+app.add_typer(reports_commands.app, name="reports")
 app.add_typer(tokens_commands.app, name="tokens")
 app.add_typer(telegram_commands.app, name="telegram")
 app.add_typer(viber_commands.app, name="viber")

@@ -37,7 +37,9 @@ from hub.egress import guarded_client
 from hub.ports import Participant, ReviewRules, ReviewSource, ReviewsRuntime
 from hub.settings import Settings
 from hub.stores.base import Stores
+from hub.stores.reports import ReportStore
 from hub.stores.reviews import ReviewStore
+from hub.stores.sqlite.reports import SqliteReportStore, reports_path
 from models.channels import Channel, ChannelAccount
 from models.clock import local_date, utcnow
 from nlu.artefacts import ModelDirectory
@@ -220,6 +222,28 @@ async def open_reviews(settings: Settings, http: httpx.AsyncClient,
         await store.close()
 
 
+
+def build_report_store(settings: Settings) -> ReportStore:
+    """The report store the settings name (not yet opened): SQLite beside the main file, or the main MongoDB."""
+    if settings.store == "mongo":
+        from hub.stores.mongo.reports import MongoReportStore  # the embedded default never needs pymongo
+
+        assert settings.mongodb_url is not None  # checked by Settings
+        return MongoReportStore(settings.mongodb_url)
+    return SqliteReportStore(reports_path(settings.sqlite_path))
+
+
+@asynccontextmanager
+async def opened_report_store(settings: Settings) -> AsyncIterator[ReportStore]:
+    """The report store, open for the duration."""
+    store = build_report_store(settings)
+    await store.open()
+    try:
+        yield store
+    finally:
+        await store.close()
+
+
 @asynccontextmanager
 async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
     """Open the stores, bus and HTTP client; close them on exit."""
@@ -242,6 +266,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
                 hub.reader = reader
                 hub.participant = build_participant(hub, settings)
                 hub.reviews = await stack.enter_async_context(open_reviews(settings, http))
+                hub.report_store = await stack.enter_async_context(opened_report_store(settings))
                 yield hub
         finally:
             await bus.close()

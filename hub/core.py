@@ -15,6 +15,7 @@ import httpx
 from hub.context.base import CustomerContextProvider, OffContextProvider
 from hub.ports import Bus, Participant, ReviewsRuntime, Sender, Stores, TopicReader
 from hub.settings import Settings
+from hub.stores.reports import ReportStore
 from models.channels import Channel, ChannelAccount
 from models.errors import NotFound
 
@@ -34,6 +35,7 @@ class Hub:
     context: CustomerContextProvider = field(default_factory=OffContextProvider)  # the CRM's view of customers
     participant: Participant | None = None  # who answers while a conversation is the bot's (bots/, via the wiring)
     reader: TopicReader | None = None  # what customer messages are about (nlu/, via the wiring)
+    report_store: ReportStore | None = None  # facts and rollups the reports read (hub/reports/)
     reviews: ReviewsRuntime | None = None  # review monitoring (hub/reviews/): its store, platforms and reader
     # Automatic assignment in this process takes turns, so two hand-offs never both fill an operator's last slot.
     assign_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -30,6 +30,7 @@ class Scope(StrEnum):
     CUSTOMERS_EXPORT = "customers:export"  # everything about one customer, as JSON or HTML (recorded in the audit)
     CUSTOMERS_ERASE = "customers:erase"   # anonymise one customer everywhere (personal-data requests)
     AUDIT_READ = "audit:read"             # who read which customer's data
+    REPORTS_READ = "reports:read"         # /api/v1/reports (personal data only with conversations:read too)
 
 
 class ApiToken(BaseModel):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from api.demo.canned import seed_canned
 from api.demo.nlu_model import ensure_nlu_model
+from api.demo.reports import seed_report_history
 from api.demo.staff import seed_people
 from api.wiring import running_hub
 from hub.settings import Settings
@@ -89,6 +90,8 @@ async def seed(settings: Settings, demo_password: str = "demo password") -> None
             await hub.stores.conversations.create(conversation)
             for n, (direction, text) in enumerate(lines):
                 await hub.stores.messages.add(_message(conversation, n, direction, text))
+        assert hub.report_store is not None  # opened with the hub
+        await seed_report_history(hub, hub.report_store)  # three weeks of history behind every report
 
 
 def _message(conversation: Conversation, n: int, direction: str, text: str) -> Message:

@@ -73,6 +73,10 @@ class ConversationStore(Protocol):
         """Write back and bump `version`; Conflict if someone saved since `expected_version`."""
         ...
 
+    async def page(self, *, after: str = "", limit: int = 500) -> list[Conversation]:
+        """Every conversation in id order, `limit` at a time after id `after` (the reports backfill)."""
+        ...
+
     async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 50) -> list[Conversation]:
         """The customer's conversations, newest first."""
         ...

@@ -23,7 +23,7 @@ MAY_IMPORT = {
 # Inside hub, bottom to top; a module imports from its own layer or below. directory and webhooks see only the kernel.
 HUB_LAYERS = {"customers": 2, "outbound": 3, "inbox": 4, "csat": 4.5, "cases": 5, "reviews": 5.5, "inbound": 6,
               "worker": 7}
-KERNEL_ONLY = {"directory", "webhooks", "privacy"}
+KERNEL_ONLY = {"directory", "webhooks", "privacy", "reports"}
 KERNEL_PACKAGES = {"stores", "bus", "context"}  # ports (and adapters only the wiring names)
 # Concrete adapters: only api/wiring.py builds them.
 ADAPTERS = ("hub.stores.sqlite", "hub.stores.mongo", "hub.bus.memory", "hub.bus.redis_streams", "hub.bus.journal",

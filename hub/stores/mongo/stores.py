@@ -160,6 +160,11 @@ class MongoConversationStore:
             conversation.version = expected_version
             raise Conflict(f"conversation {conversation.id} changed since version {expected_version}")
 
+    async def page(self, *, after: str = "", limit: int = 500) -> list[Conversation]:
+        """Every conversation in id order, after id `after`."""
+        cursor = self._coll.find({"_id": {"$gt": after}}).sort("_id", ASCENDING).limit(limit)
+        return [load_model(Conversation, doc) async for doc in cursor]
+
     async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 50) -> list[Conversation]:
         """Newest first."""
         cursor = self._coll.find({"customer_id": customer_id}).sort(

@@ -174,6 +174,11 @@ class SqliteConversationStore:
             conversation.version = expected_version
             raise Conflict(f"conversation {conversation.id} changed since version {expected_version}")
 
+    async def page(self, *, after: str = "", limit: int = 500) -> list[Conversation]:
+        """Every conversation in id order, after id `after`."""
+        docs = await self.db.column("SELECT doc FROM conversations WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
+        return [Conversation.model_validate_json(d) for d in docs]
+
     async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 50) -> list[Conversation]:
         """Newest first."""
         docs = await self.db.column(

@@ -15,11 +15,12 @@ from tests.web_login import create_user, sign_in
 PASSWORD = "correct horse battery staple"
 LINKS = re.compile(r'<nav class="topnav"[^>]*>(.*?)</nav>', re.S)
 EVERY = {"/inbox", "/cases", "/dialogs", "/admin/canned", "/admin/users", "/admin/groups", "/admin/stores",
-         "/admin/routing", "/admin/audit", "/reviews"}
+         "/admin/routing", "/admin/audit", "/reviews",
+         "/reports/supervisor"}
 
 
 @pytest.mark.parametrize(("roles", "home", "expected"), [
-    ([Role.STORE_STAFF], "/cases", {"/cases"}),
+    ([Role.STORE_STAFF], "/cases", {"/cases", "/reports/store"}),
     ([Role.OPERATOR], "/inbox", {"/inbox", "/cases", "/reviews"}),
     ([Role.CONTENT_EDITOR], "/dialogs", {"/dialogs", "/admin/canned"}),
     ([Role.ADMIN], "/admin/users", EVERY - {"/inbox"}),

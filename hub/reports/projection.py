@@ -1,0 +1,108 @@
+"""The projection: each event on the events stream refreshes the fact of its conversation or case.
+
+It reads the stored conversation (or case) the event names and derives the fact again, so the order
+and repetition of events do not matter; CSAT answers are the one input carried by the event itself.
+Events of kinds it does not know (another helper's, a newer version's) are read leniently as JSON.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from hub.bus.base import EVENTS, Handler
+from hub.reports.derive import case_fact, conversation_fact, store_of
+from hub.stores.reports import ReportStore
+from models.cases import CaseId
+from models.errors import NotFound
+from models.ids import ConversationId
+from models.report_facts import REPEAT_WINDOW
+
+if TYPE_CHECKING:
+    from hub.core import Hub
+
+log = logging.getLogger(__name__)
+GROUP = "reports"
+CSAT = "csat.answered"
+
+
+async def handle(entry: str, hub: Hub, store: ReportStore) -> None:
+    """Refresh what one event touches; events without a conversation are not reported on."""
+    event = json.loads(entry)
+    kind, data = str(event.get("type", "")), event.get("data") or {}
+    conversation_id = event.get("conversation_id") or data.get("conversation_id")
+    if kind.startswith("case.") and data.get("case_id"):
+        await refresh_case(hub, store, str(data["case_id"]))
+    if not conversation_id:
+        return
+    await refresh_conversation(hub, store, str(conversation_id))
+    if kind == CSAT:
+        await record_csat(store, str(conversation_id), data)
+
+
+async def refresh_conversation(hub: Hub, store: ReportStore, conversation_id: str) -> None:
+    """Derive the conversation's fact from the stored conversation and its messages, and store it."""
+    try:
+        conversation = await hub.stores.conversations.get(ConversationId(conversation_id))
+    except NotFound:
+        return  # gone (merged away): its fact stays as it was last seen
+    previous = await store.conversation_fact(conversation_id)
+    repeat = previous.repeat if previous is not None else await store.contacted_between(
+        conversation.customer_id, _iso(conversation.created_at - REPEAT_WINDOW), _iso(conversation.created_at),
+        besides=conversation_id)
+    messages = await hub.stores.messages.list_for_conversation(conversation.id, limit=200)
+    region = await region_of(hub, store_of(conversation))
+    await store.put_conversation(conversation_fact(
+        conversation, messages, zone=hub.settings.timezone, region=region, previous=previous, repeat=repeat))
+
+
+async def refresh_case(hub: Hub, store: ReportStore, case_id: str) -> None:
+    """Derive the case's fact from the stored case, and store it."""
+    try:
+        case = await hub.stores.cases.get(CaseId(case_id))
+    except NotFound:
+        return
+    region = "" if case.region else await region_of(hub, case.store_id or "")
+    await store.put_case(case_fact(case, zone=hub.settings.timezone, region=region))
+
+
+async def record_csat(store: ReportStore, conversation_id: str, data: dict[str, Any]) -> None:
+    """Put the shopper's rating on the conversation's fact (a later rating replaces an earlier one)."""
+    fact = await store.conversation_fact(conversation_id)
+    score = data.get("score")
+    if fact is None or not isinstance(score, int | float):
+        log.warning("csat answer without a conversation fact or score", extra={"conversation_id": conversation_id})
+        return
+    operator = data.get("operator_id")
+    await store.put_conversation(fact.with_csat(int(score), str(data.get("comment") or ""),
+                                                str(operator) if operator else None))
+
+
+async def region_of(hub: Hub, store_id: str) -> str:
+    """The region of a retail store from the directory ('' when unknown)."""
+    if not store_id:
+        return ""
+    try:
+        return (await hub.stores.directory.get_store(store_id)).region or ""
+    except NotFound:
+        return ""
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+def consumers(
+    hub: Hub, store: ReportStore, stop: asyncio.Event, name: str, wrap: Callable[[Handler], Handler],
+) -> list[Coroutine[Any, Any, None]]:
+    """The events consumer of the reports group, beside the worker's others."""
+
+    async def on_event(entry: str) -> None:
+        await handle(entry, hub, store)
+
+    return [hub.bus.consume(EVENTS, GROUP, name, wrap(on_event), stop=stop)]
+
