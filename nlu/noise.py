@@ -4,7 +4,7 @@ Training examples are written cleanly by one hand; real messages drop letters, s
 key, lose their punctuation and capitals, glue two words together or split one ("за каз"). The n-gram
 model sees a noisy copy of every example beside the original, so a typo costs a few character n-grams
 instead of the word. Only the n-gram model trains on the copies: the sentence-vector readers look words
-up whole, and a misspelt word there is just unknown. Deterministic (seeded): the same data gives the
+up whole, and a misspelt word there is just unknown. Deterministic (seeded per example): the same data gives the
 same model.
 """
 
@@ -55,11 +55,11 @@ def noisy(text: str, rng: random.Random) -> str:
 
 def with_noisy_copies(texts: list[str], labels: list[str], copies: int, seed: int) -> tuple[list[str], list[str]]:
     """The examples followed by `copies` noisy copies of each (exact repeats of an original dropped)."""
-    rng = random.Random(seed)
     out_texts, out_labels = list(texts), list(labels)
-    for _ in range(copies):
+    for n in range(copies):
         for text, label in zip(texts, labels, strict=True):
-            copy = noisy(text, rng)
+            # Seeded by the example itself: adding or reordering other examples leaves its copies alone.
+            copy = noisy(text, random.Random(f"{seed}:{n}:{text}"))
             if copy != text:
                 out_texts.append(copy)
                 out_labels.append(label)
