@@ -49,6 +49,7 @@ from models.nlu import OUT_OF_SCOPE
 from nlu import language
 from nlu.artefacts import Metadata, ModelDirectory, NluModel
 from nlu.classifier import ClassifierConfig, IntentClassifier
+from nlu.encoder import MAX_TOKENS
 from nlu.engine import BuiltinEngine
 from nlu.entities import EntityExtractor
 from nlu.evaluation import cross_validate
@@ -224,6 +225,23 @@ def evaluation_table(path: Path) -> None:
         c50, c99 = cpu_latency(engine.parse_now, mine)
         print(f"whole parse, {lang}: wall p50 {p50:.3f} ms  p99 {p99:.3f} ms (best of 3 passes over {len(mine)} "
               f"texts); CPU time p50 {c50:.3f} ms  p99 {c99:.3f} ms; load average {os.getloadavg()[0]:.1f}")
+        _token_cap_baseline(engine, lang, mine, c50, c99)
+
+
+def _token_cap_baseline(engine: BuiltinEngine, lang: str, texts: list[str], c50: float, c99: float) -> None:
+    """The same parse with the sentence encoder reading up to 64 tokens (the cap before issue 15), same run."""
+    model = engine.model
+    tokenizer = next((getattr(r.encoder, "_tokenizer", None) for r in model.classifier.readers
+                      if r.language == lang), None) if model is not None else None
+    if tokenizer is None:
+        return
+    tokenizer.enable_truncation(64)
+    try:
+        b50, b99 = cpu_latency(engine.parse_now, texts)
+    finally:
+        tokenizer.enable_truncation(MAX_TOKENS)
+    print(f"  baseline, encoder reading up to 64 tokens: CPU time p50 {b50:.3f} ms  p99 {b99:.3f} ms; "
+          f"ours/baseline p50 {c50 / b50:.2f}  p99 {c99 / b99:.2f}")
 
 
 def main() -> None:

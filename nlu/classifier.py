@@ -16,6 +16,7 @@ fits instead of one slow SVM on mixed sparse and dense features).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -29,6 +30,7 @@ from sklearn.svm import LinearSVC  # type: ignore[import-untyped]
 from nlu import language
 from nlu.encoder import DEFAULT_LAYERS, load_encoder
 from nlu.linear_scoring import LinearScorer
+from nlu.noise import with_noisy_copies
 from nlu.prepare import prepare
 from nlu.static_vectors import load_static_vectors
 from nlu.text import normalize, stemmed
@@ -36,7 +38,11 @@ from nlu.vector_fusion import Encoder, Reader, Scores, Vectors
 from nlu.word_vectors import load_word_vectors
 
 Progress = Callable[[str], None]
-MIN_CALIBRATION = 40  # held-out examples a language needs for a temperature of its own
+_NON_WORD = re.compile(r"[^\w\s]+")
+MIN_CALIBRATION = 40
+# Noisy copies are for small hand-written data; a large set (CLINC150's 15,000) has the variety already,
+# and tripling it would make the SVM's training ten times slower. The originals plus copies stay below this.
+MAX_NOISY_TOTAL = 12_000  # held-out examples a language needs for a temperature of its own
 
 
 @dataclass(frozen=True)
@@ -68,6 +74,12 @@ class ClassifierConfig:
     russian_encoder: str = "e5words"
     russian_weight: float = 0.3  # e5words: 0.3 beats 0.5 (5-fold top-1 93.2 % vs 92.9 %, dev 91.0 % vs 88.5 %)
     embedding_c: float = 10.0
+    # Noisy copies of each example for the n-gram model (nlu/noise.py: typos, lost punctuation, glued or
+    # split words); the sentence-vector readers train on the originals. Independent set, Russian top-1:
+    # 0 copies 89.4 %, 1: 89.2 %, 2: 89.9 % (with char_clean).
+    noisy_copies: int = 2
+    # Character n-grams read the text with punctuation and emoji as spaces: "заказ??" and "заказ" share them.
+    char_clean: bool = True
 
     def readers(self) -> list[Reader]:
         """The sentence-vector readers this configuration asks for and this machine can provide."""
@@ -163,7 +175,8 @@ class IntentClassifier:
             self._scorer = LinearScorer([v for v, _ in self.vectorizers], self.svm)
         normal = normalize(text)
         stems = stemmed(normal) if self.config.stems else normal
-        raw = self._scorer.scores([stems if on_stems else normal for _, on_stems in self.vectorizers])
+        chars = self._char_text(normal)
+        raw = self._scorer.scores([stems if on_stems else chars for _, on_stems in self.vectorizers])
         values = np.array([-raw[0], raw[0]]) if raw.size == 1 else raw  # two classes: one column, for labels[1]
         extra = self._vector_scores([text], None) if vectors else 0.0
         return values + (extra[0] if isinstance(extra, np.ndarray) else extra)
@@ -175,7 +188,10 @@ class IntentClassifier:
         if cfg.char_ngrams is not None:
             self.vectorizers.append((TfidfVectorizer(analyzer=cfg.char_analyzer, ngram_range=cfg.char_ngrams,
                                                      sublinear_tf=True, dtype=np.float32), False))
-        self.svm = LinearSVC(C=cfg.c, random_state=cfg.seed).fit(self._features(texts, fit=True), labels)
+        copies = min(getattr(cfg, "noisy_copies", 0), MAX_NOISY_TOTAL // max(len(texts), 1) - 1)
+        ngram_texts, ngram_labels = with_noisy_copies(texts, labels, max(copies, 0), cfg.seed)
+        self.svm = LinearSVC(C=cfg.c, random_state=cfg.seed).fit(self._features(ngram_texts, fit=True),
+                                                                 ngram_labels)
         self.labels = [str(c) for c in self.svm.classes_]
         self._scorer = None
         for reader, found in zip(self.readers, vectors, strict=True):
@@ -186,11 +202,16 @@ class IntentClassifier:
     def _features(self, texts: list[str], *, fit: bool) -> Any:
         normal = [normalize(t) for t in texts]
         stem_texts = [stemmed(t) for t in normal] if self.config.stems else normal
+        char_texts = [self._char_text(t) for t in normal]
         blocks = []
         for vectorizer, on_stems in self.vectorizers:
-            source = stem_texts if on_stems else normal
+            source = stem_texts if on_stems else char_texts
             blocks.append(vectorizer.fit_transform(source) if fit else vectorizer.transform(source))
         return hstack(blocks, format="csr")
+
+    def _char_text(self, normal: str) -> str:
+        """What the character n-grams read (models saved before `char_clean` existed read `normal`)."""
+        return " ".join(_NON_WORD.sub(" ", normal).split()) if getattr(self.config, "char_clean", False) else normal
 
     def _fit_temperature(self, texts: list[str], labels: list[str], vectors: VectorSets) -> float:
         counts = {label: labels.count(label) for label in set(labels)}

@@ -26,12 +26,35 @@ _SIGNATURE = re.compile(
     r"|best\s+regards|kind\s+regards|regards|thanks\s+in\s+advance|sent\s+from\s+my|cheers)\b.*$",
     re.IGNORECASE | re.DOTALL)
 _MIN_WORDS_LEFT = 2
+# E-mail around the question: the earlier message quoted under a reply ("> ..." lines, or everything after
+# "... написал(а):" / "On ... wrote:" / "-----Original Message-----"), and "Тема:" / "Subject:" / "Re:" labels
+# (the subject's own words stay: they are often the best summary of the message).
+_QUOTED = re.compile(r"^[ \t]*>.*$", re.MULTILINE)
+_REPLY_HEADER = re.compile(
+    r"(?:^|\n)[^\n]{0,120}?(?:написал(?:а|\(а\))?|пишет|wrote)\s*:[ \t]*(?:\n.*)?$"
+    r"|(?:^|\n)\s*-{2,}\s*(?:original\s+message|исходное\s+сообщение|пересылаемое\s+сообщение)\s*-*.*$"
+    r"|\n--[ \t]*\n.*$",
+    re.IGNORECASE | re.DOTALL)
+_SUBJECT = re.compile(r"(?:^|(?<=\n))\s*(?:(?:тема|subject)\s*:|(?:re|fwd?|отв)\s*:)\s*", re.IGNORECASE)
+_FILLERS = re.compile(r"(?<!\w)(?:э+м*|м{2,}|эм+|uh+|um+|erm+|hmm+)(?!\w)[,.]*", re.IGNORECASE)
+
+
+def without_mail_furniture(text: str) -> str:
+    """The text minus quoted earlier messages, reply headers, the `-- ` signature block, subject labels and
+    speech fillers ("ээ", "um"); the original when nothing would be left."""
+    body = _REPLY_HEADER.sub("", _QUOTED.sub("", text))
+    body = _FILLERS.sub(" ", _SUBJECT.sub("", body))
+    body = "\n".join(" ".join(line.split()) for line in body.splitlines() if line.strip())
+    return body if re.search(r"\w", body) else text
 
 
 def question_part(text: str) -> str:
     """The text minus a leading greeting and a trailing sign-off, when enough words are left to classify."""
+    text = without_mail_furniture(text)
     body = _SIGNATURE.sub("", text).strip() or text
-    rest = _GREETING.sub("", body, count=1).strip()
+    # A greeting on a line of its own (under an e-mail's subject) is dropped wherever it stands.
+    lines = [line for line in body.split("\n") if not _GREETING.fullmatch(line)]
+    rest = _GREETING.sub("", "\n".join(lines), count=1).strip()
     return rest if len(re.findall(r"\w+", rest)) >= _MIN_WORDS_LEFT else body
 
 
