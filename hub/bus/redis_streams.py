@@ -43,7 +43,7 @@ _MAXLEN = 1_000_000  # per stream, approximate: bounded memory; far more than an
 _PAUSE = 0.5  # seconds to wait after Redis failed before trying again, doubled up to _LONGEST_PAUSE
 _LONGEST_PAUSE = 5.0
 _NO_ERROR = "no error recorded (the consumer stopped mid-entry)"
-_TICK = 1.0  # seconds between a running handler's checks for a stall or a stop
+_TICK = 0.1  # seconds between a running handler's checks for a stall or a stop
 _STOP_GRACE = 10.0  # seconds a handler may still take once the worker is told to stop
 T = TypeVar("T")
 
@@ -301,7 +301,8 @@ class RedisStreamBus:
 
     async def _watched(self, key: str, entry_id: str, handling: Awaitable[None], stop: asyncio.Event) -> bool:
         """Run a handler, logging a stall every `stall_after` seconds; False if it was abandoned: once `stop` is
-        set it gets `_STOP_GRACE` seconds, then its entry stays pending for the next owner (SIGTERM always works)."""
+        set it gets `stall_after` more seconds (at most _STOP_GRACE), then its entry stays pending for the next
+        owner, so SIGTERM always ends a worker."""
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(handling)
         started = loop.time()
@@ -314,7 +315,7 @@ class RedisStreamBus:
                     _log.warning("bus stall: handler on %s %s running for %.0fs", key, entry_id, now - started,
                                  extra={"stall": f"{key} {entry_id}", "seconds": round(now - started)})
                 if stop.is_set():
-                    give_up_at = give_up_at or now + _STOP_GRACE
+                    give_up_at = give_up_at or now + min(_STOP_GRACE, self.policy.stall_after)
                     if now >= give_up_at:
                         _log.warning("bus: stopping; the handler on %s %s is abandoned", key, entry_id)
                         task.cancel()
