@@ -5,7 +5,8 @@ Delivery is at-least-once. `publish` is XADD (approximately capped, so memory st
 it reads with XREADGROUP and handles entries one by one, in order, XACKing each after its handler returns.
 A new owner first takes over every entry the previous one left pending (XAUTOCLAIM, min idle 0: nobody
 alive holds them), so a worker killed mid-batch is replaced within the lease time, in order. An entry
-whose handler raised stays pending and is retried by the owner `retry_after` seconds later.
+whose handler raised stays pending and is retried `retry_after` seconds later, before any later entry of
+the stream: one customer's messages never overtake each other, not even around a failure.
 
 Redis counts deliveries per entry. A failure on the `max_attempts`-th delivery, or a reclaim that
 finds an entry delivered more often (its consumer kept dying on it), moves the entry to the stream
@@ -120,9 +121,9 @@ class RedisStreamBus:
     async def _consume(
         self, key: str, group: str, consumer: str, handler: Handler, lease: Lease, stop: asyncio.Event
     ) -> None:
-        loop = asyncio.get_running_loop()
         ready = False
-        reclaim_at, pause = 0.0, _PAUSE
+        backlog = True  # pending entries go first: an earlier owner's, or one of ours that failed
+        pause = _PAUSE
         while not (stop.is_set() or self._closed):
             try:
                 if not ready:
@@ -132,25 +133,29 @@ class RedisStreamBus:
                     if not await lease.acquire():
                         await _pause(stop, self._lease_poll)
                         continue
-                    reclaim_at, idle = 0.0, 0  # a new owner: whatever is pending, nobody alive holds it
-                else:
-                    idle = int(self.policy.retry_after * 1000)  # our own failed entries wait retry_after
+                    backlog = True  # a new owner: whatever is pending, nobody alive holds it
                 if lease.over_share():  # another worker joined: give this partition to it
                     await lease.release()
                     continue
-                if loop.time() >= reclaim_at:
-                    await self._reclaim(key, group, consumer, handler, lease, stop, idle)
-                    reclaim_at = loop.time() + self.policy.retry_after
-                for entry_id, payload in await self._read(key, group, consumer):
-                    if not lease.valid():  # left pending: the next owner runs it, in order
-                        break
-                    await self._deliver(key, group, entry_id, payload, handler, stop, deliveries=1)
+                if backlog:
+                    backlog = not await self._reclaim(key, group, consumer, handler, lease, stop)
+                if not backlog:
+                    batch = await self._read(key, group, consumer)
+                    for n, (entry_id, payload) in enumerate(batch):
+                        if not lease.valid():  # left pending: the next owner runs it, in order
+                            break
+                        if not await self._deliver(key, group, entry_id, payload, handler, stop, deliveries=1):
+                            backlog = True
+                            await self._not_run(key, group, consumer, [i for i, _ in batch[n + 1:]])
+                            break
+                if backlog:  # a failed entry is retried after retry_after, and nothing overtakes it
+                    await _pause(stop, self.policy.retry_after)
             except _ERRORS as e:
                 if stop.is_set() or self._closed:
                     break
                 _log.warning("bus %s/%s: redis failed (%s: %s), retrying in %.1fs",
                              key, group, type(e).__name__, e, pause)  # no traceback: an outage is no bug
-                ready = False  # the stream may have been deleted (NOGROUP); recreating is idempotent
+                ready, backlog = False, True  # the stream may be gone (NOGROUP); recreating is idempotent
                 await _pause(stop, pause)
                 pause = min(pause * 2, _LONGEST_PAUSE)
                 continue
@@ -253,30 +258,38 @@ class RedisStreamBus:
         return _entries(reply)
 
     async def _reclaim(
-        self, key: str, group: str, consumer: str, handler: Handler, lease: Lease, stop: asyncio.Event, idle_ms: int
-    ) -> None:
-        start = "0-0"
+        self, key: str, group: str, consumer: str, handler: Handler, lease: Lease, stop: asyncio.Event
+    ) -> bool:
+        """Run the group's pending entries, oldest first; False at the first that fails again (or if the lease
+        is lost). One at a time: XAUTOCLAIM counts a delivery for every entry it returns."""
         while lease.valid():
-            reply = await self._command(
-                self._redis.xautoclaim(key, group, consumer, idle_ms, start, count=self.policy.batch), "XAUTOCLAIM")
-            start, claimed = _text(reply[0]), cast(list[tuple[Any, Any]], reply[1])
+            reply = await self._command(self._redis.xautoclaim(key, group, consumer, 0, "0-0", count=1), "XAUTOCLAIM")
+            claimed = cast(list[tuple[Any, Any]], reply[1])
             gone = [_text(i) for i in reply[2]] if len(reply) > 2 else []  # trimmed away while pending
             if gone:
                 await self._settle(key, group, gone)
+            if not claimed and not gone:
+                return True
             for raw_id, fields in claimed:
-                if raw_id is None or fields is None:  # Redis 6.2 reports trimmed entries this way
+                if fields is None:  # Redis 6.2 reports trimmed entries this way
+                    if raw_id is not None:
+                        await self._settle(key, group, [_text(raw_id)])
                     continue
-                if not lease.valid():
-                    return
                 entry_id, payload = _text(raw_id), _text(fields.get("payload", ""))
                 deliveries = await self._deliveries(key, group, entry_id)
                 if deliveries > self.policy.max_attempts:  # its consumer kept dying on it
                     error = await self._command(self._redis.hget(f"{key}:errors", entry_id), "HGET")
                     await self._bury(key, group, entry_id, payload, _text(error or _NO_ERROR), deliveries - 1)
-                else:
-                    await self._deliver(key, group, entry_id, payload, handler, stop, deliveries)
-            if start == "0-0":
-                return
+                elif not await self._deliver(key, group, entry_id, payload, handler, stop, deliveries):
+                    return False
+        return False
+
+    async def _not_run(self, key: str, group: str, consumer: str, entry_ids: list[str]) -> None:
+        """Read but never run (an earlier entry failed): their delivery count goes back to 0, so that waiting
+        behind a failure does not use up their attempts."""
+        if entry_ids:
+            await self._command(
+                self._redis.xclaim(key, group, consumer, 0, tuple(entry_ids), retrycount=0, justid=True), "XCLAIM")
 
     async def _deliveries(self, key: str, group: str, entry_id: str) -> int:
         pending = await self._command(
@@ -285,19 +298,21 @@ class RedisStreamBus:
 
     async def _deliver(
         self, key: str, group: str, entry_id: str, payload: str, handler: Handler, stop: asyncio.Event, deliveries: int
-    ) -> None:
+    ) -> bool:
+        """Run one entry; True once it is acked (or dead-lettered), False if it stays pending to be retried."""
         try:
             if not await self._watched(key, entry_id, handler(payload), stop):
-                return
+                return False
         except Exception as e:  # a failing handler is retried later; it must not stop the consumer
             error = f"{type(e).__name__}: {e}"
             _log.warning("bus %s: handler failed on %s (delivery %d)", key, entry_id, deliveries, exc_info=e)
             if deliveries >= self.policy.max_attempts:
                 await self._bury(key, group, entry_id, payload, error, deliveries)
-            else:
-                await self._command(self._redis.hset(f"{key}:errors", entry_id, error), "HSET")
-            return
+                return True
+            await self._command(self._redis.hset(f"{key}:errors", entry_id, error), "HSET")
+            return False
         await self._settle(key, group, [entry_id])
+        return True
 
     async def _watched(self, key: str, entry_id: str, handling: Awaitable[None], stop: asyncio.Event) -> bool:
         """Run a handler, logging a stall every `stall_after` seconds; False if it was abandoned: once `stop` is
