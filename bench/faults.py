@@ -151,10 +151,10 @@ async def campaign_run(args: argparse.Namespace) -> int:
         names = (f"worker-{n}" for n in range(1000))
         start_worker = (start_process(name, [*otklik_command(), "worker"], env, tmp) for name in names)
         api = start_process("api", [*otklik_command(), "serve", "--port", str(port), "--skip-checks"], env, tmp)
-        workers = [next(start_worker) for _ in range(args.workers)]
-        procs = [api]
+        procs, workers = [api], []
         try:
-            await ready(base, api)
+            await ready(base, api)  # the api creates the SQLite schema; workers opening it at once would race
+            workers += [next(start_worker) for _ in range(args.workers)]
             began = time.monotonic()
             sending = asyncio.create_task(send_all(base, token, args, campaign))
             trouble = asyncio.create_task(chaos(args, workers, start_worker, proxy, campaign, sending))

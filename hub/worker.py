@@ -1,4 +1,4 @@
-"""The worker: consumes the inbound and outbound streams (every partition) until told to stop."""
+"""The worker: consumes the inbound and outbound streams until told to stop (on Redis: its leased partitions)."""
 
 from __future__ import annotations
 

@@ -98,22 +98,25 @@ class Lease:
         self.trying = True  # counted in the share meanwhile, so sibling streams do not all grab at once
         try:
             started = asyncio.get_running_loop().time()
-            won = await self._script(_ACQUIRE, self.key)
+            self._settled(bool(await self._script(_ACQUIRE, self.key)), started)
         finally:
             self.trying = False
-        self._settled(bool(won), started)
         return self.held
 
     async def renew(self) -> None:
         """The heartbeat: prolong the lease, or learn that it is lost."""
+        if not self.held:
+            return
         started = asyncio.get_running_loop().time()
-        self._settled(bool(await self._script(_RENEW, self.key)), started)
+        ours = bool(await self._script(_RENEW, self.key))
+        if self.held:  # a release while the renewal was in flight stays a release
+            self._settled(ours, started)
 
     async def release(self) -> None:
         """Give the stream back at once (a stop or a rebalance), instead of letting it expire."""
         if not self.held:
             return
-        self.held = False
+        self.held = False  # at once: the share counts it free, and a renewal in flight cannot revive it
         await self._script(_RELEASE, self.key)
 
     async def beat(self) -> None:
