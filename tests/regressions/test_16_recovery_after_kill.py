@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from api.wiring import running_hub
-from hub.inbound.ingest import accept
+from hub.inbound.accept import accept
 from models.channels import Channel
 from models.messages import InboundMessage
 from tests.conftest import REDIS_URL
