@@ -99,7 +99,8 @@ async def test_demo_data_is_loaded_once_even_when_started_twice(tmp_path: Path) 
     stores = SqliteStores(settings.sqlite_path)
     await stores.open()
     try:
-        assert await stores.messages.count() == 5
-        assert await stores.db.one("SELECT count(*) FROM conversations") == 3
+        # the demo threads (5 messages) and the reports' three weeks of history (360 conversations, a message each)
+        assert await stores.messages.count() == 5 + 360
+        assert await stores.db.one("SELECT count(*) FROM conversations") == 3 + 360
     finally:
         await stores.close()
