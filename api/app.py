@@ -16,10 +16,14 @@ from api import web as web_pages
 from api.body_limit import MULTIPART_OVERHEAD, BodyLimitMiddleware, CredentialsFirstMiddleware
 from api.health_server import metrics_app, serve_side_app
 from api.middleware import ObservabilityMiddleware
-from api.routes import channel_api, crm_webhooks, files, health, telegram, viber, voice, webchat, whatsapp
-from bots.mail_poller import run_mail_poller
-from hub.cases.config import case_config
-from hub.runtime import running_hub
+from api.reviews import answer_page as review_answers
+from api.reviews import pages as review_pages
+from api.reviews import webhook as review_webhook
+from api.routes import channel_api, crm_webhooks, csat, files, health, telegram, viber, voice, webchat, whatsapp
+from api.wiring import running_hub
+from connectors.mail_poller import run_mail_poller
+from hub.cases import case_config
+from hub.inbound import acceptor
 from hub.settings import Settings
 from hub.worker import run_worker
 from models.channels import Channel
@@ -41,7 +45,7 @@ def create_app(settings: Settings) -> FastAPI:
                 background.append(asyncio.create_task(
                     serve_side_app(metrics_app(), settings.metrics_host, settings.metrics_port, stop)))
             if settings.runs_worker_in_api and settings.read_mail_in_api:  # one process: mailboxes are read here too
-                background += [asyncio.create_task(run_mail_poller(hub, account, stop))
+                background += [asyncio.create_task(run_mail_poller(acceptor(hub), hub.stores.cursors, account, stop))
                                for account in hub.accounts if account.channel is Channel.EMAIL]
             try:
                 yield
@@ -75,6 +79,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(channel_api.router)
     app.include_router(files.router)  # signed links to files sent in operators' replies
     app.include_router(crm_webhooks.router)
+    app.include_router(csat.router)  # one-click rating links of CSAT e-mails
+    app.include_router(review_webhook.router)  # the review aggregator's signed deliveries
+    app.include_router(review_pages.router)  # /reviews: review monitoring
+    app.include_router(review_answers.router)  # /reviews/r/{id}: a review and its public reply
     for channel in (telegram, whatsapp, viber, voice):
         app.include_router(channel.router)
     if settings.webchat_enabled:

@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.deps import HubDep
-from hub import tokens
+from hub.directory import tokens
 from models.errors import Forbidden, SignatureError
 from models.tokens import ApiToken, Scope
 

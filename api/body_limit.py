@@ -18,8 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from api.auth import current_token
 from api.errors import error_response
 from api.web_auth import SESSION_COOKIE, SignInRequired
-from hub import sessions
-from hub.sessions import SessionPolicy
+from hub.directory import SessionPolicy, sessions
 from models.clock import utcnow
 from models.errors import OtklikError
 

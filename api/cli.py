@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
-from pydantic import ValidationError
 
 from api.app import create_app
 from api.commands import bus as bus_commands
@@ -19,14 +18,16 @@ from api.commands import dialogs as dialogs_commands
 from api.commands import directory as directory_commands
 from api.commands import mail as mail_commands
 from api.commands import nlu as nlu_commands
+from api.commands import reviews as reviews_commands
 from api.commands import telegram as telegram_commands
 from api.commands import tokens as tokens_commands
 from api.commands import users as users_commands
 from api.commands import viber as viber_commands
 from api.commands import webhooks as webhooks_commands
+from api.commands.environment import load_settings
 from api.health_server import serve_health
+from api.wiring import running_hub
 from hub.logs import configure_logging
-from hub.runtime import running_hub
 from hub.settings import Settings
 from hub.worker import run_worker
 
@@ -46,17 +47,7 @@ app.add_typer(users_commands.app, name="users")
 app.add_typer(users_commands.groups_app, name="groups")
 app.add_typer(directory_commands.app, name="directory")
 app.add_typer(customers_commands.app, name="customers")
-
-
-def load_settings() -> Settings:
-    """Settings from the environment, or a clear message naming the bad variable and exit 2."""
-    try:
-        return Settings()  # required fields come from the environment
-    except ValidationError as e:
-        for problem in e.errors():
-            name = "OTKLIK_" + "_".join(str(p) for p in problem["loc"]).upper() if problem["loc"] else "settings"
-            typer.echo(f"configuration error: {name}: {problem['msg']}", err=True)
-        raise typer.Exit(2) from e
+app.add_typer(reviews_commands.app, name="reviews")
 
 
 @app.command("check")
@@ -135,8 +126,8 @@ def demo(
     env_file: Annotated[Path, typer.Option(help="Where the generated demo secrets are kept.")] = Path(".env"),
 ) -> None:
     """Create demo secrets (once, in .env), load demo data and serve on the embedded default."""
-    from api.demo import ensure_demo_env, seed
-    from api.demo_people import banner, ensure_demo_password
+    from api.demo.seed import ensure_demo_env, seed
+    from api.demo.staff import banner, ensure_demo_password
 
     token = ensure_demo_env(env_file)
     password = ensure_demo_password(env_file)

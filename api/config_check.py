@@ -3,8 +3,8 @@
 One check for the CLI (`otklik check`), `otklik serve` (which refuses to start on errors) and the admin
 pages (which show the problems at the top). It proves that work can land with people:
 
-- inbox routes, default and overflow groups (hub/inbox.yml or OTKLIK_INBOX_CONFIG_PATH) and admins'
-  route overrides name groups of the directory;
+- inbox routes, default and overflow groups, the CSAT low-score group (hub/inbox/inbox.yml or
+  OTKLIK_INBOX_CONFIG_PATH) and admins' route overrides name groups of the directory;
 - the case catalogue's types, rules and escalation group (hub/cases/catalogue.yml) name groups;
 - every group's calendar is defined (hub/calendars.yml) and its escalation group exists;
 - flows trigger on known intents, call known actions, open cases of catalogue types, and their handover
@@ -12,7 +12,7 @@ pages (which show the problems at the top). It proves that work can land with pe
 - every channel account has the secrets its connector needs (OTKLIK_ACCOUNTS).
 
 Errors stop `serve`; warnings (a group that exists but has nobody to work in it: its work overflows,
-hub/staffing.py) are shown but do not.
+hub/inbox/staffing.py) are shown but do not.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ import yaml
 
 from api.config_flows import check_flows
 from api.config_problems import Directory, Report, shown
+from api.wiring import build_stores
 from connectors import check_account
-from hub.cases.catalogue import DEFAULT_CATALOGUE_PATH, STORE, Catalogue, load_catalogue
-from hub.inbox_config import SHIPPED_INBOX_CONFIG, InboxConfig, load_inbox_config
-from hub.runtime import build_stores
+from hub.cases import DEFAULT_CATALOGUE_PATH, STORE, Catalogue, load_catalogue
+from hub.inbox import SHIPPED_INBOX_CONFIG, InboxConfig, load_inbox_config
 from hub.settings import Settings
 from hub.stores.base import Stores
 from hub.working_hours import DEFAULT_CALENDARS_PATH, load_calendars
@@ -88,6 +88,9 @@ async def _check_inbox(settings: Settings, directory: Directory, overrides: dict
     for topic, group in config.routes.items():
         await need_group(directory, group, Role.OPERATOR,
                          Problem(file, lines.line("routes", topic), f"route {topic}"), report, work="handovers")
+    if config.csat.enabled and config.csat.low_score_group is not None:  # where low ratings reopen (hub/csat/)
+        await need_group(directory, config.csat.low_score_group, None, Problem(
+            file, lines.line("csat", "low_score_group"), "csat.low_score_group"), report, work="low ratings")
     for topic, group in sorted(overrides.items()):
         await need_group(directory, group, Role.OPERATOR,
                          Problem(ADMIN_ROUTES, 0, f"route {topic} (set on /admin/routing)"), report, work="handovers")

@@ -14,7 +14,7 @@ from dialogs.loader import load_flows
 from dialogs.model import ActionStep, FlowSet, HandoverStep, Node
 from dialogs.problems import FlowError
 from dialogs.vocabulary import nlu_vocabulary
-from hub.inbox_config import InboxConfig
+from hub.inbox import InboxConfig
 from hub.settings import Settings
 from models.errors import PayloadError
 from models.problems import Problem

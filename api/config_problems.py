@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hub.stores.directory_base import DirectoryStore
+from hub.stores.directory import DirectoryStore
 from models.errors import NotFound
 from models.problems import Problem
 from models.staff import Group, GroupId, Role

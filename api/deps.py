@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from hub.runtime import Hub
+from hub.core import Hub
 from models.errors import PayloadTooLarge
 
 

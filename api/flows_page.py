@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import HubDep
 from api.templating import templates
 from api.web_auth import require_role
+from api.wiring import served_flows
 from dialogs.model import Flow
 from models.staff import Role, User
 
@@ -38,7 +39,7 @@ def _row(flow: Flow) -> FlowRow:
 @router.get("/dialogs")
 async def flows_status(request: Request, hub: HubDep, editor: EditorUser) -> HTMLResponse:
     """The served version, its flows, and the problems of the last refused change (looked at now)."""
-    registry = hub.dialogs
+    registry = served_flows(hub)
     if registry is None:
         return templates.TemplateResponse(request, "dialogs/status.html", {"enabled": False})
     registry.reload_if_changed(force=True)  # a stat of the files: the page shows what the next turn gets

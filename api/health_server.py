@@ -15,7 +15,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from api.routes import health
-from hub.runtime import Hub
+from hub.core import Hub
 
 
 class _Server(uvicorn.Server):

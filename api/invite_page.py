@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.deps import HubDep
 from api.templating import templates, translator
 from api.web_auth import CsrfRejected, secure_cookies
-from hub.directory.invitations import INVITE_PATH, InvitationInvalid, accept, invited_user
+from hub.directory import INVITE_PATH, InvitationInvalid, accept, invited_user
 from models.clock import utcnow
 from models.errors import PayloadError
 

@@ -16,7 +16,7 @@ from jinja2 import pass_context
 from jinja2.runtime import Context
 
 from api import i18n
-from hub.cases.config import case_config
+from hub.cases import case_config
 
 
 def humanized(identifier: str) -> str:

@@ -26,8 +26,7 @@ from api.web_auth import (
     safe_next,
     secure_cookies,
 )
-from hub import sessions
-from hub.directory import users
+from hub.directory import sessions, users
 from models.clock import utcnow
 from models.errors import RateLimited
 from models.staff import Role, User

@@ -24,8 +24,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import Depends, Request
 
 from api.deps import HubDep
-from hub import sessions
-from hub.sessions import SessionPolicy
+from hub.directory import SessionPolicy, sessions
 from models.clock import utcnow
 from models.errors import Forbidden, SignatureError
 from models.staff import Role, User

@@ -3,7 +3,7 @@
 Everything runs in this process on the embedded default (SQLite file in a temp dir, in-process bus), with an
 NLU model trained from nlu/data into the temp dir, the shipped flows (dialogs/flows), the demo CRM and a
 directory with the stores the scripts ask about. Each message goes through the worker's handler,
-`hub.ingest.handle_inbound` (dedupe, identity, threading, store, NLU reading, then the follow-up), and its
+`hub.inbound.ingest.handle_inbound` (dedupe, identity, threading, store, NLU reading, then the follow-up), and its
 latency is "inbound to reply in the outbox": the handler's time until every reply is stored as pending.
 
 * ingest-only - the same scripts with the bot off (OTKLIK_DIALOGS_DIR=""): each message gets the plain
@@ -35,9 +35,10 @@ from typing import TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo before bench/ (bench/nlu.py is not nlu)
 
+from api.wiring import running_hub
 from bots.flows import NLU_DATA
-from hub.ingest import handle_inbound
-from hub.runtime import Hub, running_hub
+from hub.core import Hub
+from hub.inbound.ingest import handle_inbound
 from hub.settings import Settings
 from models.channels import Channel
 from models.messages import ContactHints, InboundMessage

@@ -51,12 +51,12 @@ from bench.ingest import (
     wait_ready,
 )
 from hub.cases import access, sla
+from hub.core import Hub
 from hub.directory import users
 from hub.directory.importer import import_stores, import_users
 from hub.directory.rows import read_rows
-from hub.runtime import Hub
 from hub.settings import Settings
-from hub.stores.cases_base import CaseQuery
+from hub.stores.cases import CaseQuery
 from models.channels import Channel
 from models.clock import utcnow
 from models.conversations import Conversation

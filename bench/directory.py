@@ -18,7 +18,7 @@ from pathlib import Path
 from api.commands.directory import OpenStores
 from hub.directory.importer import import_stores, import_users
 from hub.directory.rows import read_rows
-from hub.stores.sqlite import SqliteStores
+from hub.stores.sqlite.stores import SqliteStores
 
 REGIONS = ["msk", "spb", "kzn", "nsk", "ekb", "nnv", "sam", "rnd"]
 

@@ -39,8 +39,8 @@ from api.app import create_app
 from api.signin import LOGIN_CSRF_COOKIE
 from hub.directory import users
 from hub.settings import Settings
-from hub.sqlite_db import execute_many
-from hub.stores.sqlite import SqliteStores
+from hub.stores.sqlite.db import execute_many
+from hub.stores.sqlite.stores import SqliteStores
 from models.channels import Channel
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationEvent, ConversationState, Priority

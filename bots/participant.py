@@ -17,45 +17,62 @@ from typing import TYPE_CHECKING, Any
 from prometheus_client import Counter, Histogram
 from pydantic_core import to_jsonable_python
 
-from bots import autoack
 from bots.hub_actions import HubActions
 from dialogs.engine import DialogState, HandoverRequest, Reply, StepResult, Turn, step
-from hub import handover, outbox
-from hub.stores.dialog_state_base import SavedDialogState
+from dialogs.registry import FlowRegistry
+from hub.inbox import handover
+from hub.outbound import outbox
+from hub.stores.dialog_state import SavedDialogState
 from models.clock import utcnow
 from models.conversations import Conversation
 from models.customers import Customer
 from models.errors import InvalidTransition
 from models.messages import AuthorKind, Button, InboundMessage, Message, OutboundMessage
+from nlu.language import UNKNOWN as UNKNOWN_LANGUAGE
+from nlu.language import detect as detect_language
 
 if TYPE_CHECKING:
     from dialogs.model import FlowSet
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 log = logging.getLogger(__name__)
 TURN_SECONDS = Histogram("otklik_bot_turn_seconds", "Time of one dialog-bot turn (state, flows, replies, save)")
 HANDOVERS = Counter("otklik_bot_handovers_total", "Conversations the bot handed to people, by reason", ["reason"])
 _START_COMMAND = re.compile(r"^/start(?:\s|$)", re.IGNORECASE)  # Telegram's deep-link message: not a question
-_CYRILLIC, _LATIN = re.compile(r"[а-яё]", re.IGNORECASE), re.compile(r"[a-z]", re.IGNORECASE)
 KEPT_TURNS = 16  # answered message ids remembered besides the last: a redelivery is rarely further behind
 _BOT_ERROR_NOTE = "Бот не смог обработать сообщение (ошибка в сценарии); нужен оператор."
 
 
-async def answer(msg: InboundMessage, stored: Message, conversation: Conversation, hub: Hub) -> None:
-    """Take the bot's turn for customer message `stored` (the plain acknowledgement when no flows are served)."""
-    if hub.dialogs is None:
-        await outbox.enqueue(autoack.acknowledgement(msg, stored, conversation), hub)
-        return
+class DialogBot:
+    """The dialog bot behind the hub's participant port: serves the flows of `registry`, hot-reloaded."""
+
+    def __init__(self, hub: Hub, registry: FlowRegistry) -> None:
+        self.hub = hub
+        self.registry = registry
+
+    async def answer(self, msg: InboundMessage, stored: Message, conversation: Conversation) -> None:
+        """Take the bot's turn for customer message `stored`."""
+        await answer(msg, stored, conversation, self.hub, self.registry)
+
+    async def serving(self) -> str | None:
+        """The flows version a message arriving now is answered with (edited flows picked up first)."""
+        self.registry.reload_if_changed()
+        return self.registry.current().version
+
+
+async def answer(msg: InboundMessage, stored: Message, conversation: Conversation, hub: Hub,
+                 registry: FlowRegistry) -> None:
+    """Take the bot's turn for customer message `stored` with the flows of `registry`."""
     started = time.perf_counter()
     saved = await hub.stores.dialog_states.get(conversation.id)
     if saved is not None and stored.id in (saved.turn_key, *saved.earlier_turns):
         return  # this message was answered before a crash or redelivery: never twice
-    hub.dialogs.reload_if_changed()
+    registry.reload_if_changed()
     customer = await hub.stores.customers.get(conversation.customer_id)
     state = DialogState() if saved is None else DialogState.model_validate(saved.data)
     actions = HubActions(hub, conversation, customer, stored.id, stored.nlu)
     turns = turns_for(msg, stored, customer, saved, timezone=hub.settings.timezone)
-    replies, wanted, state = await _run(hub.dialogs.current(), state, turns, actions, random.Random(stored.id))
+    replies, wanted, state = await _run(registry.current(), state, turns, actions, random.Random(stored.id))
     if actions.called:  # a verified claim merges the shopper into a known customer: replies are theirs now
         conversation = await hub.stores.conversations.get(conversation.id)
     for n, reply in enumerate(replies):
@@ -113,9 +130,8 @@ def language_of(stored: Message) -> str | None:
     """ru/en from the NLU reading, else from the letters; None (keep the conversation's) for "104512"."""
     if stored.nlu is not None and stored.nlu.language in ("ru", "en"):
         return stored.nlu.language
-    if _CYRILLIC.search(stored.text):
-        return "ru"
-    return "en" if _LATIN.search(stored.text) else None
+    guessed = detect_language(stored.text)  # the one guesser (nlu/language.py), as the NLU itself reads it
+    return None if guessed == UNKNOWN_LANGUAGE else guessed
 
 
 def customer_attributes(customer: Customer) -> dict[str, Any]:

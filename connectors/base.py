@@ -1,32 +1,15 @@
-"""What every connector provides to the hub: a Sender, and the receipt a send returns."""
+"""What a connector's sender is built with: shared clients and the small views of the hub it may use."""
 
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from typing import Protocol
 
 import httpx
 
-from hub.bus.base import Bus
-from hub.stores.base import Stores
-from models.messages import DeliveryStatus, OutboundMessage
+from models.sending import Broadcaster, MessageHistory, Sender, SendReceipt
 
-
-@dataclass(frozen=True)
-class SendReceipt:
-    """The channel accepted the message; `external_id` is its id there, for status callbacks."""
-
-    external_id: str | None = None
-    status: DeliveryStatus = DeliveryStatus.SENT
-
-
-class Sender(Protocol):
-    """Delivers outbound messages of one channel account; raises SendError (retryable or not)."""
-
-    async def send(self, msg: OutboundMessage) -> SendReceipt:
-        """Deliver one message."""
-        ...
+__all__ = ["SendReceipt", "Sender", "SenderContext"]
 
 
 @dataclass(frozen=True)
@@ -34,9 +17,9 @@ class SenderContext:
     """Shared clients a sender may use; `exit_stack` closes what a sender opens (say, a bot session)."""
 
     http: httpx.AsyncClient
-    bus: Bus
+    bus: Broadcaster  # live listeners: web-chat pages, waiting voice webhooks
     exit_stack: AsyncExitStack
-    stores: Stores  # read-only use: e.g. the e-mail sender reads the thread it answers
+    messages: MessageHistory  # read-only: e.g. the e-mail sender reads the thread it answers
     timeout: float = 10.0
     public_url: str | None = None  # OTKLIK_PUBLIC_URL: where platforms reach our webhooks (status callbacks)
     # For URLs a client chose (API-channel callbacks): reaches public addresses only, checked at connect time.

@@ -1,4 +1,4 @@
-"""E-mail connector: a mailbox read over IMAP (`bots/mail_poller.py`), replies sent over SMTP.
+"""E-mail connector: a mailbox read over IMAP (`connectors/mail_poller.py`), replies sent over SMTP.
 
 `parse_inbound(raw, account)` turns one RFC 5322 mail into channel events (pure: attachment bytes go to
 an optional `keep` callback, e.g. `AttachmentFolder.write`):
@@ -69,7 +69,7 @@ def check_account(account: ChannelAccount) -> None:
 
 def build_sender(account: ChannelAccount, ctx: SenderContext) -> Sender:
     """The account's SMTP sender."""
-    return SmtpSender(account, ctx.stores, timeout=ctx.timeout)
+    return SmtpSender(account, ctx.messages, timeout=ctx.timeout)
 
 
 def own_addresses(account: ChannelAccount) -> set[str]:

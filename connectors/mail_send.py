@@ -20,11 +20,11 @@ from email.utils import format_datetime, formataddr
 import aiosmtplib
 
 from connectors.base import SendReceipt
-from hub.stores.base import Stores
 from models.channels import Channel, ChannelAccount
 from models.clock import utcnow
 from models.errors import SendError
 from models.messages import AuthorKind, Direction, Message, OutboundMessage
+from models.sending import MessageHistory
 
 DEFAULT_SUBJECT = "Ваше обращение"
 _ANSWERED_PREFIX = re.compile(r"^\s*(re|ответ|отв|aw|sv)\s*(\[\d+\])?\s*:", re.I)
@@ -34,9 +34,9 @@ _MAX_REFERENCES = 10
 class SmtpSender:
     """Sends one account's replies through its SMTP server; reads the answered mail to thread on it."""
 
-    def __init__(self, account: ChannelAccount, stores: Stores, *, timeout: float = 10.0) -> None:
+    def __init__(self, account: ChannelAccount, messages: MessageHistory, *, timeout: float = 10.0) -> None:
         self.account = account
-        self.stores = stores
+        self.messages = messages
         self.timeout = timeout
 
     async def send(self, msg: OutboundMessage) -> SendReceipt:
@@ -64,7 +64,7 @@ class SmtpSender:
 
     async def _answered(self, msg: OutboundMessage) -> Message | None:
         """The customer's mail this reply answers: the one it names, else their latest in the conversation."""
-        messages = self.stores.messages
+        messages = self.messages
         if msg.reply_to:
             return await messages.find_external(Channel.EMAIL, self.account.id, Direction.INBOUND, msg.reply_to)
         history = await messages.list_for_conversation(msg.conversation_id)

@@ -30,11 +30,11 @@ from twilio.twiml.voice_response import Gather, VoiceResponse
 
 from connectors.base import Sender, SenderContext, SendReceipt
 from connectors.twilio_common import FormParams, check_signature, form_params
-from hub.bus.base import Bus
 from models.channel_events import CallEnded, CallTranscript, TranscriptTurn
 from models.channels import Channel, ChannelAccount
 from models.errors import PayloadError, SendError, SignatureError
 from models.messages import ContactHints, InboundMessage, OutboundMessage
+from models.sending import Broadcaster
 
 TRANSCRIPT_TOKEN = "transcript_token"
 GREETING = "Здравствуйте! Вы позвонили на горячую линию. Расскажите, пожалуйста, чем мы можем помочь."
@@ -191,7 +191,7 @@ def reply_topic(turn_id: str) -> str:
 class VoiceSender:
     """Hands the bot's reply to the webhook that keeps the caller on the line, which speaks it."""
 
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Broadcaster) -> None:
         self.bus = bus
 
     async def send(self, msg: OutboundMessage) -> SendReceipt:

@@ -18,7 +18,6 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.base import SendReceipt
-from hub.bus.base import Bus
 from models.channels import Channel
 from models.errors import PayloadError, SignatureError
 from models.messages import (
@@ -31,6 +30,7 @@ from models.messages import (
     Message,
     OutboundMessage,
 )
+from models.sending import Broadcaster
 
 ACCOUNT_ID = "web"
 BUTTON_TITLE = "button"  # the raw payload's key for the title of the button a visitor pressed
@@ -137,7 +137,7 @@ def topic(visitor: str) -> str:
 class WebChatSender:
     """Pushes a reply to the visitor's open chat page."""
 
-    def __init__(self, bus: Bus) -> None:
+    def __init__(self, bus: Broadcaster) -> None:
         self.bus = bus
 
     async def send(self, msg: OutboundMessage) -> SendReceipt:

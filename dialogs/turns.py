@@ -89,7 +89,7 @@ class Reply(BaseModel):
 
 
 class HandoverRequest(BaseModel):
-    """The engine wants a person: `bots/` passes this to `hub.handover.hand_over`."""
+    """The engine wants a person: `bots/` passes this to `hub.inbox.handover.hand_over`."""
 
     model_config = ConfigDict(frozen=True)
 

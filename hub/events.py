@@ -8,7 +8,7 @@ from hub.bus.base import EVENTS
 from models.events import Event
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 
 def conversation_topic(conversation_id: str) -> str:

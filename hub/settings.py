@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     partitions: int = Field(default=4, ge=1, le=64)  # per-customer ordering, parallel across customers
     bus_max_attempts: int = Field(default=5, ge=1)
     bus_retry_after: float = Field(default=30.0, gt=0)
+    # Redis: how long a killed worker's partitions wait before the others take them over (heartbeats renew it).
+    bus_lease_seconds: float = Field(default=5.0, gt=0)
     # Run the worker inside the API process; None means "when the bus is in-process" (it must be then).
     embedded_worker: bool | None = None
     # With the embedded worker, `otklik serve` also reads the e-mail accounts' mailboxes (else `otklik mail poll`).
@@ -157,7 +159,7 @@ class Settings(BaseSettings):
     # none by default, so the address sign-ins are throttled by is the peer's own.
     trusted_proxies: Annotated[str, AfterValidator(proxy_list)] = ""
 
-    # Operator inbox (hub/routing.py, conversation_sla.py, follow_ups.py): routes and SLA targets from a YAML
+    # Operator inbox (hub/inbox/routing.py, conversation_sla.py, follow_ups.py): routes and SLA targets from a YAML
     # file (None: built-in defaults); the worker's SLA / follow-up / assignment sweep runs this often.
     inbox_config_path: str | None = None
     inbox_scan_interval: float = Field(default=15.0, gt=0)

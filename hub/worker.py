@@ -9,11 +9,14 @@ import socket
 import uuid
 from collections.abc import Callable
 
-from hub import channel_events, outbox, privacy
+from hub import csat, privacy
 from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.cases.scanner import run_sla_scanner
-from hub.inbox_loops import run_inbox_loops
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.inbound import dispatch
+from hub.inbox.loops import run_inbox_loops
+from hub.outbound import outbox
+from hub.reviews.poller import run_review_pollers
 from hub.webhooks import runner as webhooks
 from models.errors import Unavailable
 from models.messages import OutboundMessage
@@ -35,7 +38,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
 
     @patiently(hub, stop)
     async def on_inbound(payload: str) -> None:
-        await channel_events.handle(payload, hub)
+        await dispatch.handle(payload, hub)
 
     @patiently(hub, stop)
     async def on_outbound(payload: str) -> None:
@@ -44,9 +47,11 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
     consumers = [hub.bus.consume(s, INGEST_GROUP, name, on_inbound, stop=stop) for s in hub.partitions(INBOUND)]
     consumers += [hub.bus.consume(s, OUTBOX_GROUP, name, on_outbound, stop=stop) for s in hub.partitions(OUTBOUND)]
     consumers += webhooks.consumers(hub, stop, name, patiently(hub, stop))  # events -> deliveries -> POSTs
+    consumers += csat.consumers(hub, stop, name, patiently(hub, stop))  # resolves -> rating requests
     consumers.append(run_inbox_loops(hub, stop))  # SLA breaches, follow-ups, queue sweep
     consumers.append(run_sla_scanner(hub, stop))  # case SLA reminders, breaches, escalation
     consumers.append(privacy.run_retention(hub, stop))  # message texts and files past their keeping time
+    consumers.append(run_review_pollers(hub, stop))  # review platforms in, approved replies out
     log.info("worker started", extra={"consumer": name, "partitions": hub.settings.partitions})
     await asyncio.gather(*consumers)
     log.info("worker stopped", extra={"consumer": name})

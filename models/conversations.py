@@ -83,7 +83,7 @@ class Conversation(BaseModel):
     last_message_at: datetime = Field(default_factory=utcnow)
     resolved_at: datetime | None = None
     outcome: str | None = None
-    # The inbox (hub/handover.py, assignment.py, conversation_sla.py, follow_ups.py): when it entered its
+    # The inbox (hub/inbox/handover.py, assignment.py, conversation_sla.py, follow_ups.py): when it entered its
     # current queue, the bot's handover note, SLA deadlines and the follow-up reminder after resolving.
     queued_at: datetime | None = None
     handover_note: str | None = None

@@ -17,7 +17,7 @@ EventType = Literal[
     "customer.created",
     "customer.updated",
     "customer.merged",
-    "customer.identity_verified",  # a claimed phone or e-mail proven with a one-time code (hub/claims.py)
+    "customer.identity_verified",  # a claimed phone or e-mail proven with a one-time code (hub/customers/claims.py)
     "customer.identity_linked",  # an operator linked a claimed phone or e-mail by hand
     "customer.erased",  # personal data anonymised on request (hub/privacy/erase.py): drop your copy too
     "conversation.resolved",
@@ -49,6 +49,9 @@ EventType = Literal[
     "case.sla_warning",
     "case.sla_breached",
     "case.escalated",
+    "csat.requested",  # the shopper was asked to rate a resolve (hub/csat/)
+    "csat.answered",  # their score (revision 1), then their comment (revision 2)
+    "review.burst",  # hub/reviews/alerts.py: a store's negative reviews piled up within a day
 ]
 
 

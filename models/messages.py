@@ -119,7 +119,7 @@ class OutboundMessage(BaseModel):
     recipient: str  # the channel's address: chat id, phone, e-mail, API user id
     text: str = Field(default="", max_length=MAX_TEXT)
     author: AuthorKind = AuthorKind.BOT
-    author_id: str | None = None  # an operator's user id (hub/operator_replies.py)
+    author_id: str | None = None  # an operator's user id (hub/inbox/replies.py)
     author_name: str | None = None
     buttons: list[Button] = Field(default_factory=list)
     attachments: list[Attachment] = Field(default_factory=list)

@@ -1,19 +1,13 @@
-"""The NLU service the bot calls: the configured engine behind one `parse`, built once from Settings."""
+"""The NLU service the hub reads topics with: the configured engine behind one `parse` (built by api/wiring.py)."""
 
 from __future__ import annotations
 
 import time
 from datetime import date
 
-import httpx
-
-from hub.settings import Settings
-from models.clock import local_date, utcnow
 from models.nlu import ParseResult
-from nlu.artefacts import ModelDirectory
 from nlu.engine import BuiltinEngine, Engine
 from nlu.model_store import MongoModelStore
-from nlu.rasa import RasaEngine
 
 
 class NluService:
@@ -70,25 +64,3 @@ class NluService:
             self._synced_at = now
             await self.store.sync(self.builtin.directory)
         return await self.builtin.reload_if_changed(force=force)
-
-
-def build_nlu(settings: Settings, http: httpx.AsyncClient) -> NluService:
-    """The engine the settings choose (Rasa's fallback is the builtin engine unless it is `handover`)."""
-    builtin = BuiltinEngine(ModelDirectory(settings.nlu_model_dir), threshold=settings.nlu_threshold,
-                            check_every=settings.nlu_reload_seconds,
-                            today=lambda: local_date(utcnow(), settings.timezone))
-    store = model_store(settings)
-    if settings.nlu_engine == "builtin":
-        return NluService(builtin, builtin, store)
-    fallback = builtin if settings.rasa_fallback == "builtin" else None
-    token = settings.rasa_token.get_secret_value() if settings.rasa_token else None
-    rasa = RasaEngine(settings.rasa_url, http, timeout=settings.rasa_timeout, fallback=fallback,
-                      threshold=settings.nlu_threshold, token=token)
-    return NluService(rasa, fallback, store if fallback is not None else None)
-
-
-def model_store(settings: Settings) -> MongoModelStore | None:
-    """Where model versions are shared: MongoDB on the MongoDB store; None (the local folder) on SQLite."""
-    if settings.store != "mongo" or settings.mongodb_url is None:
-        return None
-    return MongoModelStore(settings.mongodb_url)

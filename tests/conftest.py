@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from api.app import create_app
 from bots.flows import NLU_DATA
-from hub.runtime import Hub
+from hub.core import Hub
 from hub.settings import Settings
 from nlu.artefacts import ModelDirectory
 from nlu.rasa_yaml import load_paths

@@ -7,7 +7,8 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 
-from hub.runtime import Hub, running_hub
+from api.wiring import running_hub
+from hub.core import Hub
 from hub.settings import Settings
 from models.channels import Channel
 from models.clock import utcnow

@@ -15,9 +15,9 @@ import httpx
 
 from api.signin import LOGIN_CSRF_COOKIE
 from api.web_auth import SESSION_COOKIE
+from hub.core import Hub
 from hub.directory import users
-from hub.runtime import Hub
-from hub.sessions import token_hash
+from hub.directory.sessions import token_hash
 from models.staff import GroupId, Role, User
 
 

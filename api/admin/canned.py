@@ -1,7 +1,7 @@
 """Canned responses and per-topic scripts for content editors and admins: list with search, create, edit, delete.
 
 Each item is one language (ru or en); "translate" opens a new form prefilled from an item in the other
-language. Writes go through `hub.canned` (which checks the editor role again and keeps shortcuts unique per
+language. Writes go through `hub.inbox.canned` (which checks the editor role again and keeps shortcuts unique per
 language); edits carry the version the editor saw, so two editors never silently overwrite each other.
 """
 
@@ -18,8 +18,8 @@ from api.deps import HubDep
 from api.templating import templates, translator
 from api.web_auth import require_role
 from bots.flows import known_intents
-from hub import canned, routing
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.inbox import canned, routing
 from models.canned import CannedKind, CannedResponse
 from models.errors import Conflict, PayloadError
 from models.staff import Role, User

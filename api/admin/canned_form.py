@@ -8,7 +8,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 
 from api.admin.forms import FormResult
-from hub.routing import TOPIC_PATTERN
+from hub.inbox import TOPIC_PATTERN
 from models.canned import CannedKind, CannedResponse
 
 LANGUAGES = ("ru", "en")

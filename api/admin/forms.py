@@ -9,8 +9,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 
-from hub.directory.rows import split_list
-from hub.passwords import check_strength
+from hub.directory import check_strength, split_list
 from models.errors import PayloadError
 from models.staff import Group, GroupKind, Role, User
 

@@ -14,7 +14,7 @@ from fastapi import Request
 
 from api.config_check import check_configuration
 from api.config_problems import Report
-from hub.runtime import Hub
+from hub.core import Hub
 
 REFRESH_SECONDS = 30.0
 

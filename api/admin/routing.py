@@ -1,7 +1,7 @@
 """Admin page for topic → group routing: every topic, where it lands now, a select to move it, SLA read-only.
 
 Topics are the NLU's intents plus any topic the inbox config routes or an admin has overridden, so a
-topic of another engine (the Rasa adapter) can be added by hand. Changes go through `hub.routing.set_route`
+topic of another engine (the Rasa adapter) can be added by hand. Changes go through `hub.inbox.routing.set_route`
 (which checks the admin role and the group again); the configured defaults themselves stay in the YAML file.
 """
 
@@ -19,9 +19,8 @@ from api.deps import HubDep
 from api.templating import templates, translator
 from api.web_auth import AdminUser
 from bots.flows import known_intents
-from hub import routing
-from hub.inbox_config import DEFAULT_SLA, InboxConfig, SlaTarget
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.inbox import DEFAULT_SLA, InboxConfig, SlaTarget, routing
 from models.conversations import Priority
 from models.errors import PayloadError
 from models.staff import Group, GroupId, GroupKind, Role
@@ -41,7 +40,7 @@ class RouteRow:
     default_group: str
     intent: bool
     group_exists: bool
-    group_staffed: bool  # an active operator belongs to it (else its handovers overflow: hub/staffing.py)
+    group_staffed: bool  # an active operator belongs to it (else its handovers overflow: hub/inbox/staffing.py)
     sla: tuple[SlaTarget, ...]  # the line that applies, per PRIORITIES
 
 

@@ -14,7 +14,7 @@ from api.deps import HubDep
 from api.templating import templates, translator
 from api.web_auth import AdminUser
 from hub.directory import users as user_service
-from hub.stores.directory_base import DirectoryStore
+from hub.stores.directory import DirectoryStore
 from models.errors import Conflict, NotFound
 from models.staff import GroupId, Role, User, UserId
 

@@ -15,8 +15,8 @@ from api.cases.rendering import page_errors, to_case
 from api.cases.viewer import CaseUser, actor, visible_case
 from api.deps import HubDep
 from hub.cases import service
+from hub.core import Hub
 from hub.files import served_type
-from hub.runtime import Hub
 from models.cases import CaseAttachment
 from models.errors import NotFound
 

@@ -19,7 +19,7 @@ from api.cases.viewer import CaseUser, actor, check_works_on, visible_case
 from api.deps import HubDep
 from api.templating import request_lang, translator
 from hub.cases import service
-from hub.runtime import Hub
+from hub.core import Hub
 from models.cases import Case, CaseState, WaitingFor
 from models.cases import Reason as Why
 from models.errors import Forbidden

@@ -17,10 +17,9 @@ from api.cases.viewer import CaseUser
 from api.cases.views import CaseListView, CaseRow, Option
 from api.deps import HubDep
 from api.templating import request_lang, translator
-from hub.cases import access
-from hub.cases.config import case_config
-from hub.runtime import Hub
-from hub.stores.cases_base import CasePosition, CaseQuery, position
+from hub.cases import access, case_config
+from hub.core import Hub
+from hub.stores.cases import CasePosition, CaseQuery, position
 from models.cases import Case, CaseState
 from models.clock import utcnow
 from models.errors import PayloadError

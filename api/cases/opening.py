@@ -17,10 +17,8 @@ from api.cases.views import Option
 from api.deps import HubDep
 from api.inbox.access import visible_conversation
 from api.templating import request_lang, translator
-from hub.cases import service
-from hub.cases.config import case_config
-from hub.cases.opening import STORE_LINK
-from hub.runtime import Hub
+from hub.cases import STORE_LINK, case_config, service
+from hub.core import Hub
 from models.conversations import Priority
 from models.errors import PayloadError
 from models.ids import ConversationId, new_id

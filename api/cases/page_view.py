@@ -20,7 +20,7 @@ from api.cases.views import (
 )
 from api.inbox.access import may_see
 from api.local_time import zone_named
-from hub.cases.service import route_map
+from hub.cases import route_map
 from hub.files import MIME_BY_EXTENSION, size_text
 from models.cases import Case, CaseAttachment, CaseState
 from models.clock import utcnow
@@ -29,7 +29,7 @@ from models.errors import NotFound
 from models.staff import GroupKind, User, store_group_id
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 C = CaseState
 CONTACT_KINDS = (IdentityKind.PHONE, IdentityKind.EMAIL)

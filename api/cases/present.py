@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING
 
 from api.cases.formatting import Translate, duration
 from api.cases.views import SlaView
-from hub.cases.config import case_config
+from hub.cases import case_config
 from models.cases import Case
 from models.errors import NotFound
 from models.staff import GroupId, UserId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 SOON_SHARE = 0.25  # under a quarter of the time left: the row turns amber
 

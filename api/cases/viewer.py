@@ -12,14 +12,13 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends
 
 from api.web_auth import require_role
-from hub.cases import access
-from hub.cases.service import get_case
+from hub.cases import access, get_case
 from models.cases import Case, CaseId
 from models.errors import Forbidden, NotFound
 from models.staff import Role, User, store_group_id
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 CASE_ROLES = (Role.STORE_STAFF, Role.SPECIALIST, Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 OPENER_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)

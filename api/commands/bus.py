@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
+from api.commands.environment import load_settings
+from api.wiring import build_bus
 from hub.bus.base import EVENTS, INBOUND, OUTBOUND
-from hub.runtime import build_bus
 from hub.settings import Settings
 
 app = typer.Typer(help="Dead letters: entries that failed every attempt.", no_args_is_help=True)
@@ -20,7 +21,6 @@ def _streams(settings: Settings) -> list[str]:
 
 
 def _redis_settings() -> Settings:
-    from api.cli import load_settings  # the CLI's own loader: clear messages for bad configuration
 
     settings = load_settings()
     if settings.bus != "redis":

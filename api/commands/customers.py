@@ -17,9 +17,10 @@ from typing import Annotated, Any
 
 import typer
 
+from api.commands.environment import load_settings
 from api.privacy_export import export_html
+from api.wiring import running_hub
 from hub import privacy
-from hub.runtime import running_hub
 from hub.settings import Settings
 from models.errors import NotFound
 from models.ids import CustomerId
@@ -37,8 +38,6 @@ class ExportFormat(StrEnum):
 
 
 def _settings() -> Settings:
-    from api.cli import load_settings  # the CLI's loader: clear messages for bad configuration
-
     return load_settings()
 
 

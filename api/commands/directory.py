@@ -12,9 +12,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hub.directory.importer import ImportReport, import_stores, import_users, parse_stores, parse_users
-from hub.directory.rows import ImportRow, read_rows
-from hub.runtime import build_stores
+from api.commands.environment import load_settings
+from api.wiring import build_stores
+from hub.directory import ImportReport, ImportRow, import_stores, import_users, parse_stores, parse_users, read_rows
 from hub.settings import Settings
 from hub.stores.base import Stores
 from models.errors import PayloadError
@@ -32,7 +32,6 @@ MAX_SHOWN_ERRORS = 50
 
 
 def _settings() -> Settings:
-    from api.cli import load_settings
 
     return load_settings()
 

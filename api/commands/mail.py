@@ -10,9 +10,12 @@ from typing import Annotated
 
 import typer
 
-from bots.mail_poller import RECOVERABLE, poll_once, run_mail_poller
+from api.commands.environment import load_settings
+from api.wiring import running_hub
+from connectors.mail_poller import RECOVERABLE, poll_once, run_mail_poller
+from hub.core import Hub
+from hub.inbound import acceptor
 from hub.logs import configure_logging
-from hub.runtime import Hub, running_hub
 from hub.settings import Settings
 from hub.worker import run_worker
 from models.channel_events import ChannelEvent
@@ -35,7 +38,6 @@ def poll(
     once: Annotated[bool, typer.Option("--once", help="One pass over the mailbox, then exit (for cron).")] = False,
 ) -> None:
     """Read new mail into Otklik until SIGTERM (on the in-process bus the worker runs here too)."""
-    from api.cli import load_settings  # here, not at import: api.cli imports this module
 
     settings = load_settings()
     configure_logging(settings.log_level, as_json=settings.log_json)
@@ -55,13 +57,13 @@ async def _poll(settings: Settings, account_id: str | None, *, once: bool) -> in
         worker = asyncio.create_task(run_worker(hub, stop)) if settings.runs_worker_in_api else None
         try:
             if not once:
-                await asyncio.gather(*(run_mail_poller(hub, a, stop) for a in accounts))
+                await asyncio.gather(*(run_mail_poller(acceptor(hub), hub.stores.cursors, a, stop) for a in accounts))
                 return 0
             accepted: list[ChannelEvent] = []
             failed = 0
             for account in accounts:
                 try:
-                    count = await poll_once(hub, account, accepted=accepted)
+                    count = await poll_once(acceptor(hub), hub.stores.cursors, account, accepted=accepted)
                 except RECOVERABLE as e:
                     typer.echo(f"{account.id}: {e}", err=True)
                     failed += 1

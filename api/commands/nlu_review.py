@@ -8,13 +8,13 @@ from typing import Annotated
 
 import typer
 
-from hub.runtime import build_stores
+from api.commands.environment import load_settings
+from api.wiring import build_stores
 from hub.settings import Settings
 from models.messages import Message
 
 
 def _settings() -> Settings:
-    from api.cli import load_settings
 
     return load_settings()
 

@@ -12,9 +12,10 @@ from typing import Annotated, Any
 
 import typer
 
+from api.commands.environment import load_settings
+from api.wiring import build_accounts
 from connectors import telegram
 from hub.logs import configure_logging
-from hub.runtime import build_accounts
 from hub.settings import Settings
 from models.channels import Channel, ChannelAccount
 from models.errors import NotFound
@@ -59,7 +60,6 @@ async def delete_webhook(account: ChannelAccount) -> None:
 
 
 def _settings() -> Settings:
-    from api.cli import load_settings  # here, not at the top: api.cli imports this module
 
     return load_settings()
 
@@ -116,7 +116,7 @@ def polling(
         raise typer.Exit(2)
     from aiogram.exceptions import AiogramError
 
-    from bots.telegram_polling import serve_polling
+    from api.telegram_polling import serve_polling
 
     settings = _settings()
     configure_logging(settings.log_level, as_json=settings.log_json)

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from hub import tokens
-from hub.runtime import build_stores
+from api.commands.environment import load_settings
+from api.wiring import build_stores
+from hub.directory import tokens
 from hub.settings import Settings
 from models.tokens import Scope
 
@@ -16,7 +17,6 @@ app = typer.Typer(help="API tokens: create, list, revoke.", no_args_is_help=True
 
 
 def _settings() -> Settings:
-    from api.cli import load_settings  # the CLI's loader: clear messages for bad configuration
 
     return load_settings()
 

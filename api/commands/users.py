@@ -13,8 +13,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
+from api.commands.environment import load_settings
+from api.wiring import build_stores
 from hub.directory import users as user_service
-from hub.runtime import build_stores
 from hub.stores.base import Stores
 from models.errors import OtklikError
 from models.staff import Group, GroupId, GroupKind, Role
@@ -28,7 +29,6 @@ T = TypeVar("T")
 
 def _run(action: Callable[[Stores], Awaitable[T]]) -> T:
     """Open the configured stores, run `action`, close; OtklikError → message and exit 1."""
-    from api.cli import load_settings
 
     async def go() -> T:
         stores = build_stores(load_settings())

@@ -14,6 +14,7 @@ from typing import Annotated, Any, NoReturn
 import httpx
 import typer
 
+from api.commands.environment import load_settings
 from connectors.viber_render import AUTH_HEADER, DEFAULT_API_BASE
 from hub.settings import ChannelAccountConfig, Settings
 
@@ -47,7 +48,6 @@ def account_info(account: AccountOption) -> None:
 
 
 def _settings() -> Settings:
-    from api.cli import load_settings  # here: api.cli imports this module
 
     return load_settings()
 

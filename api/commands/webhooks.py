@@ -13,8 +13,9 @@ from typing import Annotated, TypeVar
 
 import typer
 
-from hub.runtime import build_stores
-from hub.stores.webhooks_base import WebhookStore
+from api.commands.environment import load_settings
+from api.wiring import build_stores
+from hub.stores.webhooks import WebhookStore
 from hub.webhooks import replay as replays
 from hub.webhooks import subscriptions
 from models.errors import OtklikError
@@ -26,7 +27,6 @@ T = TypeVar("T")
 
 def _run(job: Callable[[WebhookStore], Awaitable[T]]) -> T:
     """Open the configured store, run `job` on its webhook store, close it; errors exit 1 with their reason."""
-    from api.cli import load_settings  # the CLI's loader: clear messages for bad configuration
 
     async def run() -> T:
         stores = build_stores(load_settings())
@@ -51,7 +51,6 @@ def add(
     description: Annotated[str, typer.Option(help="What it is for.")] = "",
 ) -> None:
     """Subscribe a URL; prints its id and signing secret (also shown later by `otklik webhooks secret`)."""
-    from api.cli import load_settings  # as in _run
 
     egress = load_settings().egress  # the URL must reach a public address, or one OTKLIK_OUTBOUND_ALLOW names
     created = _run(lambda store: subscriptions.create(store, url, event, secret=secret, description=description,

@@ -29,7 +29,7 @@ from api.crm.deps import CONFLICT, NOT_FOUND, Responses, actor, scoped_key
 from api.crm.schemas import ErrorBody
 from api.deps import HubDep
 from hub.cases import service
-from hub.stores.cases_base import CaseOrder, CasePosition, CaseQuery
+from hub.stores.cases import CaseOrder, CasePosition, CaseQuery
 from models.cases import Case, CaseAttachment, CaseSource, CaseState
 from models.errors import PayloadError
 from models.ids import ConversationId, CustomerId

@@ -20,8 +20,10 @@ from api.crm.schemas import (
     ResolveRequest,
 )
 from api.deps import HubDep
-from hub import casework, customers, privacy, resolution
-from hub.stores.crm_base import ConversationQuery
+from hub import privacy
+from hub.customers import profiles
+from hub.inbox import notes, resolution
+from hub.stores.crm import ConversationQuery
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
 from models.errors import NotFound
@@ -78,7 +80,7 @@ async def list_conversations(
 
 async def _customer_or_none(hub: HubDep, customer_id: CustomerId) -> CustomerId | None:
     try:
-        return (await customers.current(hub, customer_id)).id
+        return (await profiles.current(hub, customer_id)).id
     except NotFound:
         return None
 
@@ -104,7 +106,7 @@ async def update_conversation(
     """Each change is recorded in the history (topic_changed, priority_changed, group_changed) and announced
     as `conversation.updated`."""
     changes = body.model_dump(mode="json", include=body.model_fields_set)
-    updated = await casework.change(hub, ConversationId(conversation_id), changes, actor=actor(token))
+    updated = await notes.change(hub, ConversationId(conversation_id), changes, actor=actor(token))
     return public(updated)
 
 
@@ -116,7 +118,7 @@ async def add_note(
 ) -> MessagePublic:
     """Operators and the CRM see the note in the conversation; it is never sent to the customer."""
     key = None if body.idempotency_key is None else scoped_key(token, "note", body.idempotency_key)
-    note, created = await casework.add_note(hub, ConversationId(conversation_id), body.text, actor=actor(token),
+    note, created = await notes.add_note(hub, ConversationId(conversation_id), body.text, actor=actor(token),
                                             author_name=body.author_name, key=key)
     response.status_code = 201 if created else 200
     return message_public(note)

@@ -10,7 +10,8 @@ from pydantic import ValidationError
 from api.crm.deps import CONFLICT, NOT_FOUND, CustomersRead, CustomersWrite, actor
 from api.crm.schemas import CustomerPublic, CustomerUpdate, CustomerUpsert, MergeRequest
 from api.deps import HubDep
-from hub import customers, privacy
+from hub import privacy
+from hub.customers import profiles
 from models.customers import Customer, Identity, IdentityKind
 from models.errors import PayloadError
 from models.ids import CustomerId
@@ -64,7 +65,7 @@ async def find_customer(
 ) -> CustomerPublic:
     """Name exactly one identity; phone numbers are normalized (8 916… and +7 916… are the same)."""
     given = {"phone": phone, "email": email, "telegram": telegram, "whatsapp": whatsapp, "viber": viber}
-    found = await customers.lookup(hub, _selected(given, identity))
+    found = await profiles.lookup(hub, _selected(given, identity))
     await privacy.record_read(hub, actor=actor(token), customer_id=found.id, kind=ReadKind.API_READ,
                               via=f"{request.method} {request.url.path}")
     return public(found)
@@ -76,7 +77,7 @@ async def find_customer(
 async def upsert_customer(body: CustomerUpsert, response: Response, hub: HubDep, _: CustomersWrite) -> CustomerPublic:
     """The customer any of the identities belongs to gets the others linked and the attributes merged in;
     if none is known, a customer is created (201). 409 when they belong to different customers."""
-    customer, created = await customers.upsert(hub, body.identities, name=body.name, attributes=body.attributes)
+    customer, created = await profiles.upsert(hub, body.identities, name=body.name, attributes=body.attributes)
     response.status_code = 201 if created else 200
     return public(customer)
 
@@ -87,7 +88,7 @@ async def get_customer(
     request: Request, customer_id: CustomerIdPath, hub: HubDep, token: CustomersRead,
 ) -> CustomerPublic:
     """A merged customer's id answers with the customer it was merged into."""
-    found = await customers.current(hub, CustomerId(customer_id))
+    found = await profiles.current(hub, CustomerId(customer_id))
     await privacy.record_read(hub, actor=actor(token), customer_id=found.id, kind=ReadKind.API_READ,
                               via=f"{request.method} {request.url.path}")
     return public(found)
@@ -99,7 +100,7 @@ async def update_customer(
     customer_id: CustomerIdPath, body: CustomerUpdate, hub: HubDep, _: CustomersWrite
 ) -> CustomerPublic:
     """Merge the attributes in; null removes a key."""
-    return public(await customers.update_attributes(hub, CustomerId(customer_id), body.attributes))
+    return public(await profiles.update_attributes(hub, CustomerId(customer_id), body.attributes))
 
 
 @router.post("/customers/{customer_id}/merge", response_model=CustomerPublic, responses={**NOT_FOUND, **CONFLICT},
@@ -111,5 +112,5 @@ async def merge_customers(
     published; its id keeps answering with this customer. If both have a conversation that is not closed,
     the one still open is kept and the other closed with a note (409 if that one is with an operator).
     Repeating a merge finishes it."""
-    merged = await customers.merge(hub, CustomerId(customer_id), CustomerId(body.merged), actor=actor(token))
+    merged = await profiles.merge(hub, CustomerId(customer_id), CustomerId(body.merged), actor=actor(token))
     return public(merged)

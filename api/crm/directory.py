@@ -18,10 +18,8 @@ from pydantic import BaseModel, Field, model_validator
 from api.auth import require
 from api.crm.schemas import ErrorBody
 from api.deps import HubDep
-from hub.directory.importer import ImportReport, import_stores, import_users
-from hub.directory.invitations import INVITE_TTL, invite, invite_url
-from hub.directory.users import get_by_login
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.directory import INVITE_TTL, ImportReport, get_by_login, import_stores, import_users, invite, invite_url
 from models.clock import utcnow
 from models.errors import Forbidden, PayloadError
 from models.retail_stores import RetailStore

@@ -12,7 +12,7 @@ import binascii
 import json
 from datetime import UTC, datetime
 
-from hub.stores.crm_base import PageKey
+from hub.stores.crm import PageKey
 from models.conversations import Conversation
 from models.errors import PayloadError
 from models.ids import ConversationId

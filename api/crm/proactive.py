@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Response
 from api.crm.deps import CONFLICT, NOT_FOUND, MessagesSend, actor, scoped_key
 from api.crm.schemas import ProactiveMessageCreate, ProactiveReceipt
 from api.deps import HubDep
-from hub import proactive
+from hub.outbound import proactive
 from models.ids import CustomerId
 
 router = APIRouter(tags=["proactive messages"])

@@ -24,7 +24,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from api.auth import TokenDep
-from hub.runtime import Hub
+from hub.core import Hub
 from models.errors import RateLimited
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from models.ids import ConversationId
 from models.staff import Role, User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 INBOX_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 SUPERVISOR_ROLES = (Role.SUPERVISOR, Role.ADMIN)

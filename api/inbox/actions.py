@@ -22,8 +22,8 @@ from api.inbox.rendering import render
 from api.inbox.reply_files import reply_with_files
 from api.inbox.timeline import load_timeline
 from api.web_auth import wants_page
-from hub import assignment, casework, conversation_sla, follow_ups
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.inbox import assignment, follow_ups, notes, sla, transfers
 from models.channels import Channel
 from models.conversations import OPEN_STATES, Conversation, ConversationState, Priority
 from models.errors import Forbidden, NotFound, OtklikError, PayloadError
@@ -55,7 +55,7 @@ def _to_conversation(conversation_id: str) -> RedirectResponse:
 
 async def _morning_of(hub: Hub, conversation: Conversation, day: date) -> datetime:
     """When a follow-up date comes due: the start of that working day on the group's calendar."""
-    calendar = await conversation_sla.calendar_for(hub, conversation.group)
+    calendar = await sla.calendar_for(hub, conversation.group)
     return datetime.combine(day, FOLLOW_UP_TIME, tzinfo=ZoneInfo(calendar.timezone))
 
 
@@ -139,7 +139,7 @@ async def add_note(
 
     async def run() -> Response:
         conversation = await visible_conversation(hub, user, conversation_id)
-        await casework.add_note(hub, conversation.id, text, actor=user.id, author_name=user.name,
+        await notes.add_note(hub, conversation.id, text, actor=user.id, author_name=user.name,
                                 key=f"inbox:{user.id}:note:{key}")
         if "hx-request" in request.headers:
             return await _timeline(request, hub, conversation_id, user)
@@ -159,7 +159,7 @@ async def transfer(
     async def run() -> Response:
         conversation = await visible_conversation(hub, user, conversation_id)
         kind, value = await _checked_target(hub, target)
-        await assignment.transfer(hub, conversation.id, actor=user, note=note,
+        await transfers.transfer(hub, conversation.id, actor=user, note=note,
                                   to_group=value if kind == "group" else None,
                                   to_user=value if kind == "user" else None,
                                   key=f"inbox:{user.id}:transfer:{key}" if key else None)
@@ -183,7 +183,7 @@ async def triage(
         holder = conversation.state is ConversationState.ASSIGNED and conversation.assignee == user.id
         if conversation.state not in OPEN_STATES or not (holder or user.oversees):
             raise Forbidden("only the operator holding the conversation or a supervisor may change it")
-        await casework.change(hub, conversation.id, {"topic": topic or None, "priority": priority.value},
+        await notes.change(hub, conversation.id, {"topic": topic or None, "priority": priority.value},
                               actor=user.id)
         return _to_conversation(conversation_id)
 

@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 from api.inbox.conversation_view import transfer_targets
 from api.inbox.rows import group_name, rows_of, viewer_of
 from api.inbox.views import BoardPage, GroupLoad, OverflowRow, TargetChoice
-from hub import board
+from hub.inbox import board
 from models.ids import ConversationId
 from models.staff import Availability, User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 ROWS_LIMIT = 20
 ORDER = {Availability.AVAILABLE: 0, Availability.AWAY: 1, Availability.OFFLINE: 2}

@@ -10,15 +10,15 @@ from api.inbox.reply_files import attach_limits
 from api.inbox.rows import also_topics, bot_unsure, group_name, sla_now, viewer_of
 from api.inbox.timeline import load_timeline
 from api.inbox.views import CannedView, ChannelChoice, ConversationPage, TargetChoice
-from hub import canned
-from hub.addresses import route_on
+from hub.customers import route_on
+from hub.inbox import canned
 from models.conversations import OPEN_STATES, Conversation, ConversationState
 from models.customers import Customer
 from models.errors import NotFound
 from models.staff import GroupId, GroupKind, Role, User, UserId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 CANNED_LIMIT = 50

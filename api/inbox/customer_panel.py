@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from api.inbox.other_groups import foreign_conversations
 from api.inbox.rows import display_name, group_name
 from api.inbox.views import ClaimView, ContextView, CustomerPanel, IdentityView, PastConversation
-from hub import claims, customers
+from hub.customers import claims, profiles
 from models.context import CustomerRef, Order, Purchase
 from models.conversations import Conversation
 from models.customers import PREFERRED_CHANNEL, UNSUBSCRIBED, Customer
@@ -21,7 +21,7 @@ from models.errors import NotFound, Unavailable
 from models.staff import User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 PREVIOUS_LIMIT = 10
 CONTEXT_ITEMS = 3
@@ -30,7 +30,7 @@ SHOWN_ATTRIBUTES = ("crm_id", PREFERRED_CHANNEL, UNSUBSCRIBED, "store_id", "city
 
 async def load_customer(hub: Hub, conversation: Conversation, user: User) -> tuple[Customer, CustomerPanel]:
     """The customer (after merges) and their panel without CRM context (that comes by `load_context`)."""
-    customer = await customers.current(hub, conversation.customer_id)
+    customer = await profiles.current(hub, conversation.customer_id)
     earlier = await hub.stores.conversations.list_for_customer(customer.id, limit=PREVIOUS_LIMIT + 1)
     earlier = [c for c in earlier if c.id != conversation.id][:PREVIOUS_LIMIT]
     foreign = await foreign_conversations(hub, user, {c.id for c in earlier})

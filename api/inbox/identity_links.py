@@ -2,7 +2,7 @@
 
 The conversation's panel lists the customer's claims as "claimed, not verified"; the operator holding the
 conversation (or a supervisor) may link one. The link is written into the conversation's history and
-announced with the operator's id (`hub.claims.link_by_operator`); if another customer owns the contact,
+announced with the operator's id (`hub.customers.claims.link_by_operator`); if another customer owns the contact,
 the two are merged into that one.
 """
 
@@ -17,7 +17,7 @@ from api.deps import HubDep
 from api.inbox.access import InboxUser, visible_conversation
 from api.inbox.rendering import render
 from api.web_auth import wants_page
-from hub import claims
+from hub.customers import claims
 from models.conversations import OPEN_STATES
 from models.errors import Forbidden, OtklikError
 

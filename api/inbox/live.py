@@ -29,11 +29,10 @@ from api.inbox.queue_view import load_queue_page
 from api.inbox.rendering import render_fragment
 from api.inbox.sse import stream
 from api.web_auth import OptionalSignIn, WebSignIn
-from hub import sessions
+from hub.core import Hub
+from hub.directory import SessionPolicy, sessions
 from hub.events import conversation_topic
-from hub.inbox_live import group_topic, operator_topic
-from hub.runtime import Hub
-from hub.sessions import SessionPolicy
+from hub.inbox import group_topic, operator_topic
 from models.clock import utcnow
 from models.errors import NotFound
 from models.ids import ConversationId

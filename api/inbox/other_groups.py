@@ -20,7 +20,7 @@ from models.ids import ConversationId
 from models.staff import User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 
 async def foreign_conversations(hub: Hub, user: User, ids: set[str]) -> dict[str, Conversation | None]:

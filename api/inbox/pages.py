@@ -14,7 +14,8 @@ from api.inbox.conversation_view import load_conversation_page
 from api.inbox.customer_panel import load_context
 from api.inbox.queue_view import load_queue_page
 from api.inbox.rendering import render
-from hub import customers, privacy
+from hub import privacy
+from hub.customers import profiles
 from models.privacy import ReadKind
 
 router = APIRouter(prefix="/inbox", tags=["inbox"], include_in_schema=False)
@@ -45,7 +46,7 @@ async def conversation_page(request: Request, hub: HubDep, user: InboxUser, conv
 async def customer_context(request: Request, hub: HubDep, user: InboxUser, conversation_id: str) -> HTMLResponse:
     """The CRM's view of the customer (asked for by the page once shown: a slow CRM never delays it)."""
     conversation = await visible_conversation(hub, user, conversation_id)
-    context = await load_context(hub, await customers.current(hub, conversation.customer_id))
+    context = await load_context(hub, await profiles.current(hub, conversation.customer_id))
     return render(request, "_partials/context.html", {"context": context})
 
 

@@ -10,7 +10,7 @@ from api.inbox.views import QueuePage
 from models.staff import User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 PAGE_SIZE = 30  # a screenful; the rest is one click (or j past the end) away
 MINE_LIMIT = 100

@@ -20,10 +20,10 @@ from fastapi.responses import FileResponse, Response
 from api.deps import HubDep
 from api.inbox.access import InboxUser, visible_conversation
 from api.inbox.views import AttachLimits
-from hub import operator_replies
+from hub.core import Hub
 from hub.file_links import file_link
 from hub.files import MIME_BY_EXTENSION, FileFolder, StoredFile, clean_name, mime_for, served_type, size_text
-from hub.runtime import Hub
+from hub.inbox import replies
 from hub.settings import Settings
 from models.channels import Channel
 from models.errors import Conflict, NotFound, PayloadError
@@ -94,7 +94,7 @@ async def reply_with_files(
     known = await hub.stores.messages.find_by_key(key)  # a resubmitted form stores no file twice
     attachments = list(known.attachments) if known else await store_reply_files(hub, uploads, key=key)
     try:
-        await operator_replies.reply(hub, conversation_id, text, operator=operator, channel=channel,
+        await replies.reply(hub, conversation_id, text, operator=operator, channel=channel,
                                      account_id=account_id, key=key, attachments=attachments)
     except Exception:
         if known is None and await hub.stores.messages.find_by_key(key) is None:

@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 from api.inbox.cache import cache_for
 from api.inbox.views import QueueRow, SlaView, Viewer
 from connectors.webchat import BUTTON_TITLE
-from hub import conversation_sla, customers
+from hub.customers import profiles
+from hub.inbox import sla
 from hub.working_hours import Calendar
 from models.channels import Channel
 from models.clock import utcnow
@@ -21,7 +22,7 @@ from models.messages import Direction, Message
 from models.staff import GroupId, User
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 S = ConversationState
 FIRST_RESPONSE, RESOLUTION = "first_response", "resolution"
@@ -40,7 +41,7 @@ def sla_of(conversation: Conversation, calendar: Calendar, now: datetime) -> Sla
     once passed): first response until answered, then resolution."""
     if conversation.state not in (S.QUEUED, S.ASSIGNED):
         return None
-    left = conversation_sla.clock(conversation, calendar, now)
+    left = sla.clock(conversation, calendar, now)
     if left.first_response_left is not None and conversation.sla_first_response_due is not None:
         target, due, seconds = FIRST_RESPONSE, conversation.sla_first_response_due, left.first_response_left
     elif left.resolution_left is not None and conversation.sla_resolution_due is not None:
@@ -107,7 +108,7 @@ async def group_calendar(hub: Hub, group: str | None) -> Calendar:
     """The working-hours calendar of a group (remembered for a few seconds)."""
 
     async def load(_: str) -> object:
-        return await conversation_sla.calendar_for(hub, group)
+        return await sla.calendar_for(hub, group)
 
     calendar = await cache_for(hub.stores, "calendars").get(group or "", load)
     assert isinstance(calendar, Calendar)
@@ -153,7 +154,7 @@ def display_name(customer: Customer) -> str:
 async def _customer_name(hub: Hub, conversation: Conversation) -> str:
     async def load(customer_id: str) -> object:
         try:
-            return display_name(await customers.current(hub, CustomerId(customer_id)))
+            return display_name(await profiles.current(hub, CustomerId(customer_id)))
         except NotFound:
             return ""
 

@@ -1,6 +1,6 @@
 """Server-sent events for inbox pages: listen to bus topics, redraw named fragments when something happens.
 
-Broadcasts are only hints (hub/inbox_live.py): on any of them the stream re-reads the store and sends the
+Broadcasts are only hints (hub/inbox/live.py): on any of them the stream re-reads the store and sends the
 viewer's fragments afresh, so a fragment is always what this user may see now. A burst of hints is
 coalesced into one redraw; the first redraw follows the subscription at once, so nothing that happened
 between the page load and the connection is missed.
@@ -15,7 +15,7 @@ from contextlib import AsyncExitStack
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 
-from hub.runtime import Hub
+from hub.core import Hub
 
 Fragments = Callable[[], Awaitable[dict[str, str] | None]]  # event name → HTML; None ends the stream
 

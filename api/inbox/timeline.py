@@ -16,7 +16,7 @@ from api.inbox.other_groups import collapse_foreign
 from api.inbox.reply_files import our_file_id
 from api.inbox.rows import group_name, shown_text
 from api.inbox.views import AttachmentView, FactView, TimelineItem
-from hub.stores.cases_base import CaseQuery
+from hub.stores.cases import CaseQuery
 from models.cases import Case
 from models.conversations import Conversation, ConversationEvent
 from models.errors import NotFound
@@ -24,7 +24,7 @@ from models.messages import Attachment, Direction, Message
 from models.staff import User, UserId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 TIMELINE_LIMIT = 100
 HANDOVER_ACTORS = frozenset({"bot"})  # hand_over stores its note as written by the bot

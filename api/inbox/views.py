@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from hub.board import OperatorRow
+from hub.inbox import OperatorRow
 from models.channels import Channel
 from models.conversations import ConversationState, Priority
 from models.messages import AuthorKind, DeliveryStatus, Direction
@@ -255,7 +255,7 @@ class GroupLoad(_View):
     breaches: int
     available: int  # operators available now
     operators: int
-    shortage: str | None = None  # work waits here but nobody can take it (hub/staffing.py's Shortage)
+    shortage: str | None = None  # work waits here but nobody can take it (hub/inbox/staffing.py's Shortage)
 
 
 class OverflowRow(_View):
@@ -271,7 +271,7 @@ class BoardPage(_View):
 
     viewer: Viewer
     groups: list[GroupLoad]
-    operators: list[OperatorRow]  # hub.board's rows, as they are
+    operators: list[OperatorRow]  # hub.inbox.board's rows, as they are
     group_names: dict[str, str] = {}  # the operators' groups by id, as the directory names them
     breaches: list[QueueRow]
     longest: list[QueueRow]

@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from api.deps import HubDep, read_body
 from connectors import api
-from hub.identity import identity_on
-from hub.ingest import accept
+from hub.customers import identity_on
+from hub.inbound import accept
 from models.channels import Channel
 from models.messages import DeliveryStatus, Direction, Message
 

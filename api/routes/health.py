@@ -13,7 +13,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api.auth import require
 from api.deps import HubDep
 from api.errors import error_response
-from hub.runtime import Hub
+from hub.core import Hub
 from models.errors import Unavailable
 from models.tokens import Scope
 
@@ -40,12 +40,10 @@ async def readyz(hub: HubDep) -> dict[str, str | None] | Response:
 
 async def serving(hub: Hub) -> dict[str, str | None]:
     """The NLU model version and the flows' digest this process answers with (None: no model, no bot)."""
-    if hub.nlu is not None:
-        await hub.nlu.refresh()  # what a message arriving now would be read with
-    if hub.dialogs is not None:
-        hub.dialogs.reload_if_changed()
-    return {"nlu_model": None if hub.nlu is None else hub.nlu.model_version,
-            "flows": None if hub.dialogs is None else hub.dialogs.current().version}
+    if hub.reader is not None:
+        await hub.reader.refresh()  # what a message arriving now would be read with
+    return {"nlu_model": None if hub.reader is None else hub.reader.model_version,
+            "flows": None if hub.participant is None else await hub.participant.serving()}
 
 
 @open_metrics.get("/metrics")

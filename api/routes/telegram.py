@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import HubDep, read_body
 from connectors import telegram
-from hub.ingest import accept
+from hub.inbound import accept
 from models.channels import Channel
 
 router = APIRouter(prefix="/webhooks/telegram", tags=["telegram"])

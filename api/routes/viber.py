@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import HubDep, read_body
 from connectors import viber
-from hub.ingest import accept
+from hub.inbound import accept
 from models.channels import Channel
 
 router = APIRouter(prefix="/webhooks/viber", tags=["viber"])

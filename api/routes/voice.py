@@ -15,9 +15,9 @@ from fastapi import APIRouter, Request, Response
 from api.deps import HubDep, read_body
 from connectors import voice
 from connectors.twilio_common import FormParams, signed_url
-from hub.identity import identity_on
-from hub.ingest import accept
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.customers import identity_on
+from hub.inbound import accept
 from models.channels import Channel, ChannelAccount
 from models.conversations import ConversationState
 from models.messages import InboundMessage

@@ -10,8 +10,8 @@ from api.deps import HubDep, read_body
 from api.routes import webchat_limits, webchat_stream
 from api.templating import request_lang, templates
 from connectors import webchat
-from hub.ingest import accept
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.inbound import accept
 from models.errors import PayloadError, SignatureError
 
 router = APIRouter(prefix="/chat", tags=["web chat"])

@@ -13,7 +13,7 @@ import math
 from fastapi import Request
 
 from api.crm.ratelimit import RateLimiter
-from hub.runtime import Hub
+from hub.core import Hub
 from models.errors import RateLimited
 
 

@@ -26,9 +26,9 @@ from typing import Any
 from pydantic import BaseModel
 
 from connectors import webchat
+from hub.core import Hub
+from hub.customers import identity_on
 from hub.events import conversation_topic
-from hub.identity import identity_on
-from hub.runtime import Hub
 from models.channels import Channel
 from models.conversations import ConversationState
 from models.errors import NotFound

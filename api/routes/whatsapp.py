@@ -14,7 +14,7 @@ from fastapi import APIRouter, Request, Response
 from api.deps import HubDep, read_body
 from connectors import whatsapp
 from connectors.twilio_common import signed_url
-from hub.ingest import accept
+from hub.inbound import accept
 from models.channels import Channel
 
 router = APIRouter(prefix="/webhooks/whatsapp", tags=["whatsapp"])

@@ -18,7 +18,7 @@ from models.customers import Customer
 from models.nlu import ParseResult
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 Result = dict[str, Any]
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bots.actions.base import ActionContext, Result, failed, slot_text
-from hub.cases.service import open_case
+from hub.cases import open_case
 from models.cases import CaseSource
 from models.errors import OtklikError
 

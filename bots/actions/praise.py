@@ -7,7 +7,7 @@ from typing import Any
 
 from bots.actions.base import ActionContext, Result, slot_text
 from hub import events
-from hub.casework import add_note
+from hub.inbox import add_note
 
 
 async def record_praise(ctx: ActionContext, slots: Mapping[str, Any]) -> Result:

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bots.actions.base import ActionContext, Result, failed, slot_text
-from hub import claims, customers, verification
+from hub import outbound
+from hub.customers import claims, profiles, verification
 from models.customers import Customer, Identity, IdentityKind, normalize_phone
 
 PHONE_KIND, EMAIL_KIND = IdentityKind.PHONE, IdentityKind.EMAIL
@@ -21,7 +22,7 @@ PHONE_KIND, EMAIL_KIND = IdentityKind.PHONE, IdentityKind.EMAIL
 
 async def proven_customer(ctx: ActionContext) -> Customer | None:
     """The shopper as they are now, if proven to be someone whose personal data we may tell them."""
-    customer = await customers.current(ctx.hub, ctx.customer.id)
+    customer = await profiles.current(ctx.hub, ctx.customer.id)
     return customer if claims.proven_for_personal_data(customer) else None
 
 
@@ -54,7 +55,7 @@ async def start_verification(ctx: ActionContext, slots: Mapping[str, Any]) -> Re
         if pending is None:
             return failed("no_claim")
         identity = pending.identity
-    outcome = await verification.request_code(
+    outcome = await outbound.send_code(
         ctx.hub, ctx.customer, identity, channel=ctx.conversation.channel, now=ctx.now, language=ctx.language,
         conversation_id=ctx.conversation.id)
     if not outcome.ok:

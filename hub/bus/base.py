@@ -28,6 +28,8 @@ class BusPolicy:
     max_attempts: int = 5
     retry_after: float = 5.0  # seconds an unacknowledged entry waits before another consumer takes it
     batch: int = 32
+    lease_ttl: float = 5.0  # seconds a dead worker keeps its partitions (Redis) before others take them over
+    stall_after: float = 30.0  # seconds a handler runs before the consumer logs a stall (and again each time)
 
 
 @dataclass(frozen=True)

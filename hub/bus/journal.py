@@ -7,7 +7,7 @@ group, entry); group '' holds entries published before any group existed.
 
 from __future__ import annotations
 
-from hub.sqlite_db import SqliteDatabase
+from hub.stores.sqlite.db import SqliteDatabase
 
 BACKLOG = ""
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from hub.stores.cases_base import CaseOrder, CasePosition, CaseQuery
+from hub.stores.cases import CaseOrder, CasePosition, CaseQuery
 from models.cases import Case
 from models.errors import NotFound
 from models.staff import Role, User, store_group_id
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 SEES_ALL = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
 

@@ -11,7 +11,7 @@ from hub.working_hours import CalendarBook, load_calendars
 from models.errors import PayloadError
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from models.errors import NotFound
 from models.staff import Group, GroupId, GroupKind
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 STORES_CALENDAR = "stores"  # the calendar of store queues that name none
 

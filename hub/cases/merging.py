@@ -16,7 +16,7 @@ from models.clock import utcnow
 from models.errors import Conflict, InvalidTransition, PayloadError
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 
 async def merge(

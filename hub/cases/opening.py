@@ -17,8 +17,8 @@ from hub.cases.config import case_config
 from hub.cases.groups import calendar_of
 from hub.cases.records import announce, update
 from hub.cases.rules import first_group
-from hub.staffing import case_destination
-from hub.stores.cases_base import CaseQuery
+from hub.inbox.staffing import case_destination
+from hub.stores.cases import CaseQuery
 from models.cases import Case, CaseAttachment, CaseComment, CaseSource, CaseState, Reason
 from models.clock import utcnow
 from models.conversations import Conversation, Priority
@@ -26,7 +26,7 @@ from models.errors import Conflict, NotFound, PayloadError
 from models.ids import ConversationId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 STORE_LINK = re.compile(r"^store[_:-]?([A-Za-z0-9_-]{1,32})$")  # a deep link such as `store_118`
 
@@ -53,7 +53,7 @@ async def open_case(
     region = await _region(hub, store_id)
     at = at or utcnow()
     routed = first_group(config.catalogue, request_type, store_id=store_id, region=region, channel=conversation.channel)
-    destination = await case_destination(hub, routed)  # nobody works `routed`: the overflow group (hub/staffing.py)
+    destination = await case_destination(hub, routed)  # nobody works `routed`: overflow (inbox/staffing)
     group = destination.group
     case = Case(
         number=await hub.stores.cases.next_number(), key=key, conversation_id=conversation.id,

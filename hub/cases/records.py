@@ -10,7 +10,7 @@ from hub.versioned import update_versioned
 from models.cases import Case, CaseId
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 Apply = Callable[[Case], Awaitable[list[str]]]
 

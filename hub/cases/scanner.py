@@ -17,7 +17,7 @@ from models.clock import utcnow
 from models.errors import OtklikError
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 log = logging.getLogger(__name__)
 

@@ -36,12 +36,12 @@ from hub.cases.work import (
     transition,
     update_details,
 )
-from hub.stores.cases_base import position
+from hub.stores.cases import position
 from models.cases import Case, CaseId, RouteHop
 from models.clock import utcnow
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 __all__ = [
     "add_attachment", "assign", "can_see", "cases_visible_to", "close", "comment", "count_visible_to", "get_case",

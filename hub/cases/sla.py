@@ -20,7 +20,7 @@ from models.cases import Case, Reason
 from models.errors import Conflict, Unavailable
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 log = logging.getLogger(__name__)
 SCAN_BATCH = 200

@@ -1,7 +1,7 @@
 """Solving a case: the solution goes to the operator's conversation as an internal note and to the
 shopper through their channel, then the case is marked solved.
 
-The outcome takes the conversation's channel of origin (`hub.resolution.outcome_route`); when the
+The outcome takes the conversation's channel of origin (`hub.inbox.resolution.outcome_route`); when the
 conversation is closed, or that channel cannot reach the shopper any more, it goes as a proactive
 message through the channel they are best reached on. Every step is idempotent under the caller's key,
 so a retried solve finishes what a failed one left undone and never sends twice.
@@ -12,10 +12,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from hub import casework, outbox, proactive
 from hub.cases.records import announce, update
 from hub.cases.work import move_state
-from hub.resolution import outcome_route
+from hub.inbox import notes
+from hub.inbox.resolution import outcome_route
+from hub.outbound import outbox, proactive
 from models.cases import Case, CaseId, CaseState, Reason
 from models.clock import utcnow
 from models.conversations import ConversationState
@@ -23,7 +24,7 @@ from models.errors import Conflict, InvalidTransition, PayloadError
 from models.messages import AuthorKind, OutboundMessage
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 C = CaseState
 
@@ -46,7 +47,7 @@ async def solve(
     if not repeat and not case.is_open:
         raise InvalidTransition(f"case {case.label} is {case.state}: reopen it to solve it again")
     at = at or utcnow()
-    await casework.add_note(hub, case.conversation_id, f"Обращение {case.label} решено ({actor}): {solution}",
+    await notes.add_note(hub, case.conversation_id, f"Обращение {case.label} решено ({actor}): {solution}",
                             actor=actor, key=f"case:{case.id}:solve:{key}:note")
     undelivered = await _tell_shopper(hub, case, solution, key) if notify else None
 

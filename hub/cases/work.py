@@ -24,7 +24,7 @@ from models.errors import InvalidTransition, NotFound, PayloadError
 from models.staff import GROUP_ID_PATTERN, User, UserId, store_group_id
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 C = CaseState
 

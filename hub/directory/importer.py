@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from hub.directory.rows import ImportRow, split_list
 from hub.stores.base import Stores
-from hub.stores.directory_base import DirectoryStore, UpsertCounts
+from hub.stores.directory import DirectoryStore, UpsertCounts
 from models.problems import Problem
 from models.retail_stores import RetailStore
 from models.staff import Role, User, store_group_id

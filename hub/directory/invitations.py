@@ -12,7 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from hub.directory.users import hash_in_thread
-from hub.stores.directory_base import DirectoryStore
+from hub.stores.directory import DirectoryStore
 from models.errors import NotFound, PayloadError
 from models.staff import User, UserId
 

@@ -10,8 +10,8 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from hub.passwords import DEFAULT, Passwords
-from hub.stores.directory_base import DirectoryStore
+from hub.directory.passwords import DEFAULT, Passwords
+from hub.stores.directory import DirectoryStore
 from models.clock import utcnow
 from models.errors import Conflict, NotFound, PayloadError, RateLimited, SignatureError
 from models.staff import GroupId, Role, User, UserId

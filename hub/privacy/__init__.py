@@ -1,5 +1,6 @@
 """Personal data under control (152-FZ / GDPR): export and erase one customer, the audit log of who read
-whose data, and retention per data kind. Its store port and both adapters live here too."""
+whose data, and retention per data kind. Its store port is hub/stores/privacy.py, with adapters in
+hub/stores/sqlite/ and hub/stores/mongo/."""
 
 from hub.privacy.audit import record_read, search_audit
 from hub.privacy.erase import erase_customer

@@ -9,7 +9,7 @@ from models.clock import utcnow
 from models.privacy import AuditEntry, AuditQuery, ReadKind
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 
 async def record_read(hub: Hub, *, actor: str, customer_id: str, kind: ReadKind, via: str,

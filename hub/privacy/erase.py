@@ -15,7 +15,7 @@ from models.ids import CustomerId
 from models.privacy import Erasure, ReadKind
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 
 async def erase_customer(hub: Hub, customer_id: CustomerId, *, actor: str, via: str) -> Erasure:

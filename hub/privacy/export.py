@@ -14,7 +14,7 @@ from models.messages import Message
 from models.privacy import ConversationRecord, CustomerExport, ReadKind
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 PAGE = 500  # messages read per query: a customer with years of history never loads in one read
 MERGE_HOPS = 10

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 DEFAULT_MAIL_DIR = "var/attachments"  # connectors/mail.py's default, for accounts that name none
 _FILE_ID = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")

@@ -17,13 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from hub.privacy import anonymise
 from hub.privacy.files import remove_files
+from hub.stores import anonymise
 from models.clock import utcnow
 from models.messages import Message
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
     from hub.settings import Settings
 
 log = logging.getLogger(__name__)

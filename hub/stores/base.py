@@ -8,20 +8,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol
 
-from hub.privacy.store import PrivacyStore
-from hub.stores.cases_base import CaseStore
-from hub.stores.claims_base import ClaimStore
-from hub.stores.crm_base import CrmStore
-from hub.stores.dialog_state_base import DialogStateStore
-from hub.stores.directory_base import DirectoryStore
-from hub.stores.inbox_base import InboxStore
-from hub.stores.webhooks_base import WebhookStore
+from hub.stores.cases import CaseStore
+from hub.stores.claims import ClaimStore
+from hub.stores.crm import CrmStore
+from hub.stores.dialog_state import DialogStateStore
+from hub.stores.directory import DirectoryStore
+from hub.stores.inbox import InboxStore
+from hub.stores.privacy import PrivacyStore
+from hub.stores.webhooks import WebhookStore
 from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity
 from models.ids import ConversationId, CustomerId, MessageId
 from models.messages import Attachment, DeliveryStatus, Direction, Message
 from models.nlu import ParseResult
+from models.sending import CursorStore
 from models.tokens import ApiToken
 
 
@@ -132,6 +133,11 @@ class MessageStore(Protocol):
         """Every follow-up of this inbound message is done; redeliveries may skip it."""
         ...
 
+    async def claim_send(self, message_id: MessageId, claim: str, *, until: datetime, now: datetime) -> bool:
+        """Take (or prolong) the right to send this pending outbound message until `until`; False if it is no
+        longer pending or another `claim` holds it past `now`. Two deliveries of one key never both send."""
+        ...
+
     async def set_nlu(self, message_id: MessageId, result: ParseResult) -> None:
         """Store the NLU reading of a message (replacing an earlier one); NotFound if absent."""
         ...
@@ -150,18 +156,6 @@ class MessageStore(Protocol):
 
     async def count(self) -> int:
         """How many messages are stored (health, benchmarks)."""
-        ...
-
-
-class CursorStore(Protocol):
-    """Named positions of long-running readers (an IMAP mailbox's last UID), kept across restarts."""
-
-    async def get(self, name: str) -> str | None:
-        """The saved position, if any."""
-        ...
-
-    async def set(self, name: str, value: str) -> None:
-        """Save the position (overwrites)."""
         ...
 
 

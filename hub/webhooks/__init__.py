@@ -9,3 +9,7 @@
 Modules: `subscriptions` (create, event catalogue), `payloads` (the versioned JSON), `signing`
 (headers and secrets), `retries` (policy and outcomes), `fanout`, `dispatcher`, `replay`, `runner`.
 """
+
+from hub.webhooks import replay, subscriptions
+
+__all__ = ["replay", "subscriptions"]

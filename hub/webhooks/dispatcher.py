@@ -17,7 +17,7 @@ from datetime import datetime
 import httpx
 from prometheus_client import Counter, Histogram
 
-from hub.stores.webhooks_base import WebhookStore
+from hub.stores.webhooks import WebhookStore
 from hub.webhooks import signing
 from hub.webhooks.retries import DeliveryPolicy, Outcome, record, response_outcome
 from models.clock import utcnow

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from hub.stores.webhooks_base import WebhookStore
+from hub.stores.webhooks import WebhookStore
 from hub.webhooks import payloads
 from models.clock import utcnow
 from models.events import Event

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from hub.stores.webhooks_base import WebhookStore
+from hub.stores.webhooks import WebhookStore
 from models.clock import utcnow
 from models.errors import Conflict, PayloadError
 from models.webhooks import Delivery, WebhookStatus

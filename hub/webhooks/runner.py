@@ -13,7 +13,7 @@ from hub.webhooks.dispatcher import Dispatcher
 from hub.webhooks.retries import DeliveryPolicy
 
 if TYPE_CHECKING:
-    from hub.runtime import Hub
+    from hub.core import Hub
 
 
 def order_hold(settings: Settings) -> float:

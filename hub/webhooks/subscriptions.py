@@ -13,7 +13,7 @@ from typing import get_args
 from pydantic import ValidationError
 
 from hub.egress import check_destination
-from hub.stores.webhooks_base import WebhookStore
+from hub.stores.webhooks import WebhookStore
 from hub.webhooks import signing
 from models.egress import EgressPolicy, RefusedDestination
 from models.errors import PayloadError

@@ -17,7 +17,7 @@ pytest.importorskip("playwright")
 
 from playwright.async_api import Browser, Page, expect
 
-from hub import canned
+from hub.inbox import canned
 from models.canned import CannedResponse
 from models.conversations import ConversationState
 from models.messages import Direction

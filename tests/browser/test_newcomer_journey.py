@@ -15,10 +15,10 @@ pytest.importorskip("playwright")
 
 from playwright.async_api import Browser, Page, expect
 
-from api.demo import seed
-from api.demo_people import DEMO_STORE_GROUP
-from hub.runtime import Hub
-from hub.stores.cases_base import CaseQuery
+from api.demo.seed import seed
+from api.demo.staff import DEMO_STORE_GROUP
+from hub.core import Hub
+from hub.stores.cases import CaseQuery
 from models.cases import CaseState
 from models.conversations import ConversationState
 from tests.browser.journey_support import (

@@ -14,8 +14,8 @@ pytest.importorskip("playwright")
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from connectors import webchat
-from hub import assignment, operator_replies
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.inbox import assignment, replies
 from models.conversations import Conversation
 from tests.browser.test_inbox_flow import LIVE, served
 from tests.integration.bot_support import bot_settings
@@ -107,7 +107,7 @@ async def test_shopper_presses_operator_waits_in_the_queue_and_an_operator_joins
             await expect(page.locator(".note", has_text="Оператор Anna подключился к чату.")).to_be_visible(
                 timeout=LIVE)
             await expect(page.locator("#queue")).to_be_hidden()
-            await operator_replies.reply(hub, conversation.id, "<b>Проверю</b> заказ", operator=world.anna,
+            await replies.reply(hub, conversation.id, "<b>Проверю</b> заказ", operator=world.anna,
                                          key="reply-1")
             await expect(page.locator(".msg.operator .bubble")).to_have_text("<b>Проверю</b> заказ", timeout=LIVE)
             await expect(page.locator(".msg.operator .author")).to_have_text("Оператор Anna")

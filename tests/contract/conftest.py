@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from hub.stores.base import Stores
-from hub.stores.mongo import MongoDatabase, MongoStores
-from hub.stores.sqlite import SqliteStores
+from hub.stores.mongo.db import MongoDatabase
+from hub.stores.mongo.stores import MongoStores
+from hub.stores.sqlite.stores import SqliteStores
 
 StoresFactory = Callable[[], Stores]
 

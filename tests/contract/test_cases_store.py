@@ -1,4 +1,4 @@
-"""The case store contract (hub/stores/cases_base.py), run over every adapter by the `stores` fixture."""
+"""The case store contract (hub/stores/cases.py), run over every adapter by the `stores` fixture."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hub.stores.base import Stores
-from hub.stores.cases_base import CaseQuery, position
+from hub.stores.cases import CaseQuery, position
 from models.cases import Case, CaseId, CaseSla, CaseState
 from models.channels import Channel
 from models.conversations import Priority

@@ -1,4 +1,4 @@
-"""The claims store contract (hub/stores/claims_base.py), run over every adapter."""
+"""The claims store contract (hub/stores/claims.py), run over every adapter."""
 
 from __future__ import annotations
 

@@ -13,11 +13,11 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from api.demo.crm_catalogue import MSK
+from api.demo.crm_context import DemoContextProvider
+from api.demo.crm_people import demo_people
 from hub.context.base import CustomerContextProvider
 from hub.context.crm import HttpContextProvider
-from hub.context.demo import DemoContextProvider
-from hub.context.demo_catalogue import MSK
-from hub.context.demo_people import demo_people
 from models.context import (
     CustomerRef,
     DispatcherMessage,

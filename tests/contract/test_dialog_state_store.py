@@ -1,4 +1,4 @@
-"""The dialog-state store contract (hub/stores/dialog_state_base.py), run over every adapter."""
+"""The dialog-state store contract (hub/stores/dialog_state.py), run over every adapter."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from hub.stores.base import Stores
-from hub.stores.dialog_state_base import SavedDialogState
+from hub.stores.dialog_state import SavedDialogState
 from models.ids import ConversationId
 
 StoresFactory = Callable[[], Stores]

@@ -1,4 +1,4 @@
-"""The directory store contract (hub/stores/directory_base.py), over every adapter."""
+"""The directory store contract (hub/stores/directory.py), over every adapter."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The inbox store contract (hub/stores/inbox_base.py), run over every adapter by the `stores` fixture."""
+"""The inbox store contract (hub/stores/inbox.py), run over every adapter by the `stores` fixture."""
 
 from __future__ import annotations
 

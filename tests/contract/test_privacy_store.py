@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hub.privacy import anonymise
+from hub.stores import anonymise
 from hub.stores.base import Stores
-from hub.stores.dialog_state_base import SavedDialogState
+from hub.stores.dialog_state import SavedDialogState
 from models.cases import Case, CaseAttachment, CaseComment, CaseSla
 from models.channels import Channel
 from models.claims import Claim

@@ -430,6 +430,19 @@ async def test_set_status_of_missing_message_raises_not_found(stores: Stores) ->
         await stores.messages.set_status(MessageId("none"), DeliveryStatus.SENT)
 
 
+async def test_a_send_is_claimed_by_one_delivery_until_its_claim_runs_out(stores: Stores) -> None:
+    message = outbound(conversation(CustomerId("c1")), "reply-1")
+    await stores.messages.add(message)
+    assert await stores.messages.claim_send(message.id, "a", until=at(5), now=at(0))
+    assert not await stores.messages.claim_send(message.id, "b", until=at(6), now=at(1))  # a holds it
+    assert await stores.messages.claim_send(message.id, "a", until=at(7), now=at(2))  # a prolongs its own
+    assert not await stores.messages.claim_send(message.id, "b", until=at(8), now=at(6))  # a ran out at 7 (next)
+    assert await stores.messages.claim_send(message.id, "b", until=at(12), now=at(7) + timedelta(seconds=1))
+    await stores.messages.set_status(message.id, DeliveryStatus.SENT)
+    assert not await stores.messages.claim_send(message.id, "b", until=at(20), now=at(13))  # no longer pending
+    assert (await stores.messages.get(message.id)).status is DeliveryStatus.SENT
+
+
 async def test_mark_handled_is_visible_on_get(stores: Stores) -> None:
     message = inbound(conversation(CustomerId("c1")), "m1")
     await stores.messages.add(message)
@@ -559,7 +572,7 @@ async def test_cursors_are_saved_overwritten_and_kept_across_a_reopen(stores_fac
 
 
 async def test_tokens_are_issued_checked_and_revoked(stores: Stores) -> None:
-    from hub import tokens
+    from hub.directory import tokens
     from models.errors import SignatureError
     from models.tokens import Scope
 
@@ -760,7 +773,7 @@ async def test_webhooks_survive_close_and_reopen(stores_factory: StoresFactory) 
 
 
 async def test_conversations_page_runs_in_updated_order_from_after_the_cursor(stores: Stores) -> None:
-    from hub.stores.crm_base import ConversationQuery
+    from hub.stores.crm import ConversationQuery
 
     convs = [conversation(CustomerId(f"c{n}"), minute=10 - n) for n in range(4)]  # created newest first
     twin = conversation(CustomerId("c9"), minute=7)  # the same updated_at as convs[3]: the id breaks the tie
@@ -777,7 +790,7 @@ async def test_conversations_page_runs_in_updated_order_from_after_the_cursor(st
 async def test_conversations_page_filters_by_every_field_of_the_query(stores: Stores) -> None:
     from datetime import timezone
 
-    from hub.stores.crm_base import ConversationQuery
+    from hub.stores.crm import ConversationQuery
 
     queued = conversation(CustomerId("c1"), minute=1)
     queued.topic = "delivery"
@@ -802,7 +815,7 @@ async def test_conversations_page_filters_by_every_field_of_the_query(stores: St
 
 
 async def test_save_may_give_a_conversation_to_another_customer(stores: Stores) -> None:
-    from hub.stores.crm_base import ConversationQuery
+    from hub.stores.crm import ConversationQuery
 
     conv = conversation(CustomerId("c1"))
     await stores.conversations.create(conv)

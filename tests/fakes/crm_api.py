@@ -24,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.context.demo_data import DemoCustomer, DemoOrder
+from api.demo.crm_data import DemoCustomer, DemoOrder
 from tests.fakes.serving import free_port, serving
 
 CRM_TOKEN = "crm-token-0123456789"

@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from api import wiring
 from bots.flows import SHIPPED_FLOWS
-from hub.runtime import Hub
+from dialogs.registry import FlowRegistry
+from hub.core import Hub
 from hub.settings import Settings
 from models.conversations import Conversation
 from models.customers import Identity, IdentityKind
@@ -60,3 +62,10 @@ async def conversation_of(hub: Hub, identity: Identity) -> Conversation:
     conversation = await hub.stores.conversations.current_for(customer.id)
     assert conversation is not None
     return conversation
+
+
+def served_flows(hub: Hub) -> FlowRegistry:
+    """The flow registry the hub's dialog bot serves (the test runs with flows)."""
+    registry = wiring.served_flows(hub)
+    assert registry is not None, "this hub's participant is not the dialog bot"
+    return registry

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 
 from hub.cases.service import open_case
-from hub.identity import identity_on
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.customers.identity import identity_on
 from models.cases import Case, CaseSla, CaseState, WaitingFor
 from models.channels import Channel
 from models.clock import utcnow

@@ -10,8 +10,8 @@ import asyncio
 import sys
 import time
 
-from hub import assignment
-from hub.runtime import running_hub
+from api.wiring import running_hub
+from hub.inbox import assignment
 from hub.settings import Settings
 from models.errors import Conflict
 from models.ids import ConversationId

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import tokens
+from hub.directory import tokens
 from hub.settings import Settings
 from models.tokens import Scope
 from models.webhooks import Delivery, WebhookStatus

@@ -11,9 +11,9 @@ from typing import Any
 
 import httpx
 
-from hub.handover import hand_over
-from hub.identity import identity_on
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.customers.identity import identity_on
+from hub.inbox.handover import hand_over
 from hub.settings import Settings
 from models.channels import Channel
 from models.conversations import Conversation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from hub.stores.mongo import MongoDatabase
+from hub.stores.mongo.db import MongoDatabase
 from nlu.artefacts import NluModel
 from nlu.rasa_yaml import load_text
 from nlu.training import train

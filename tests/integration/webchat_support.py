@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 
 from connectors import webchat
-from hub.identity import identity_on
-from hub.runtime import Hub
+from hub.core import Hub
+from hub.customers.identity import identity_on
 from models.channels import Channel
 from models.customers import Identity
 from models.messages import Direction

@@ -11,14 +11,14 @@ from typing import Any
 import pytest
 
 from api.config_flows import handover_topics
-from api.demo_people import DEMO_STORE, seed_people
+from api.demo.staff import DEMO_STORE, seed_people
 from bots.flows import SHIPPED_FLOWS, known_intents
 from dialogs.loader import load_flows
-from hub import routing
 from hub.cases.config import case_config
 from hub.cases.rules import first_group
-from hub.runtime import Hub
-from hub.staffing import UNSTAFFED, case_shortage, conversation_shortage
+from hub.core import Hub
+from hub.inbox import routing
+from hub.inbox.staffing import UNSTAFFED, case_shortage, conversation_shortage
 from models.channels import Channel
 from tests.conftest import RunningApp
 from tests.web_login import sign_in

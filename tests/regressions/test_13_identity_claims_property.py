@@ -15,8 +15,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.identity import hints_of, resolve
-from hub.stores.sqlite import SqliteStores
+from hub.customers.identity import hints_of, resolve
+from hub.stores.sqlite.stores import SqliteStores
 from models.channels import Channel
 from models.customers import Identity
 from models.messages import ContactHints, InboundMessage

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from connectors import webchat
-from hub import handover
+from hub.inbox import handover
 from models.channels import Channel
 from models.conversations import ConversationState
 from models.customers import Identity, IdentityKind

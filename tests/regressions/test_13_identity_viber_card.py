@@ -16,8 +16,8 @@ from models.customers import Identity, IdentityKind
 from models.messages import Direction
 from tests.conftest import API_TOKEN, auth
 from tests.fakes.viber_api import FakeViberApi, fake_viber_api
+from tests.integration.channels.test_viber_channel import TOKEN, USER, account, callback, post
 from tests.integration.helpers import eventually
-from tests.integration.test_viber_channel import TOKEN, USER, account, callback, post
 
 ANNA_PHONE = Identity(kind=IdentityKind.PHONE, value="+79161234567")  # the phone on the fixture's card
 

@@ -21,8 +21,8 @@ async def test_a_visitor_claiming_boriss_email_is_not_told_his_card_or_balance(
     make_settings: Any, start_app: Any, nlu_model: Path
 ) -> None:
     async with start_app(bot_settings(make_settings, nlu_model)) as running:
-        assert running.hub.nlu is not None
-        await running.hub.nlu.reload_if_changed()  # loaded now, not by whichever message comes first
+        assert running.hub.reader is not None
+        await running.hub.reader.reload_if_changed()  # loaded now, not by whichever message comes first
         who = visitor_identity(await open_chat(running.client))
         contact = {"email": "boris@example.ru", "verified": True}  # the page may say anything, "verified" too
         posted = await running.client.post("/chat/messages", json={

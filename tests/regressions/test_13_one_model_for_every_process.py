@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from hub.runtime import running_hub
+from api.wiring import running_hub
 from nlu.artefacts import ModelDirectory
 from nlu.model_store import MongoModelStore
 from tests.integration.model_support import drop_database, with_database
@@ -46,8 +46,8 @@ async def test_a_worker_with_an_empty_model_folder_reads_messages_with_the_publi
     settings = make_settings(store="mongo", mongodb_url=url, nlu_model_dir=str(tmp_path / "worker-own-disk"))
 
     async with running_hub(settings) as hub:
-        assert hub.nlu is not None
-        await hub.nlu.refresh()
-        reading = await hub.nlu.parse("позовите оператора")
+        assert hub.reader is not None
+        await hub.reader.refresh()
+        reading = await hub.reader.parse("позовите оператора")
 
     assert (reading.intent, reading.out_of_scope, reading.model_version) == ("human_request", False, version)

@@ -15,7 +15,7 @@ from connectors import webchat
 from dialogs.engine import DialogState, step
 from dialogs.loader import load_flows
 from dialogs.testing import StubActions
-from hub.stores.dialog_state_base import SavedDialogState
+from hub.stores.dialog_state import SavedDialogState
 from models.customers import Customer
 from models.ids import ConversationId, CustomerId
 from models.messages import Message

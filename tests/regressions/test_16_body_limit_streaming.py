@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
-from hub import tokens
+from hub.directory import tokens
 from models.staff import Role
 from models.tokens import Scope
 from tests.conftest import auth

@@ -7,8 +7,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from hub import tokens
-from hub.directory import invitations
+from hub.directory import invitations, tokens
 from models.clock import utcnow
 from models.staff import Role
 from models.tokens import Scope

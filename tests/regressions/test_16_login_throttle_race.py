@@ -16,9 +16,9 @@ from typer.testing import CliRunner
 
 from api import cli
 from hub.directory import users
-from hub.passwords import Passwords
+from hub.directory.passwords import Passwords
 from hub.stores.base import Stores
-from hub.stores.sqlite import SqliteStores
+from hub.stores.sqlite.stores import SqliteStores
 from models.errors import RateLimited
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

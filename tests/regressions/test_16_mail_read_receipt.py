@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from bots.mail_poller import poll_once
+from connectors.mail_poller import poll_once
+from hub.inbound import acceptor
 from models.messages import DeliveryStatus, Direction
-from tests.integration.helpers import eventually
-from tests.integration.test_mail_channel import (  # noqa: F401 - the e-mail suite's fixtures
+from tests.integration.channels.test_mail_channel import (  # noqa: F401 - the e-mail suite's fixtures
     account_config,
     answered,
     dovecot,
@@ -20,6 +20,7 @@ from tests.integration.test_mail_channel import (  # noqa: F401 - the e-mail sui
     messages_of,
     smtp,
 )
+from tests.integration.helpers import eventually
 from tests.servers.dovecot import DovecotServer, MailUser, deliver, dovecot_binary
 from tests.servers.smtp import SmtpRecorder
 from tests.unit.connectors import mail_corpus as corpus
@@ -52,13 +53,13 @@ async def test_a_read_receipt_marks_our_reply_read_and_is_no_shoppers_message(
     await deliver(dovecot, mailbox, corpus.plain())
     async with start_app(make_settings(read_mail_in_api=False, accounts=[account_config])) as running:
         hub = running.hub
-        await poll_once(hub, email_account(hub))
+        await poll_once(acceptor(hub), hub.stores.cursors, email_account(hub))
         _, reply = await eventually(lambda: messages_of(hub), lambda ms: answered(ms, 1))
         assert reply.external_id is not None
         await deliver(dovecot, mailbox, read_receipt(reply.external_id, "deleted", n=1))
         await deliver(dovecot, mailbox, read_receipt(reply.external_id, "displayed", n=2))
         events: list[Any] = []
-        await poll_once(hub, email_account(hub), accepted=events)
+        await poll_once(acceptor(hub), hub.stores.cursors, email_account(hub), accepted=events)
         read = await eventually(lambda: hub.stores.messages.get(reply.id), lambda m: m.status is DeliveryStatus.READ)
         stored = await messages_of(hub)
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub import tokens
+from hub.directory import tokens
 from models.tokens import Scope
 from tests.conftest import SettingsFactory
 from tests.fakes.http_receiver import free_port

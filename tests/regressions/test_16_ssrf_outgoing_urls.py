@@ -119,7 +119,7 @@ async def test_api_channel_callbacks_go_through_the_checked_client(receiver: Htt
     account = ChannelAccount(id="crm", channel=Channel.API, token="t" * 20,  # type: ignore[arg-type]
                              callback_url=f"http://crm.rebinding.example:{receiver.port}/otklik")
     async with plain, guarded:
-        ctx = SenderContext(http=plain, bus=None, exit_stack=None, stores=None,  # type: ignore[arg-type]
+        ctx = SenderContext(http=plain, bus=None, exit_stack=None, messages=None,  # type: ignore[arg-type]
                             outbound_http=guarded)
         sender = build_senders([account], ctx)[(Channel.API, "crm")]
         reply = OutboundMessage(conversation_id="c1", customer_id="k1", channel=Channel.API, account_id="crm",

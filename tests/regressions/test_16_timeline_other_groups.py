@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import casework, customers, resolution, transfers
+from hub.customers import profiles
+from hub.inbox import notes, resolution, transfers
 from models.ids import CustomerId
 from tests.fakes.http_receiver import HttpReceiver
+from tests.integration.inbox.test_inbox_pages import signed_in
 from tests.integration.inbox_world import build_world, customer_writes, handed_over, inbox_settings
-from tests.integration.test_inbox_pages import signed_in
 
 SECRET_NOTE = "Жалоба на кассира Иванову, не говорить клиенту"
 OUTCOME = "Вернули 500 ₽ на карту лояльности"
@@ -24,11 +25,11 @@ async def test_a_merged_customers_other_group_conversation_shows_as_its_group_wi
         hub = running.hub
         world = await build_world(hub)
         general = await handed_over(hub, await customer_writes(running.client, hub, "u-1", FIRST_TEXT))
-        await casework.add_note(hub, general.id, SECRET_NOTE, actor=world.anna.id, author_name="Анна")
+        await notes.add_note(hub, general.id, SECRET_NOTE, actor=world.anna.id, author_name="Анна")
         await resolution.resolve(hub, general.id, OUTCOME, key="outcome-1", actor=world.sam.id)
         delivery = await handed_over(hub, await customer_writes(running.client, hub, "u-2", "Курьер не приехал"))
         await transfers.transfer(hub, delivery.id, actor=world.sam, note="это доставка", to_group="delivery")
-        await customers.merge(hub, CustomerId(delivery.customer_id), CustomerId(general.customer_id), actor="crm")
+        await profiles.merge(hub, CustomerId(delivery.customer_id), CustomerId(general.customer_id), actor="crm")
         async with signed_in(running, "vera") as (client, _):  # delivery only
             page = await client.get(f"/inbox/conversations/{delivery.id}")
             forbidden = await client.get(f"/inbox/conversations/{general.id}")

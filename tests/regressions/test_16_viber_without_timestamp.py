@@ -10,8 +10,8 @@ from typing import Any
 from models.messages import Direction
 from tests.conftest import RunningApp
 from tests.fakes.viber_api import fake_viber_api
+from tests.integration.channels.test_viber_channel import TOKEN, USER, account, callback, messages_of, post
 from tests.integration.helpers import eventually
-from tests.integration.test_viber_channel import TOKEN, USER, account, callback, messages_of, post
 
 
 async def test_a_signed_callback_without_a_timestamp_is_refused(make_settings: Any, start_app: Any) -> None:

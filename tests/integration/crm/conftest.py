@@ -13,8 +13,8 @@ from typing import Any
 import httpx
 import pytest
 
-from hub import tokens
 from hub.bus.base import EVENTS
+from hub.directory import tokens
 from models.channels import Channel
 from models.customers import Customer, Identity, IdentityKind
 from models.events import Event

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from hub import tokens
+from hub.directory import tokens
 from models.tokens import Scope
 from tests.conftest import REDIS_URL, SettingsFactory
 from tests.integration.crm.conftest import Crm

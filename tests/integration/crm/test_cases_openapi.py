@@ -16,9 +16,9 @@ from schemathesis import Case, GenerationMode
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from api.app import create_app
-from hub import tokens
+from api.wiring import running_hub
 from hub.cases.service import open_case
-from hub.runtime import running_hub
+from hub.directory import tokens
 from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity, IdentityKind

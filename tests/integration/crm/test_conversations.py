@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hub import outbox, tokens
-from hub.stores.crm_base import ConversationQuery
+from hub.directory import tokens
+from hub.outbound import outbox
+from hub.stores.crm import ConversationQuery
 from models.channels import Channel
 from models.clock import utcnow
 from models.conversations import Conversation, ConversationState

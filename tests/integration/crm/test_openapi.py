@@ -20,8 +20,8 @@ from schemathesis import Case, GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from api.app import create_app
-from hub import tokens
-from hub.runtime import build_stores
+from api.wiring import build_stores
+from hub.directory import tokens
 from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity, IdentityKind

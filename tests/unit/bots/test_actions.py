@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from api.wiring import running_hub
 from bots.actions import REGISTRY, ActionContext
-from hub.runtime import Hub, running_hub
+from hub.core import Hub
 from models.channels import Channel
 from models.clock import utcnow
 from models.conversations import Conversation

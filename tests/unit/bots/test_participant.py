@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bots.participant import customer_attributes, language_of, turns_for
-from hub.stores.dialog_state_base import SavedDialogState
+from hub.stores.dialog_state import SavedDialogState
 from models.channels import Channel
 from models.customers import Customer
 from models.ids import ConversationId, CustomerId
 from models.messages import InboundMessage, Message
 from models.nlu import ParseResult
+from nlu.language import detect
 
 SAVED = SavedDialogState(conversation_id=ConversationId("c1"), version=3, turn_key="earlier")
 
@@ -66,3 +67,9 @@ def test_customer_attributes_are_the_name_and_scalar_attributes() -> None:
     customer = Customer(name="Ольга", attributes={"segment": "gold", "vip": True, "visits": 7, "tags": ["a"]})
     assert customer_attributes(customer) == {"segment": "gold", "vip": True, "visits": 7, "name": "Ольга"}
 
+
+
+@pytest.mark.parametrize("text", ["мой order 123", "order мой заказ", "gde moi zakaz", "Hello", "Привет"])
+def test_the_bot_guesses_languages_as_the_nlu_does(text: str) -> None:
+    _, stored = inbound(text)
+    assert language_of(stored) == detect(text)  # one guesser (nlu/language.py): "мой order 123" is one language

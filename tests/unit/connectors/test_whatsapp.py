@@ -298,7 +298,7 @@ async def send(fake: FakeTwilioApi, msg: OutboundMessage, token: str = TOKEN, ap
     account = ACCOUNT.model_copy(update={"token": SecretStr(token),
                                          "options": {**OPTIONS, "api_base": api_base or fake.url, **options}})
     async with httpx.AsyncClient() as http, AsyncExitStack() as stack:
-        context = SenderContext(http=http, bus=None, exit_stack=stack, stores=None,  # type: ignore[arg-type]
+        context = SenderContext(http=http, bus=None, exit_stack=stack, messages=None,  # type: ignore[arg-type]
                                 timeout=5.0, public_url=public_url)
         sender = whatsapp.build_sender(account, context)
         return await sender.send(msg.model_copy(update={"last_inbound_at": datetime.now(UTC) - timedelta(hours=1)}))
@@ -318,7 +318,7 @@ async def test_without_a_webhook_url_status_callbacks_go_to_the_public_url(fake:
     options = {k: v for k, v in OPTIONS.items() if k != "webhook_url"}
     account = ACCOUNT.model_copy(update={"options": {**options, "api_base": fake.url}})
     async with httpx.AsyncClient() as http, AsyncExitStack() as stack:
-        context = SenderContext(http=http, bus=None, exit_stack=stack, stores=None,  # type: ignore[arg-type]
+        context = SenderContext(http=http, bus=None, exit_stack=stack, messages=None,  # type: ignore[arg-type]
                                 timeout=5.0, public_url="https://otklik.example.ru/")
         sender = whatsapp.build_sender(account, context)
         await sender.send(outbound().model_copy(update={"last_inbound_at": datetime.now(UTC)}))

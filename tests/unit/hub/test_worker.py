@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from api.wiring import running_hub
 from hub.bus.base import INBOUND
-from hub.ingest import accept
-from hub.runtime import running_hub
+from hub.inbound.accept import accept
 from hub.worker import run_worker
 from models.channels import Channel
 from models.messages import InboundMessage

@@ -12,7 +12,7 @@ from api.cases.present import sla_view
 from api.cases.viewer import may_take, works_on
 from api.i18n import t
 from hub.files import clean_name, mime_for, served_type
-from hub.stores.cases_base import position
+from hub.stores.cases import position
 from models.cases import Case, CaseSla, CaseState
 from models.errors import PayloadError
 from models.staff import Role, User, UserId

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from api.routes import webchat_stream
-from hub.stores.sqlite import SqliteStores
+from hub.stores.sqlite.stores import SqliteStores
 from models.errors import Unavailable
 
 

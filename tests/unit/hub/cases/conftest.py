@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
+from api.wiring import running_hub
 from hub.bus.base import EVENTS
-from hub.runtime import Hub, running_hub
+from hub.core import Hub
 from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity, IdentityKind

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hub.cases.service import can_see, cases_visible_to, count_visible_to, open_case, require_visible
-from hub.stores.cases_base import CaseQuery
+from hub.stores.cases import CaseQuery
 from models.cases import Case
 from models.errors import NotFound
 from models.staff import Role, User

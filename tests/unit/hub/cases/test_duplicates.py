@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from hub.cases.service import comment, merge, open_case, relate, solve
-from hub.stores.cases_base import CaseQuery
+from hub.stores.cases import CaseQuery
 from models.cases import Case, CaseId, CaseState
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState

@@ -7,7 +7,7 @@ import pytest
 from hub.cases.catalogue import Catalogue, load_catalogue
 from hub.cases.rules import first_group
 from hub.cases.service import open_case
-from hub.stores.cases_base import CaseQuery
+from hub.stores.cases import CaseQuery
 from models.cases import CaseSource, CaseState
 from models.channels import Channel
 from models.errors import NotFound, PayloadError

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.context.demo import DemoContextProvider
-from hub.context.demo_catalogue import MSK
-from hub.context.demo_data import generate_customer
+from api.demo.crm_catalogue import MSK
+from api.demo.crm_context import DemoContextProvider
+from api.demo.crm_data import generate_customer
 from models.context import CustomerRef, ItemOutcome, OrderFilter, OrderStatus, PaymentKind
 from models.errors import NotFound
 

@@ -1,0 +1,50 @@
+"""Which contact hints a channel proves (they link) and which are only claims (they never do)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hub.customers.claims import in_text
+from hub.customers.identity import split
+from models.channels import Channel
+from models.messages import ContactHints, InboundMessage
+from models.nlu import Entity, ParseResult
+
+PHONE, EMAIL = "+79161234567", "anna@example.ru"
+
+
+def said(channel: Channel, sender: str, **contact: object) -> InboundMessage:
+    return InboundMessage(channel=channel, account_id="acc", external_user_id=sender, external_id="m-1", text="x",
+                          contact=ContactHints.model_validate(contact))
+
+
+@pytest.mark.parametrize(("msg", "trusted", "proven", "claimed"), [
+    (said(Channel.WHATSAPP, PHONE.lstrip("+"), phone=PHONE), False, ["whatsapp:+79161234567", f"phone:{PHONE}"], []),
+    (said(Channel.VOICE, PHONE, phone=PHONE), False, [f"phone:{PHONE}"], []),
+    (said(Channel.EMAIL, "Anna@Example.ru", email=EMAIL, phone=PHONE), False, [f"email:{EMAIL}"], [f"phone:{PHONE}"]),
+    (said(Channel.TELEGRAM, "42", phone=PHONE, verified=True), False, ["telegram:42", f"phone:{PHONE}"], []),
+    (said(Channel.TELEGRAM, "42", phone=PHONE), False, ["telegram:42"], [f"phone:{PHONE}"]),
+    (said(Channel.VIBER, "vb-1", phone=PHONE), False, ["viber:vb-1"], [f"phone:{PHONE}"]),
+    (said(Channel.WEBCHAT, "v-1", phone=PHONE, email=EMAIL, verified=True), False, ["webchat:v-1"],
+     [f"phone:{PHONE}", f"email:{EMAIL}"]),
+    (said(Channel.API, "u-1", phone=PHONE, verified=True), False, ["api:acc:u-1"], [f"phone:{PHONE}"]),
+    (said(Channel.API, "u-1", phone=PHONE, email=EMAIL), True, ["api:acc:u-1", f"phone:{PHONE}", f"email:{EMAIL}"],
+     []),
+    (said(Channel.WHATSAPP, "79990000000", phone=PHONE), False, ["whatsapp:+79990000000"], [f"phone:{PHONE}"]),
+], ids=["whatsapp-own", "voice-caller", "mail-sender", "telegram-own-card", "telegram-unverified", "viber-card",
+        "webchat-says-verified", "api-untrusted", "api-trusted", "whatsapp-other-number"])
+def test_a_channel_proves_only_the_senders_own_contacts(
+    msg: InboundMessage, trusted: bool, proven: list[str], claimed: list[str]
+) -> None:
+    ids, claims = split(msg, trusted=trusted)
+    assert [i.key for i in ids] == proven and [c.key for c in claims] == claimed
+
+
+def test_phones_and_emails_typed_in_the_text_are_claims() -> None:
+    def entity(kind: str, canonical: str) -> Entity:
+        return Entity(entity=kind, value=canonical, start=0, end=1, extractor="builtin", canonical=canonical)
+
+    reading = ParseResult(text="…", intent="order_status", confidence=0.9, engine="builtin", entities=[
+        entity("phone", PHONE), entity("email", EMAIL), entity("order_id", "4512"), entity("phone", "12")])
+    assert [i.key for i in in_text(reading)] == [f"phone:{PHONE}", f"email:{EMAIL}"]
+    assert in_text(None) == []
