@@ -18,9 +18,9 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
+from hub.core import Hub
 from hub.privacy import RetentionPolicy, enforce_retention, erase_customer, export_customer
-from hub.runtime import Hub
-from hub.stores.sqlite import SqliteStores
+from hub.stores.sqlite.stores import SqliteStores
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
 from models.customers import Customer, Identity, IdentityKind
