@@ -125,7 +125,13 @@ def verify(
     expected = hmac.new(token.encode(), body, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(signature.strip().lower().encode(), expected.encode()):
         raise SignatureError("wrong X-Viber-Content-Signature for this account")
-    sent = _timestamp_of(body)  # signed, so a replayed callback cannot move it
+    try:
+        raw = json.loads(body)
+    except (ValueError, RecursionError):
+        return  # not JSON: parse_inbound says why (422)
+    if not isinstance(raw, dict):
+        return
+    sent = _timestamp_of(raw)  # signed, so a replayed callback cannot move it
     if sent is None:  # every Viber callback carries one; without it the replay window could not apply
         raise SignatureError("callback without a timestamp: the replay window cannot be checked")
     reference = int((now or utcnow()).timestamp() * 1000)
@@ -138,11 +144,8 @@ def replay_window(account: ChannelAccount) -> timedelta:
     return timedelta(hours=_options(account).replay_window_hours)
 
 
-def _timestamp_of(body: bytes) -> int | None:
-    try:
-        value = json.loads(body).get("timestamp")
-    except (ValueError, RecursionError, AttributeError):
-        return None  # not a JSON object: parse_inbound will say why
+def _timestamp_of(raw: dict[str, Any]) -> int | None:
+    value = raw.get("timestamp")
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 

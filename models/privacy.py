@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from models.cases import Case
 from models.claims import Claim
@@ -51,6 +51,12 @@ class AuditQuery(BaseModel):
     since: datetime | None = None
     until: datetime | None = None
     limit: int = Field(default=100, ge=1, le=1000)
+
+    @field_validator("since", "until")
+    @classmethod
+    def _utc_unless_said(cls, value: datetime | None) -> datetime | None:
+        """A moment without an offset is UTC (never the machine's zone)."""
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
 
 
 class Erasure(BaseModel):

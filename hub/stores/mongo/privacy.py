@@ -57,7 +57,8 @@ class MongoPrivacyStore:
     async def record(self, entry: AuditEntry) -> None:
         """Append one entry (a repeated id is ignored)."""
         doc = dump_model(entry)
-        await self.db.collection(AUDIT).update_one({"_id": doc["_id"]}, {"$setOnInsert": doc}, upsert=True)
+        entry_id = doc.pop("_id")  # the filter's _id becomes the new document's
+        await self.db.collection(AUDIT).update_one({"_id": entry_id}, {"$setOnInsert": doc}, upsert=True)
 
     async def search(self, query: AuditQuery) -> list[AuditEntry]:
         """Newest first."""

@@ -91,6 +91,14 @@ def test_verify_refuses_a_signed_callback_replayed_outside_the_window() -> None:
         viber.verify(signed(body), body, TOKEN, now=FIXTURE_TIME - timedelta(hours=25))
 
 
+def test_verify_refuses_a_signed_json_callback_without_a_timestamp_and_leaves_non_json_to_the_parser() -> None:
+    body = json.dumps({k: v for k, v in json.loads(fixture("message__text")).items() if k != "timestamp"}).encode()
+    with pytest.raises(SignatureError, match="without a timestamp"):
+        viber.verify(signed(body), body, TOKEN, now=FIXTURE_TIME)
+    cut = fixture("message__text")[:40]
+    viber.verify(signed(cut), cut, TOKEN, now=FIXTURE_TIME)  # parse_inbound answers it with a PayloadError
+
+
 # --- parsing: one fixture per event and condition -------------------------------------------------------
 
 def only(name: str) -> Any:
