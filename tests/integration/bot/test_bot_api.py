@@ -117,17 +117,19 @@ async def test_a_redelivered_message_is_answered_once(make_settings: Any, start_
         conversation = await conversation_of(running.hub, user)
         message = InboundMessage(channel=inbound.channel, account_id=inbound.account_id, external_user_id="u1",
                                  external_id="m1", text=inbound.text)
-        await participant.answer(message, inbound, conversation, running.hub)
+        bot = running.hub.participant
+        assert bot is not None
+        await bot.answer(message, inbound, conversation)
         saved = await running.hub.stores.dialog_states.get(conversation.id)
         # ...and one that died after queueing the replies but before saving the state: the same replies, once
         await running.hub.stores.dialog_states.delete(conversation.id)
-        await participant.answer(message, inbound, conversation, running.hub)
+        await bot.answer(message, inbound, conversation)
         again = await thread_of(running.hub, user)
         state = await running.hub.stores.dialog_states.get(conversation.id)
         # ...and m1 redelivered once a later message was answered (a reclaimed entry comes back late)
         await running.client.post("/channels/api/crm/messages", headers=auth(), json=said("u1", "m2", "Пока"))
         later = await replies_after(running.hub, user, inbound=2, at_least=3)
-        await participant.answer(message, inbound, conversation, running.hub)
+        await bot.answer(message, inbound, conversation)
         last = await thread_of(running.hub, user)
         final = await running.hub.stores.dialog_states.get(conversation.id)
 
