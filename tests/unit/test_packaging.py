@@ -10,7 +10,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = ("models", "hub", "connectors", "nlu", "dialogs", "bots", "api")
-DEV_ONLY = ("nlu/evaluation/*", "nlu/dev/*", "nlu/reviews/evaluation/*")  # evaluation sets and tooling: read by tests and benches only
+# Evaluation sets and tooling: read by tests and benches only.
+DEV_ONLY = ("nlu/evaluation/*", "nlu/dev/*", "nlu/reviews/evaluation/*")
 
 
 def test_every_data_file_of_a_package_ships_in_the_wheel() -> None:
