@@ -204,6 +204,20 @@ class SqliteReportStore:
         return [(tuple(str(v) for v in r[:n]), dict(zip(measures, (v or 0 for v in r[n:]), strict=True)))
                 for r in rows if r[n] is not None]
 
+    async def rising(
+        self, cube: Cube, grain: Grain, filters: Filters, dim: str, measure: str, *, since: str,
+        more_than: float,
+    ) -> dict[str, tuple[int, int]]:
+        """Both halves of the period summed per value in one GROUP BY; only the rises leave SQLite (a few
+        hundred of 16,000 stores), not a row per value and week."""
+        where, params = _where(cube, filters, period=grain_period(grain, filters), column="period")
+        split = grain_period(grain, filters.but(start=since))[0]
+        later, earlier = (f"SUM(CASE WHEN period {op} ? THEN {q(measure)} ELSE 0 END)" for op in (">=", "<"))
+        sql = (f"SELECT v, a, b FROM (SELECT {q(dim)} AS v, {later} AS a, {earlier} AS b FROM {_rollup_table(cube)}"
+               f" WHERE grain = ? AND {where} AND {q(dim)} != '' GROUP BY {q(dim)}) WHERE a > b AND a + b > ?")
+        rows = await self.db.rows(sql, (split, split, grain.name, *params, more_than))
+        return {str(v): (int(a), int(b)) for v, a, b in rows}
+
     async def facts(
         self, cube: Cube, filters: Filters, *, condition: str | None = None, limit: int | None = 100,
         offset: int = 0,
