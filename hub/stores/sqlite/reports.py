@@ -68,6 +68,15 @@ def _schema(cube: Cube) -> str:
 # second one's migration must find the tables made, not fail.
 MIGRATIONS = [_schema(CONVERSATIONS) + "\n" + _schema(CASES)]
 
+# The counters the management dashboard's store table and the voice of the customer sum per store (catalog's
+# TABLE_MEASURES): in an index ordered by store, their GROUP BY store streams through narrow entries in store
+# order instead of reading the wide rollup rows of 16,000 stores x 13 weeks and sorting them (about 3x less CPU
+# at one million conversations).
+STORE_TABLE_MEASURES = ("conversations", "complaints", "contained", "repeats", "csat_sum", "csat_n")
+MIGRATIONS.append(
+    "CREATE INDEX IF NOT EXISTS report_conversations_rollups_store_sums ON report_conversations_rollups"
+    f" (grain, store, period, {', '.join(q(m) for m in STORE_TABLE_MEASURES)});")
+
 
 def reports_path(main_path: str) -> str:
     """The reports file beside the main SQLite file ('x.sqlite' -> 'x-reports.sqlite'); memory stays memory."""
