@@ -94,6 +94,15 @@ class ReportStore(Protocol):
         with `top` (measure, n) only the n groups with the largest sum of that measure."""
         ...
 
+    async def rising(
+        self, cube: Cube, grain: Grain, filters: Filters, dim: str, measure: str, *, since: str,
+        more_than: float,
+    ) -> dict[str, tuple[int, int]]:
+        """One pass over the grain's rows in the filters' period, split at day `since`: per non-empty value of
+        `dim`, (`measure` from `since` on, `measure` before it), only for values whose later sum is above the
+        earlier and whose two sums together are above `more_than` (the week-over-week rises worth testing)."""
+        ...
+
     async def facts(
         self, cube: Cube, filters: Filters, *, condition: str | None = None, limit: int | None = 100,
         offset: int = 0,

@@ -124,6 +124,39 @@ async def test_hours_weeks_and_days_fold_the_same_facts(reports: ReportStore) ->
     assert [(k, c["conversations"]) for k, c in hours] == [(("10",), 1), (("11",), 1)]
 
 
+async def test_rising_sums_two_weeks_in_one_pass_and_keeps_only_rises(reports: ReportStore) -> None:
+    # Complaints (delivery_problem) in the week of 2 March (earlier) and of 9 March (later), per store:
+    # 118: 1 -> 6 (rose, 7 in all: kept); 119: 3 -> 5 (8: kept); 120: 0 -> 2 (too few); 121: 3 -> 3 (no rise);
+    # 122: 0 -> 6 order_status questions (no complaints). Counted as more_than=4: a + b > 4.
+    weekly = {"118": (1, 6), "119": (3, 5), "120": (0, 2), "121": (3, 3)}
+    facts, n = [], 0
+    for shop, (earlier, later) in weekly.items():
+        for day, week, count in (("2026-03-03", "2026-03-02", earlier), ("2026-03-10", "2026-03-09", later)):
+            for _ in range(count):
+                n += 1
+                facts.append(fact(n, store=shop, topic="delivery_problem", day=day, week=week))
+    facts += [fact(n + k, store="122", day="2026-03-10", week="2026-03-09") for k in range(1, 7)]
+    await reports.load(facts, [])
+    span = Filters(start="2026-03-02", end="2026-03-15")
+    store_grain = CONVERSATIONS.choose({"store"}, "week")
+    assert store_grain is not None and store_grain.time == "week"
+    by_store = await reports.rising(CONVERSATIONS, store_grain, span, "store", "complaints",
+                                    since="2026-03-09", more_than=4)
+    assert by_store == {"118": (6, 1), "119": (5, 3)}
+    # the same split from a day grain (topic), and a dimension filter narrows it: 118 alone is 7 > 4
+    topic_grain = CONVERSATIONS.choose({"topic"}, "week")
+    assert topic_grain is not None and topic_grain.time == "day"
+    by_topic = await reports.rising(CONVERSATIONS, topic_grain, span, "topic", "complaints",
+                                    since="2026-03-09", more_than=4)
+    assert by_topic == {"delivery_problem": (16, 7)}  # 6+5+2+3 later, 1+3+0+3 earlier
+    one = await reports.rising(CONVERSATIONS, store_grain, span.but(store="118"), "store",
+                               "complaints", since="2026-03-09", more_than=4)
+    assert one == {"118": (6, 1)}
+    stricter = await reports.rising(CONVERSATIONS, store_grain, span, "store", "complaints", since="2026-03-09",
+                                    more_than=7)
+    assert stricter == {"119": (5, 3)}  # 118 has 7 in all, 119 has 8
+
+
 async def test_drill_down_lists_the_facts_behind_a_number_newest_first(reports: ReportStore) -> None:
     await reports.load([fact(1, csat=1), fact(2, csat=5), fact(3, csat=2, topic="staff_complaint"), fact(4)], [])
     low = await reports.facts(CONVERSATIONS, MARCH, condition="csat_low")

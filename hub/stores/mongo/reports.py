@@ -158,6 +158,29 @@ class MongoReportStore:
             out.append((tuple(str(doc["_id"][b]) for b in by), counts))
         return out
 
+    async def rising(
+        self, cube: Cube, grain: Grain, filters: Filters, dim: str, measure: str, *, since: str,
+        more_than: float,
+    ) -> dict[str, tuple[int, int]]:
+        """Both halves of the period summed per value in one `$group`; only the rises leave the server."""
+        start, end = _period(grain, filters)
+        split = _period(grain, filters.but(start=since))[0]
+        match: dict[str, Any] = {"grain": grain.name, "period": {"$gte": start, "$lte": end}, **filters.dims(cube)}
+        match.setdefault(dim, {"$ne": ""})
+        later = {"$cond": [{"$gte": ["$period", split]}, f"${measure}", 0]}
+        earlier = {"$cond": [{"$lt": ["$period", split]}, f"${measure}", 0]}
+        pipeline: list[dict[str, Any]] = [
+            {"$match": match},
+            {"$group": {"_id": f"${dim}", "later": {"$sum": later}, "earlier": {"$sum": earlier}}},
+            {"$match": {"$expr": {"$and": [{"$gt": ["$later", "$earlier"]},
+                                           {"$gt": [{"$add": ["$later", "$earlier"]}, more_than]}]}}},
+        ]
+        out: dict[str, tuple[int, int]] = {}
+        async for doc in await self._rollups(cube).aggregate(pipeline):
+            if doc["_id"]:
+                out[str(doc["_id"])] = (int(doc["later"]), int(doc["earlier"]))
+        return out
+
     async def facts(
         self, cube: Cube, filters: Filters, *, condition: str | None = None, limit: int | None = 100,
         offset: int = 0,
