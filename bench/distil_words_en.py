@@ -5,7 +5,9 @@ embedded on its own, stored as float16.
 
     OMP_NUM_THREADS=1 .venv/bin/python bench/distil_words_en.py [--layers 6]
 
-Not part of the runtime: the table it writes (nlu/vectors/en_minilm_words.npz) is committed.
+Not part of the runtime and not committed (16 MB; nlu/vectors/.gitignore): measured on the independent
+English set it loses accuracy (88.9 % vs 90.6 % with the transformer), so it stays an option
+(ClassifierConfig(english_encoder="words")) that bench/nlu.py prints beside the default when the file exists.
 """
 
 from __future__ import annotations
