@@ -55,6 +55,7 @@ from nlu.entities import EntityExtractor
 from nlu.evaluation import cross_validate
 from nlu.rasa_yaml import load_paths
 from nlu.scorecard import evaluate, load_items
+from nlu.static_vectors import ENGLISH_TABLE
 from nlu.thresholds import choose_threshold, decide
 from nlu.training import train
 from nlu.training_data import TrainingData
@@ -226,6 +227,26 @@ def evaluation_table(path: Path) -> None:
         print(f"whole parse, {lang}: wall p50 {p50:.3f} ms  p99 {p99:.3f} ms (best of 3 passes over {len(mine)} "
               f"texts); CPU time p50 {c50:.3f} ms  p99 {c99:.3f} ms; load average {os.getloadavg()[0]:.1f}")
         _token_cap_baseline(engine, lang, mine, c50, c99)
+        if lang == language.ENGLISH:
+            _english_word_table(items, mine, c50, c99)
+
+
+def _english_word_table(items: list[Any], texts: list[str], c50: float, c99: float) -> None:
+    """The candidate for issue 15's English p99: MiniLM distilled into a word table (bench/distil_words_en.py)
+    instead of the transformer per message; its accuracy on the set and its parse cost, same run."""
+    if not ENGLISH_TABLE.is_file():
+        print(f"  candidate, English word table: {ENGLISH_TABLE} missing (bench/distil_words_en.py builds it)")
+        return
+    model = train(load_paths([ROOT / "nlu" / "data"]), ClassifierConfig(english_encoder="words"))
+    card = evaluate(model, [i for i in items if i.language == language.ENGLISH])
+    engine = _engine_for(model.classifier)
+    engine.model = model
+    w50, w99 = cpu_latency(engine.parse_now, texts)
+    print("  candidate, MiniLM distilled into a word table (not the default):")
+    for line in card.lines(worst=0)[:3]:
+        print(f"    {line}")
+    print(f"    CPU time p50 {w50:.3f} ms  p99 {w99:.3f} ms; word table / transformer p50 {w50 / c50:.2f}  "
+          f"p99 {w99 / c99:.2f}")
 
 
 def _token_cap_baseline(engine: BuiltinEngine, lang: str, texts: list[str], c50: float, c99: float) -> None:

@@ -32,7 +32,7 @@ from nlu.encoder import DEFAULT_LAYERS, load_encoder
 from nlu.linear_scoring import LinearScorer
 from nlu.noise import with_noisy_copies
 from nlu.prepare import prepare
-from nlu.static_vectors import load_static_vectors
+from nlu.static_vectors import ENGLISH_TABLE, load_static_vectors
 from nlu.text import normalize, stemmed
 from nlu.vector_fusion import Encoder, Reader, Scores, Vectors
 from nlu.word_vectors import load_word_vectors
@@ -67,6 +67,11 @@ class ClassifierConfig:
     seed: int = 7
     embedding_layers: int | None = DEFAULT_LAYERS  # MiniLM layers for English; None: n-grams only
     embedding_weight: float = 0.5  # chosen on CLINC150's validation split (0.2-0.7 tried)
+    # English sentence vectors from: "words", MiniLM distilled into a word table (nlu/static_vectors.py,
+    # a look-up per word), or "minilm", the transformer itself (~0.03 ms per token). Independent English set,
+    # one bench run: words 88.9 % top-1 vs 90.6 %, parse CPU p50 0.93 vs 1.92 ms, p99 4.1 vs 5.0 ms (the p99
+    # is long unsure messages re-read clause by clause, not the encoder): below the 90 % bar, so not the default.
+    english_encoder: str = "minilm"
     russian_vectors: bool = True  # sentence vectors for Russian, from:
     # "e5words": multilingual-e5-small distilled into a word table (nlu/static_vectors.py), or "navec"
     # (nlu/word_vectors.py). bench/nlu_candidates.py, Russian: 5-fold top-1 93.2 % vs 92.7 % (navec and
@@ -84,7 +89,10 @@ class ClassifierConfig:
     def readers(self) -> list[Reader]:
         """The sentence-vector readers this configuration asks for and this machine can provide."""
         found: list[Reader] = []
-        english = load_encoder(self.embedding_layers) if self.embedding_layers is not None else None
+        english: Encoder | None = None
+        if self.embedding_layers is not None:
+            english = (load_static_vectors(ENGLISH_TABLE) if getattr(self, "english_encoder", "minilm") == "words"
+                       else load_encoder(self.embedding_layers))
         if english is not None:
             found.append(Reader(language.ENGLISH, english, self.embedding_weight, self.embedding_c))
         russian: Encoder | None = None

@@ -22,7 +22,8 @@ def normalize(text: str) -> str:
 
 def words(text: str) -> list[tuple[str, int, int]]:
     """(normalised word, start, end) for each word of `text`, offsets into `text`."""
-    return [(normalize(m.group()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    # A \w+ match holds no whitespace, so `normalize` reduces to its casefold and ё -> е (and costs less).
+    return [(m.group().casefold().replace("ё", "е"), m.start(), m.end()) for m in _WORD.finditer(text)]
 
 
 @lru_cache(maxsize=200_000)
