@@ -21,7 +21,7 @@ def test_every_data_file_of_a_package_ships_in_the_wheel() -> None:
                              check=True).stdout.split()
     missing = []
     for name in tracked:
-        if name.endswith(".py") or any(fnmatch(name, p) for p in DEV_ONLY):
+        if name.endswith(".py") or name.endswith("/.gitignore") or any(fnmatch(name, p) for p in DEV_ONLY):
             continue
         package, _, inside = name.partition("/")
         patterns = package_data.get(package, [])
