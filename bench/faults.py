@@ -50,10 +50,12 @@ import httpx
 
 from bench.faults_outages import (
     CrmReceiver,
+    bus_errors,
     crm_drained,
     crm_report,
     mongo_target,
     mongo_through,
+    opened,
     read_deliveries,
     serve_app,
     store_outage,
@@ -87,7 +89,7 @@ def otklik_env(args: argparse.Namespace, tmp: Path, token: str, receiver: FlakyR
         "OTKLIK_EMBEDDED_WORKER": "false", "OTKLIK_PARTITIONS": str(args.partitions),
         "OTKLIK_API_ACCOUNTS": json.dumps([{"id": ACCOUNT, "token": token, "callback_url": receiver.url}]),
         "OTKLIK_OUTBOUND_ALLOW": json.dumps(["127.0.0.1"]), "OTKLIK_DIALOGS_DIR": "",  # one plain ack per message
-        "OTKLIK_LOG_LEVEL": "WARNING", "OTKLIK_HOST": "127.0.0.1",
+        "OTKLIK_LOG_LEVEL": "WARNING", "PYTHONUNBUFFERED": "1", "OTKLIK_HOST": "127.0.0.1",
         "OTKLIK_BUS_RETRY_AFTER": "2", "OTKLIK_BUS_LEASE_SECONDS": str(args.lease),
         "OTKLIK_OUTBOX_BASE_DELAY": "0.05", "OTKLIK_OUTBOX_MAX_DELAY": "1", "OTKLIK_OUTBOX_MAX_ATTEMPTS": "12",
         **webhook_env(args),
@@ -132,7 +134,8 @@ async def send_all(base: str, token: str, args: argparse.Namespace, campaign: Ca
 
 
 async def chaos(args: argparse.Namespace, workers: list[Proc], start_worker: Iterator[Proc], proxy: TcpProxy,
-                campaign: Campaign, sending: asyncio.Task[None], tmp: Path, store_proxy: TcpProxy | None) -> None:
+                campaign: Campaign, sending: asyncio.Task[None], tmp: Path, store_proxy: TcpProxy | None,
+                receiver: FlakyReceiver) -> None:
     """Kill workers at random moments (a fresh one starts a moment later), cut the bus once and take the
     store away once."""
     rng = random.Random(args.seed + 1)
@@ -143,6 +146,8 @@ async def chaos(args: argparse.Namespace, workers: list[Proc], start_worker: Ite
     for moment in sorted(moments + [m for m in (cut_at, store_at) if m is not None]):
         await asyncio.sleep(max(0.0, started + moment - time.monotonic()))
         if moment == store_at:
+            while not receiver.accepted:  # workers still starting: an outage now would test nothing
+                await asyncio.sleep(0.1)
             await store_outage(args, tmp, store_proxy)
             campaign.store_outages += 1
             continue
@@ -193,7 +198,7 @@ async def campaign_run(args: argparse.Namespace) -> int:
             began = time.monotonic()
             sending = asyncio.create_task(send_all(base, token, args, campaign))
             trouble = asyncio.create_task(chaos(args, workers, start_worker, proxy, campaign, sending, tmp,
-                                                store_proxy))
+                                                store_proxy, receiver))
             await sending
             sent_at = time.monotonic()
             await trouble
@@ -206,10 +211,13 @@ async def campaign_run(args: argparse.Namespace) -> int:
     await proxy.cut()
     store = await read_store(args, tmp)
     letters = await dead_letters(REDIS_URL, prefix)
+    failures = await bus_errors(REDIS_URL, prefix)
     left = await pending_entries(REDIS_URL, prefix)
     failed = campaign.report(args, receiver, store, letters, left)
+    print(f"entries a handler failed on (retried by the bus, not in place): {sum(failures.values())} {dict(failures)}")
     if args.crm_down:
-        crm_failed = crm_report(args, crm, await read_deliveries(args, tmp), store, campaign.kills, crm_drain)
+        crm_failed = crm_report(args, crm, await read_deliveries(args, tmp), store, campaign.kills, crm_drain,
+                                await opened(args, tmp))
     if store_proxy is not None:
         await store_proxy.cut()
     failed = failed or crm_failed

@@ -10,7 +10,7 @@ import json
 import sqlite3
 import subprocess
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +25,7 @@ from bench.ingest import _QuietServer, free_port, otklik_command
 from tests.fakes.tcp_proxy import TcpProxy
 
 HOUR = 3600.0
+ABOUT = {"customer.created": "customer_id", "conversation.opened": "conversation_id"}
 
 
 class App(Protocol):
@@ -61,6 +62,7 @@ class CrmReceiver:
         self.down_since: float | None = None
         self.refused = 0
         self.accepted: list[tuple[str, str, str, str | None]] = []  # (webhook-id, event id, type, message id)
+        self.about: defaultdict[str, set[str | None]] = defaultdict(set)  # event type -> ids the events were about
         self.changed = asyncio.Event()
 
     @property
@@ -85,6 +87,7 @@ class CrmReceiver:
             body = json.loads(b"".join(chunks))
             webhook_id = dict(scope["headers"]).get(b"webhook-id", b"").decode("latin-1")
             self.accepted.append((webhook_id, body["id"], body["type"], body["data"].get("message_id")))
+            self.about[body["type"]].add(body["data"].get(ABOUT.get(body["type"], "message_id")))
             self.changed.set()
         await send({"type": "http.response.start", "status": status, "headers": [(b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
@@ -140,6 +143,21 @@ def _hold_write_lock(path: Path, seconds: float) -> None:
         db.execute("ROLLBACK")
 
 
+async def bus_errors(url: str, prefix: str) -> Counter[str]:
+    """The last error of every entry a handler failed on (retried by the bus, not in place), by its gist."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url, decode_responses=True)
+    try:
+        found: Counter[str] = Counter()
+        async for key in redis.scan_iter(match=f"{prefix}*:errors"):
+            for error in (await redis.hgetall(key)).values():
+                found[error[:80]] += 1
+        return found
+    finally:
+        await redis.aclose()
+
+
 @dataclass
 class Deliveries:
     """The store's webhook deliveries after the run: (subscription, event id, status, attempts)."""
@@ -189,15 +207,35 @@ async def crm_drained(receiver: CrmReceiver, args: argparse.Namespace, tmp: Path
             return time.monotonic() - started
 
 
+async def opened(args: argparse.Namespace, tmp: Path) -> dict[str, set[str]]:
+    """Ids of every customer and conversation in the store, by the event that announces them."""
+    if args.store == "sqlite":
+        with contextlib.closing(sqlite3.connect(tmp / "otklik.sqlite3")) as db:
+            return {"customer.created": {r[0] for r in db.execute("SELECT id FROM customers")},
+                    "conversation.opened": {r[0] for r in db.execute("SELECT id FROM conversations")}}
+    from pymongo import AsyncMongoClient
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(args.mongodb_url)
+    try:
+        db = client.get_default_database()
+        return {"customer.created": {d["_id"] async for d in db["customers"].find({}, {"_id": 1})},
+                "conversation.opened": {d["_id"] async for d in db["conversations"].find({}, {"_id": 1})}}
+    finally:
+        await client.close()
+
+
 def crm_report(args: argparse.Namespace, receiver: CrmReceiver, deliveries: Deliveries, store: Stored,
-               kills: int, drain: float) -> bool:
-    """Print what reached the CRM; True on a lost or unexplained repeated event."""
+               kills: int, drain: float, announced: dict[str, set[str]]) -> bool:
+    """Print what reached the CRM; True on a lost or unexplained repeated event. Lost: a delivery the CRM never
+    accepted, or a stored message, customer or conversation whose event never became a delivery."""
     per_event = Counter(event for _, event, _, _ in receiver.accepted)
     expected = {event for _, event, _, _ in deliveries.rows}
     doubled_rows = [e for e, c in Counter((s, e) for s, e, _, _ in deliveries.rows).items() if c > 1]
     received_messages = {m for _, _, kind, m in receiver.accepted if kind == "message.received"}
     inbound = {sid for sid, _, _ in store.inbound}
     lost = sorted(expected - set(per_event)) + sorted(inbound - received_messages)
+    for kind, ids in announced.items():
+        lost += [f"{kind} about {i}" for i in sorted(ids - receiver.about[kind])]
     repeats = sum(c - 1 for c in per_event.values())
     explained = kills * 16  # a killed dispatcher may have had its whole batch between the 2xx and the record
     not_delivered = Counter(status for *_, status, _ in deliveries.rows if status != "delivered")
