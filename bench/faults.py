@@ -50,12 +50,12 @@ import httpx
 
 from bench.faults_outages import (
     CrmReceiver,
-    bus_errors,
     crm_drained,
     crm_report,
     mongo_target,
     mongo_through,
     opened,
+    outage_traces,
     read_deliveries,
     serve_app,
     store_outage,
@@ -211,10 +211,9 @@ async def campaign_run(args: argparse.Namespace) -> int:
     await proxy.cut()
     store = await read_store(args, tmp)
     letters = await dead_letters(REDIS_URL, prefix)
-    failures = await bus_errors(REDIS_URL, prefix)
     left = await pending_entries(REDIS_URL, prefix)
     failed = campaign.report(args, receiver, store, letters, left)
-    print(f"entries a handler failed on (retried by the bus, not in place): {sum(failures.values())} {dict(failures)}")
+    print(f"entries during outages: {outage_traces(tmp)}")
     if args.crm_down:
         crm_failed = crm_report(args, crm, await read_deliveries(args, tmp), store, campaign.kills, crm_drain,
                                 await opened(args, tmp))

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import re
 import sqlite3
 import subprocess
 import time
@@ -143,19 +144,19 @@ def _hold_write_lock(path: Path, seconds: float) -> None:
         db.execute("ROLLBACK")
 
 
-async def bus_errors(url: str, prefix: str) -> Counter[str]:
-    """The last error of every entry a handler failed on (retried by the bus, not in place), by its gist."""
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(url, decode_responses=True)
-    try:
-        found: Counter[str] = Counter()
-        async for key in redis.scan_iter(match=f"{prefix}*:errors"):
-            for error in (await redis.hgetall(key)).values():
-                found[error[:80]] += 1
-        return found
-    finally:
-        await redis.aclose()
+def outage_traces(tmp: Path) -> dict[str, int]:
+    """From the processes' logs: entries retried in place because the store (or bus) was down, and entries
+    a handler failed on with the store unavailable, handed back to the bus (each spends one of its attempts)."""
+    found = {"in place (store)": 0, "in place (bus)": 0, "back to the bus (store unavailable)": 0}
+    for log in tmp.glob("*.log"):
+        for line in log.read_text(errors="replace").splitlines():
+            if '"outage: retrying the entry in place", "outage": "store' in line:
+                found["in place (store)"] += 1
+            elif '"outage: retrying the entry in place", "outage": "bus' in line:
+                found["in place (bus)"] += 1
+            elif "handler failed on" in line and re.search(r"Unavailable: (SQLite|MongoDB) store", line):
+                found["back to the bus (store unavailable)"] += 1
+    return found
 
 
 @dataclass
