@@ -241,7 +241,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--kills", type=int, default=5)
     parser.add_argument("--cut", type=float, default=5.0, help="seconds the bus is cut once (0: no cut)")
     parser.add_argument("--flaky", type=float, default=0.3, help="share of callback sends answered 5xx/429")
-    parser.add_argument("--store-down", type=float, default=8.0,
+    parser.add_argument("--store-down", type=float, default=15.0,  # > SQLite's 5 s busy wait + the ping's
                         help="seconds the store is unavailable once (0: never)")
     parser.add_argument("--crm-down", type=float, default=30.0,
                         help="seconds the CRM webhook receiver answers 503, played as an hour (0: no webhooks)")
