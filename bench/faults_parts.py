@@ -160,6 +160,7 @@ class Campaign:
     refused: Counter[str] = field(default_factory=Counter)  # POSTs answered 503 / not connected, then retried
     kills: int = 0
     cuts: int = 0
+    store_outages: int = 0
     chaos_done_before_sending_ended: bool = False
     drain_seconds: float = 0.0
     total_seconds: float = 0.0
@@ -186,6 +187,7 @@ class Campaign:
         print(f"store={args.store} bus=redis workers={args.workers} partitions={args.partitions} "
               f"messages={args.messages} users={args.users} sent twice={self.resent_by_us}")
         print(f"faults: {self.kills} x kill -9, {self.cuts} bus cut(s) of {args.cut:.0f}s, "
+              f"{self.store_outages} store outage(s) of {args.store_down:.0f}s, "
               f"callback refused {sum(receiver.refused.values())} sends ({dict(receiver.refused)}), "
               f"POSTs retried {sum(self.refused.values())} ({dict(self.refused)})")
         print(f"lost={len(lost)} duplicated={len(duplicated)} out_of_order_users={len(disorder)} "

@@ -395,8 +395,10 @@ class SqliteStores:
         await self.db.close()
 
     async def ping(self) -> None:
-        """Unavailable unless a query answers."""
-        await self.db.one("SELECT 1")
+        """Unavailable unless the file takes a write: `SELECT 1` answers while another process holds the write
+        lock, and the worker would then spend an entry's bus attempts instead of retrying it in place."""
+        async with self.db.transaction():
+            pass
 
 
 def _instant(at: datetime) -> str:
