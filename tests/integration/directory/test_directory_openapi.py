@@ -43,6 +43,9 @@ def test_directory_api_answers_generated_requests_as_documented(make_settings: S
             @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), database=None)
             def call(case: Case[Any]) -> None:
                 # schema-valid users may still name groups or stores that do not exist: a rightful 422
-                case.call_and_validate(headers=headers, excluded_checks=[positive_data_acceptance])
+                response = case.call(headers=headers)
+                if response.status_code == 413:  # over OTKLIK_MAX_BODY_BYTES: refused before it is read, rightly
+                    return
+                case.validate_response(response, headers=headers, excluded_checks=[positive_data_acceptance])
 
             call()
