@@ -59,7 +59,6 @@ from bench.faults_outages import (
     opened,
     outage_traces,
     read_deliveries,
-    serve_app,
     store_outage,
     subscribe,
     webhook_env,
@@ -70,6 +69,7 @@ from bench.faults_parts import (
     dead_letters,
     pending_entries,
     read_store,
+    serve_app,
     serve_flaky,
 )
 from bench.ingest import Proc, clean_env, free_port, otklik_command, start_process, stop_process, tail

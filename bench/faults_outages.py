@@ -12,44 +12,20 @@ import sqlite3
 import subprocess
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import uvicorn
 from starlette.types import Scope
 
 from bench.faults_parts import Stored, read_store
-from bench.ingest import _QuietServer, free_port, otklik_command
+from bench.ingest import free_port, otklik_command
 from tests.fakes.tcp_proxy import TcpProxy
 
 HOUR = 3600.0
 ABOUT = {"customer.created": "customer_id", "conversation.opened": "conversation_id"}
-
-
-class App(Protocol):
-    port: int
-
-    async def __call__(self, scope: Scope, receive: Callable[[], Any], send: Callable[[Scope], Any]) -> None: ...
-
-
-@contextlib.asynccontextmanager
-async def serve_app(app: App) -> AsyncIterator[None]:
-    """`app` on 127.0.0.1:app.port for the block."""
-    server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=app.port, log_level="warning",
-                                         lifespan="off", access_log=False))
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        if task.done():
-            task.result()
-        await asyncio.sleep(0.01)
-    try:
-        yield
-    finally:
-        server.should_exit = True
-        await task
 
 
 class CrmReceiver:

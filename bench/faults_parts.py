@@ -12,7 +12,7 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import uvicorn
 from redis.asyncio import Redis
@@ -72,9 +72,16 @@ class FlakyReceiver:
         return (self.accepted[-1][0] if self.accepted else last) - since
 
 
+class App(Protocol):
+    port: int
+
+    async def __call__(self, scope: Scope, receive: Callable[[], Any], send: Callable[[Scope], Any]) -> None: ...
+
+
 @contextlib.asynccontextmanager
-async def serve_flaky(receiver: FlakyReceiver) -> AsyncIterator[FlakyReceiver]:
-    server = _QuietServer(uvicorn.Config(receiver, host="127.0.0.1", port=receiver.port, log_level="warning",
+async def serve_app(app: App) -> AsyncIterator[None]:
+    """`app` on 127.0.0.1:app.port for the block."""
+    server = _QuietServer(uvicorn.Config(app, host="127.0.0.1", port=app.port, log_level="warning",
                                          lifespan="off", access_log=False))
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -82,10 +89,16 @@ async def serve_flaky(receiver: FlakyReceiver) -> AsyncIterator[FlakyReceiver]:
             task.result()
         await asyncio.sleep(0.01)
     try:
-        yield receiver
+        yield
     finally:
         server.should_exit = True
         await task
+
+
+@contextlib.asynccontextmanager
+async def serve_flaky(receiver: FlakyReceiver) -> AsyncIterator[FlakyReceiver]:
+    async with serve_app(receiver):
+        yield receiver
 
 
 @dataclass
