@@ -110,7 +110,8 @@ class MongoModelStore:
             if not (directory.root / version / MODEL_FILE).is_file():
                 await self._download(directory, version)
         except (PyMongoError, NoFile) as e:
-            log.error("nlu model store not read: %s", e)
+            # the text only: the exception's traceback holds the client's sockets, which must not outlive this call
+            log.error("nlu model store not read: %s", str(e))
             return directory.current_version()
         directory.activate(version)
         log.info("nlu model %s activated from the store", version)
