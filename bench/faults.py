@@ -26,10 +26,9 @@ It counts, against the store and the callback receiver:
   deliveries not delivered, and events accepted twice (allowed only as far as kills explain them).
 
 Exit code 1 on any loss, duplicate, unexplained resend, out-of-order shopper or leftover, here or at the CRM,
-else 0. Customers and conversations whose customer.created / conversation.opened never reached the CRM are
-printed as "unannounced" without failing the run (ingest emits them only on the attempt that creates them). On the
-MongoDB-compatible test server (secantusdb) it proves correctness, not speed: that server scans a whole
-collection for lookups our indexes serve on MongoDB.
+or a customer or conversation whose customer.created / conversation.opened never reached the CRM ("unannounced":
+a redelivery announces what a killed delivery created), else 0. On the MongoDB-compatible test server (secantusdb)
+it proves correctness, not speed: that server scans a whole collection for lookups our indexes serve on MongoDB.
 """
 
 from __future__ import annotations

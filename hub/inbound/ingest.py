@@ -8,6 +8,7 @@ marked `handled` only after its follow-ups are done; a redelivery of an unhandle
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from hub import csat, events, metrics
@@ -15,12 +16,16 @@ from hub.customers import claims, identity
 from hub.inbound.threads import Attached, attach
 from hub.inbox import handover
 from models.clock import local_date, utcnow
-from models.conversations import ConversationState
-from models.customers import Identity
+from models.conversations import Conversation, ConversationState
+from models.customers import Customer, Identity
 from models.messages import Direction, InboundMessage, Message
 
 if TYPE_CHECKING:
     from hub.core import Hub
+
+# A redelivery after a crash comes within the bus's reclaim window: only a customer or conversation this young
+# can be one a crashed delivery created without announcing it.
+LEFTOVER_AGE = timedelta(minutes=30)
 
 
 async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:
@@ -51,17 +56,33 @@ async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
     """Resolve, thread and store; None if a concurrent delivery stored the same message first."""
     found = await identity.resolve(msg, hub.stores.customers, trusted=_trusted(msg, hub))
     customer, created = found.customer, found.created
-    if created:
+    now = utcnow()
+    if created or await _left_unannounced(hub, customer, now):
         await events.emit(hub, "customer.created", customer.id, customer_id=customer.id)
-    conversation, how = await attach(msg, customer, hub.stores.conversations, window=hub.reopen_window, at=utcnow())
+    conversation, how = await attach(msg, customer, hub.stores.conversations, window=hub.reopen_window, at=now)
     if how is not Attached.JOINED:
         kind = "conversation.opened" if how is Attached.OPENED else "conversation.reopened"
         await events.emit(hub, kind, f"{conversation.id}:{conversation.version}",
+                          customer_id=customer.id, conversation_id=conversation.id)
+    elif await _left_unannounced(hub, conversation, now):
+        await events.emit(hub, "conversation.opened", f"{conversation.id}:0",  # its version when it was opened
                           customer_id=customer.id, conversation_id=conversation.id)
     await claims.record(hub, customer.id, found.claims, channel=msg.channel, conversation_id=conversation.id,
                         at=utcnow())  # shown to operators as "claimed, not verified"; never linked
     stored = Message.from_inbound(msg, conversation.id, customer.id)
     return stored if await hub.stores.messages.add(stored) else None
+
+
+async def _left_unannounced(hub: Hub, record: Customer | Conversation, now: datetime) -> bool:
+    """Whether a delivery that crashed after creating this customer (or opening this conversation) and before
+    storing its message may have left it unannounced: it is young and has no message yet. Announcing it again
+    is harmless: the event id is the same, and subscribers drop the repeat."""
+    if record.created_at < now - LEFTOVER_AGE:
+        return False
+    messages = hub.stores.messages
+    if isinstance(record, Customer):
+        return not await messages.list_for_customer(record.id, limit=1)
+    return not await messages.list_for_conversation(record.id, limit=1)
 
 
 async def _owns(hub: Hub, stored: Message, identity: Identity) -> bool:

@@ -1,0 +1,56 @@
+"""Issue 16, the fault campaign's "unannounced": a worker killed after creating the customer and opening the
+conversation, but before storing the message, left customer.created and conversation.opened unpublished for good,
+because ingest announced them only on the attempt that created them. The redelivery announces them again (the
+same event ids, so a subscriber that did get them drops the repeat).
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from api.wiring import running_hub
+from hub.bus.base import EVENTS
+from hub.core import Hub
+from hub.customers import identity
+from hub.inbound.ingest import handle_inbound
+from hub.inbound.threads import attach
+from models.channels import Channel
+from models.clock import utcnow
+from models.events import Event
+from models.messages import InboundMessage
+from tests.conftest import SettingsFactory
+
+
+async def _event_ids(hub: Hub) -> list[str]:
+    """The ids of every event on the bus so far (a new consumer group reads from the start)."""
+    seen: list[str] = []
+
+    async def collect(payload: str) -> None:
+        seen.append(Event.model_validate_json(payload).id)
+
+    stop = asyncio.Event()
+    consumer = asyncio.create_task(hub.bus.consume(EVENTS, "test", "t", collect, stop=stop))
+    await asyncio.sleep(0.3)
+    stop.set()
+    await consumer
+    return seen
+
+
+def _message(external_id: str) -> InboundMessage:
+    return InboundMessage(channel=Channel.API, account_id="crm", external_user_id="u-1", external_id=external_id,
+                          text="здравствуйте")
+
+
+async def test_the_redelivery_announces_what_a_crashed_delivery_created(make_settings: SettingsFactory) -> None:
+    msg = _message("m-1")
+    async with running_hub(make_settings()) as hub:
+        crashed = await identity.resolve(msg, hub.stores.customers, trusted=False)  # the killed worker got this far
+        conversation, _ = await attach(msg, crashed.customer, hub.stores.conversations, window=hub.reopen_window,
+                                       at=utcnow())
+        await handle_inbound(msg, hub)  # the redelivery
+        await handle_inbound(_message("m-2"), hub)  # the customer's next message: nothing to announce again
+        ids = await _event_ids(hub)
+
+    assert crashed.created
+    assert ids.count(f"customer.created:{crashed.customer.id}") == 1
+    assert ids.count(f"conversation.opened:{conversation.id}:0") == 1
