@@ -16,7 +16,9 @@ from typing import Protocol
 
 from hub.bus.base import Bus
 from hub.stores.base import Stores
+from hub.stores.campaigns import CampaignStore, CapLedger
 from hub.stores.reviews import ReviewStore
+from models.campaigns import Policy
 from models.conversations import Conversation
 from models.messages import InboundMessage, Message
 from models.nlu import ParseResult
@@ -25,6 +27,7 @@ from models.sending import Sender, SendReceipt
 
 __all__ = [
     "Bus",
+    "CampaignsRuntime",
     "Participant",
     "ReviewReader",
     "ReviewRules",
@@ -124,3 +127,13 @@ class ReviewsRuntime:
     rules: ReviewRules = field(default_factory=ReviewRules)
     webhook_secret: str | None = None  # the aggregator webhook's HMAC key (None: the route answers 404)
     webhook_window: int = 300  # seconds a signed delivery stays acceptable
+
+
+@dataclass
+class CampaignsRuntime:
+    """Targeted promotions (hub/campaigns/): the campaign store, where caps are counted, the cross-campaign rules;
+    filled by api/wiring.py."""
+
+    store: CampaignStore
+    ledger: CapLedger  # the store itself, or Redis in front of it when processes share a Redis
+    policy: Policy = field(default_factory=Policy)
