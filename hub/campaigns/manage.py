@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from hub.campaigns.files import load_campaign_dir
 from hub.campaigns.offering import runtime
-from models.campaigns import Campaign
+from models.campaigns import Campaign, OfferRecord
 from models.errors import Conflict, NotFound, PayloadError
 
 if TYPE_CHECKING:
@@ -45,6 +45,11 @@ async def get(hub: Hub, campaign_id: str) -> Campaign:
 async def listing(hub: Hub) -> list[Campaign]:
     """Every campaign, by id."""
     return await runtime(hub).store.campaigns()
+
+
+async def offers(hub: Hub, campaign_id: str) -> list[OfferRecord]:
+    """The campaign's records (offers and holdouts), oldest first."""
+    return await runtime(hub).store.offers(campaign_id)
 
 
 async def remove(hub: Hub, campaign_id: str) -> None:

@@ -18,6 +18,7 @@ from decimal import Decimal
 from models.campaigns import Campaign, OfferRecord, OfferState
 
 Z95 = 1.959963984540054
+KOPECK = Decimal("0.01")
 
 
 def wilson(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
@@ -118,8 +119,8 @@ def _by(records: list[OfferRecord], key: Callable[[OfferRecord], str]) -> list[T
 def report(campaign: Campaign, records: list[OfferRecord]) -> CampaignReport:
     """The campaign's numbers from its records."""
     total = tally("total", records)
-    cost = campaign.offer.cost * total.redeemed
-    budget_cost = campaign.offer.cost * campaign.budget if campaign.budget else None
+    cost = (campaign.offer.cost * total.redeemed).quantize(KOPECK)
+    budget_cost = (campaign.offer.cost * campaign.budget).quantize(KOPECK) if campaign.budget else None
     return CampaignReport(campaign, total, _by(records, lambda r: r.segment), _by(records, lambda r: r.channel.value),
                           cost, budget_cost)
 
