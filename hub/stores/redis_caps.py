@@ -47,5 +47,6 @@ class RedisCapLedger:
         outcome = outcome.decode() if isinstance(outcome, bytes) else str(outcome)
         if outcome in ("budget", "weekly_limit"):
             return Reservation(refused=outcome)
-        stored = await self.store.record(record)
-        return Reservation(record=stored, replayed=outcome == "replayed" or stored is not record)
+        # Lua's word decides who won; the store keeps whichever copy arrived first (a replay stores it too, in
+        # case the winner died between the script and its insert).
+        return Reservation(record=await self.store.record(record), replayed=outcome == "replayed")
