@@ -8,7 +8,15 @@ The facade: what api/, bots/ and the worker may do with campaigns.
 from hub.campaigns import manage, measure
 from hub.campaigns.decide import decide
 from hub.campaigns.files import CampaignFileError, load_campaign_dir, load_campaign_file
-from hub.campaigns.offering import Made, best_offer, contact_for, make_offer, runtime, week_of
+from hub.campaigns.offering import (
+    Made,
+    best_offer,
+    contact_for,
+    make_offer,
+    offer_in_conversation,
+    runtime,
+    week_of,
+)
 from hub.campaigns.redemption import RedemptionReport, redeem
 from hub.campaigns.sending import consumers, send_offer
 from hub.ports import CampaignsRuntime
@@ -27,6 +35,7 @@ __all__ = [
     "make_offer",
     "manage",
     "measure",
+    "offer_in_conversation",
     "redeem",
     "runtime",
     "send_offer",

@@ -106,6 +106,20 @@ async def make_offer(hub: Hub, customer: Customer, contact: Contact, now: dateti
     return await _act(hub, campaign, customer, reserved.record, decision)
 
 
+async def offer_in_conversation(hub: Hub, customer: Customer, contact: Contact, now: datetime) -> Made:
+    """make_offer, except that an offer already made in this conversation at this moment and not yet delivered is
+    made again (the turn that made it crashed before its reply went out, and the message is redelivered)."""
+    if contact.conversation_id is not None:
+        for record in await runtime(hub).store.offers_of(customer.id):
+            if (record.conversation_id == contact.conversation_id and record.moment is contact.moment
+                    and record.state is OfferState.MADE and not record.control):
+                campaign = await runtime(hub).store.get_campaign(record.campaign_id)
+                if campaign is not None:
+                    return await _act(hub, campaign, customer, record, Decision(campaign_id=campaign.id,
+                                                                               reason="offer"))
+    return await make_offer(hub, customer, contact, now)
+
+
 async def _act(hub: Hub, campaign: Campaign, customer: Customer, record: OfferRecord, decision: Decision) -> Made:
     if record.control:
         await _announce(hub, "offer.held_back", record)
