@@ -52,6 +52,11 @@ async def offers(hub: Hub, campaign_id: str) -> list[OfferRecord]:
     return await runtime(hub).store.offers(campaign_id)
 
 
+async def offers_of(hub: Hub, customer_id: str) -> list[OfferRecord]:
+    """The customer's turns in every campaign, oldest first."""
+    return await runtime(hub).store.offers_of(customer_id)
+
+
 async def remove(hub: Hub, campaign_id: str) -> None:
     """Remove the campaign (its offers stay for the reports); NotFound when there is none."""
     if not await runtime(hub).store.delete_campaign(campaign_id):
