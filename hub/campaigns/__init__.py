@@ -6,6 +6,7 @@ The facade: what api/, bots/ and the worker may do with campaigns.
 """
 
 from hub.campaigns import manage, measure
+from hub.campaigns.control import in_control
 from hub.campaigns.decide import decide
 from hub.campaigns.files import CampaignFileError, load_campaign_dir, load_campaign_file
 from hub.campaigns.offering import (
@@ -30,6 +31,7 @@ __all__ = [
     "consumers",
     "contact_for",
     "decide",
+    "in_control",
     "load_campaign_dir",
     "load_campaign_file",
     "make_offer",

@@ -38,7 +38,9 @@ def decide(contact: Contact, facts: CustomerFacts, campaigns: Sequence[Campaign]
             skipped[campaign.id] = "outranked"
     if best is None:
         return Decision(reason="no_campaign", skipped=skipped)
-    if in_control(contact.customer_id, best.id, best.control_share):
+    # Held back by the CRM's id when known: the chain's one id for the shopper, the one its purchase reports
+    # name, and it survives Otklik merging two of its customers into one.
+    if in_control(facts.crm_id or contact.customer_id, best.id, best.control_share):
         return Decision(campaign_id=best.id, control=True, reason="control_group", skipped=skipped)
     return Decision(campaign_id=best.id, reason="offer", skipped=skipped)
 

@@ -52,6 +52,11 @@ async def offers(hub: Hub, campaign_id: str) -> list[OfferRecord]:
     return await runtime(hub).store.offers(campaign_id)
 
 
+async def codes_left(hub: Hub, campaign_id: str) -> int:
+    """Codes of the campaign's pool nobody has been given."""
+    return await runtime(hub).store.codes_left(campaign_id)
+
+
 async def offers_of(hub: Hub, customer_id: str) -> list[OfferRecord]:
     """The customer's turns in every campaign, oldest first."""
     return await runtime(hub).store.offers_of(customer_id)

@@ -9,9 +9,11 @@ from hub import campaigns
 from models.campaigns import Moment
 from models.channels import Channel
 from models.clock import utcnow
+from models.staff import Role
 from models.tokens import Scope
 from tests.integration.crm.conftest import Crm
 from tests.integration.helpers import eventually
+from tests.web_login import create_user, session_csrf, sign_in
 
 
 def body(cid: str = "goodwill", **changes: Any) -> dict[str, Any]:
@@ -104,3 +106,34 @@ async def test_an_offer_made_at_contact_is_redeemed_once_and_reported(crm: Crm) 
 
 async def _types(seen: list[Any]) -> set[str]:
     return {e.type for e in seen}
+
+
+async def test_the_operator_sends_the_next_best_offer_once_with_one_click(crm: Crm) -> None:
+    campaign = body("operator-nbo", placements=["operator"], name="Скидка от оператора")
+    await crm.client.post("/api/v1/campaigns", json=campaign, headers=crm.headers)
+    await crm.client.put("/api/v1/campaigns/operator-nbo/codes", content=b"OP-0001\nOP-0002\n", headers=crm.headers)
+    customer = await crm.inbound("u-9", "m-9", "Подскажите по заказу", phone="+79161230099")
+    hub = crm.running.hub
+    conversation = await hub.stores.conversations.current_for(customer.id)
+    assert conversation is not None
+    await create_user(hub, "sup", "s3cret-pass-1", roles=[Role.SUPERVISOR], groups=["general"])
+    await sign_in(crm.client, "sup", "s3cret-pass-1")
+    panel = await crm.client.get(f"/inbox/conversations/{conversation.id}/offer")
+    assert 'data-offer="operator-nbo"' in panel.text and "Скидка от оператора" in panel.text
+    csrf = await session_csrf(crm.client, hub)
+    sent = await crm.client.post(f"/inbox/conversations/{conversation.id}/offer", data={"csrf_token": csrf},
+                                 headers={"hx-request": "true"})
+    assert sent.status_code == 200 and 'data-offer="sent"' in sent.text
+    again = await crm.client.post(f"/inbox/conversations/{conversation.id}/offer", data={"csrf_token": csrf},
+                                  headers={"hx-request": "true"})
+    assert 'data-reason="no_campaign"' in again.text  # the customer had their turn
+    [record] = await campaigns.manage.offers_of(hub, customer.id)
+    assert record.code in sent.text
+    callbacks = await crm.sent(2)  # the acknowledgement, then the offer: nothing more
+    assert [c["text"] for c in callbacks if record.code in c.get("text", "")] == [f"Ваш код: {record.code}"]
+
+    async def delivered() -> Any:
+        return await campaigns.manage.offers_of(hub, customer.id)
+
+    await eventually(delivered, lambda records: records[0].state.value == "delivered")
+    assert len(await hub.stores.messages.list_for_customer(customer.id)) == 3

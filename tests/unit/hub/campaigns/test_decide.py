@@ -106,10 +106,14 @@ def test_whatsapp_outside_its_window_needs_a_template() -> None:
     assert chosen.campaign_id == "templated" and chosen.skipped == {"plain": "whatsapp_template"}
 
 
-def test_the_control_group_is_held_back_and_recorded() -> None:
+def test_the_control_group_is_held_back_and_recorded_by_the_crm_id() -> None:
     everyone = campaign(control_share=0.9)
-    held = next(f"cust-{n}" for n in range(100) if in_control(f"cust-{n}", "goodwill", 0.9))
-    chosen = decide(contact(customer_id=held), GOLD, [everyone], NONE, MONDAY_AFTERNOON, POLICY)
+    held = next(f"crm-{n}" for n in range(100) if in_control(f"crm-{n}", "goodwill", 0.9))
+    kept = next(f"crm-{n}" for n in range(100) if not in_control(f"crm-{n}", "goodwill", 0.9))
+    unknown = CustomerFacts()
+    assert decide(contact(customer_id=kept), unknown, [everyone], NONE, MONDAY_AFTERNOON, POLICY).offers
+    as_crm = GOLD.model_copy(update={"crm_id": held})
+    chosen = decide(contact(customer_id=kept), as_crm, [everyone], NONE, MONDAY_AFTERNOON, POLICY)
     assert (chosen.campaign_id, chosen.control, chosen.reason, chosen.offers) == ("goodwill", True, "control_group",
                                                                                   False)
 
@@ -144,7 +148,7 @@ def test_a_chosen_campaign_never_breaks_a_cap_or_a_rule(campaigns: list[Campaign
     assert allowed and counters.customer_week < POLICY.weekly_limit
     assert picked.id not in counters.customer_campaigns and moment in picked.placements
     assert picked.budget is None or counters.made.get(picked.id, 0) < picked.budget
-    assert chosen.control == in_control(customer, picked.id, picked.control_share)
+    assert chosen.control == in_control(GOLD.crm_id or customer, picked.id, picked.control_share)
     eligible = [c for c in campaigns if c.id not in chosen.skipped]
     assert eligible == [picked]  # every other campaign is accounted for with a reason
     assert all(c.priority <= picked.priority for c in campaigns if chosen.skipped.get(c.id) == "outranked")
