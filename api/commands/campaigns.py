@@ -34,7 +34,7 @@ def check(folder: Annotated[Path | None, typer.Argument(help="Default: OTKLIK_CA
         found = load_campaign_dir(chosen)
     except CampaignFileError as e:
         for problem in e.problems:
-            typer.echo(problem, err=True)
+            typer.echo(str(problem), err=True)
         raise typer.Exit(1) from e
     typer.echo(f"{len(found)} campaigns, no problems: {', '.join(c.id for c in found)}")
 

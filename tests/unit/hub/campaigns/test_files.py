@@ -61,7 +61,7 @@ def test_every_problem_is_named_with_its_file_and_line(tmp_path: Path) -> None:
     path = write(tmp_path, "spring.yml", BROKEN)
     with pytest.raises(CampaignFileError) as caught:
         load_campaign_dir(tmp_path)
-    problems = caught.value.problems
+    problems = [str(p) for p in caught.value.problems]
     assert any(p.startswith(f"{path}:6: campaigns.1.id:") for p in problems), problems
     assert any(p.startswith(f"{path}:8: campaigns.1.placements.0:") for p in problems), problems
     assert any(p.startswith(f"{path}:11: campaigns.1.offer.text:") and "missing en" in p for p in problems), problems
@@ -74,5 +74,6 @@ def test_broken_yaml_and_duplicate_ids_are_named(tmp_path: Path) -> None:
     bad = write(tmp_path, "c.yml", "id: x\nname: [unclosed\n")
     with pytest.raises(CampaignFileError) as caught:
         load_campaign_dir(tmp_path)
-    assert f"{dup}:1: campaign 'goodwill' is also in {tmp_path / 'a.yml'}" in caught.value.problems
-    assert any(p.startswith(f"{bad}:3:") for p in caught.value.problems), caught.value.problems
+    problems = [str(p) for p in caught.value.problems]
+    assert f"{dup}:1: campaign 'goodwill' is also in {tmp_path / 'a.yml'}" in problems
+    assert any(p.startswith(f"{bad}:3:") for p in problems), problems
