@@ -174,3 +174,13 @@ async def test_offers_are_found_by_code_and_saved_under_their_version(store: Cam
         await store.save_offer(other, expected_version=0)
     assert [o.id for o in await store.offers_of("c1")] == ["winter:c1"]
     assert await store.offer_by_code("nope") is None
+
+
+async def test_offers_made_are_counted_per_campaign_whether_reserved_or_recorded(store: CampaignStore) -> None:
+    await store.reserve(turn("a", "c1"), CapLimits(weekly_limit=9))
+    await store.reserve(turn("a", "c2", control=True), CapLimits(weekly_limit=9))
+    await store.reserve(turn("b", "c1"), CapLimits(budget=5, weekly_limit=9))
+    await store.record(turn("a", "c3"))  # reserved in Redis, stored here
+    await store.record(turn("a", "c3"))
+    await store.record(turn("a", "c4", control=True))
+    assert (await store.counters("c1", "2026-W50")).made == {"a": 2, "b": 1}

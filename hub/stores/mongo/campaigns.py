@@ -135,26 +135,26 @@ class MongoCampaignStore:
         if not await self._spend("campaign_weeks", week_key, limits.weekly_limit):
             await offers.delete_one({"_id": record.id})
             return Reservation(refused="weekly_limit")
-        if limits.budget is not None and not await self._spend("campaign_budgets", record.campaign_id, limits.budget):
+        if not await self._spend("campaign_budgets", record.campaign_id, limits.budget):
             await self._c("campaign_weeks").update_one({"_id": week_key}, {"$inc": {"n": -1}})
             await offers.delete_one({"_id": record.id})
             return Reservation(refused="budget")
         return Reservation(record=record)
 
-    async def _spend(self, collection: str, key: str, limit: int) -> bool:
+    async def _spend(self, collection: str, key: str, limit: int | None) -> bool:
         """Add one to the counter if it stays within `limit` (one atomic update; the upsert's duplicate key
-        means the counter exists and is full)."""
-        if limit <= 0:
+        means the counter exists and is full); without a limit, just count."""
+        if limit is not None and limit <= 0:
             return False
+        query: Doc = {"_id": key} if limit is None else {"_id": key, "n": {"$lt": limit}}
         try:
-            await self._c(collection).find_one_and_update({"_id": key, "n": {"$lt": limit}}, {"$inc": {"n": 1}},
-                                                          upsert=True)
+            await self._c(collection).find_one_and_update(query, {"$inc": {"n": 1}}, upsert=True)
         except DuplicateKeyError:
             return False
         return True
 
     async def record(self, record: OfferRecord) -> OfferRecord:
-        """Insert unless present; the stored record."""
+        """Insert unless present (counting a new offer made); the stored record."""
         try:
             await self._c("campaign_offers").insert_one(_offer_doc(record))
         except DuplicateKeyError:
@@ -162,6 +162,8 @@ class MongoCampaignStore:
             if stored is None:
                 raise
             return stored
+        if not record.control:  # caps were counted elsewhere (Redis): this count only feeds the decision's snapshot
+            await self._spend("campaign_budgets", record.campaign_id, None)
         return record
 
     async def get_offer(self, offer_id: str) -> OfferRecord | None:
@@ -199,7 +201,7 @@ class MongoCampaignStore:
         return [OfferRecord.model_validate_json(d["doc"]) async for d in cursor]
 
     async def counters(self, customer_id: str, week: str) -> Counters:
-        """The caps' counts now (the budgets as their counters hold them)."""
+        """The caps' counts now (offers made per campaign as their counters hold them)."""
         mine = [d async for d in self._c("campaign_offers").find(
             {"customer_id": customer_id}, {"campaign_id": 1, "week": 1, "control": 1})]
         made = {str(d["_id"]): int(d["n"]) async for d in self._c("campaign_budgets").find({})}

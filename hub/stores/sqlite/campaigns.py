@@ -23,7 +23,11 @@ CREATE TABLE campaign_offers (
     control INTEGER NOT NULL, code TEXT UNIQUE, made_at TEXT NOT NULL, version INTEGER NOT NULL, doc TEXT NOT NULL);
 CREATE INDEX campaign_offers_campaign ON campaign_offers (campaign_id, control);
 CREATE INDEX campaign_offers_customer ON campaign_offers (customer_id, week);
+CREATE TABLE campaign_made (campaign_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
 """]}
+# Offers made per campaign, kept beside the offers in the same transaction: the decision reads every campaign's
+# count at each contact, which must not cost a scan of all offers ever made.
+COUNT_MADE = ("INSERT INTO campaign_made VALUES (?, 1) ON CONFLICT (campaign_id) DO UPDATE SET n = n + 1")
 
 
 async def _count(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> int:
@@ -124,13 +128,15 @@ class SqliteCampaignStore:
                 if refused is not None:
                     return Reservation(refused=refused)
             await execute(conn, "INSERT INTO campaign_offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(record))
+            if not record.control:
+                await execute(conn, COUNT_MADE, (record.campaign_id,))
         return Reservation(record=record)
 
     @staticmethod
     async def _over_cap(conn: aiosqlite.Connection, record: OfferRecord, limits: CapLimits) -> str | None:
         """The cap this offer would break, counted inside the caller's transaction."""
         if limits.budget is not None:
-            made = await _count(conn, "SELECT COUNT(*) FROM campaign_offers WHERE campaign_id = ? AND control = 0",
+            made = await _count(conn, "SELECT COALESCE(MAX(n), 0) FROM campaign_made WHERE campaign_id = ?",
                                 (record.campaign_id,))
             if made >= limits.budget:
                 return "budget"
@@ -139,15 +145,17 @@ class SqliteCampaignStore:
         return "weekly_limit" if week >= limits.weekly_limit else None
 
     async def record(self, record: OfferRecord) -> OfferRecord:
-        """Insert unless present; the stored record."""
-        try:
-            await self.db.run("INSERT INTO campaign_offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", _row(record))
-        except sqlite3.IntegrityError:
-            stored = await self.get_offer(record.id)
-            if stored is None:
-                raise
-            return stored
-        return record
+        """Insert unless present (counting a new offer made); the stored record."""
+        async with self.db.transaction() as conn:
+            inserted = await execute(conn, "INSERT OR IGNORE INTO campaign_offers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                                     _row(record))
+            if inserted and not record.control:
+                await execute(conn, COUNT_MADE, (record.campaign_id,))
+        if inserted:
+            return record
+        stored = await self.get_offer(record.id)
+        assert stored is not None  # turns are never deleted
+        return stored
 
     async def get_offer(self, offer_id: str) -> OfferRecord | None:
         """The record, or None."""
@@ -188,8 +196,7 @@ class SqliteCampaignStore:
         """The caps' counts now."""
         mine = await self.db.rows("SELECT campaign_id, week, control FROM campaign_offers WHERE customer_id = ?",
                                   (customer_id,))
-        made = await self.db.rows("SELECT campaign_id, COUNT(*) FROM campaign_offers WHERE control = 0"
-                                  " GROUP BY campaign_id")
+        made = await self.db.rows("SELECT campaign_id, n FROM campaign_made")
         return Counters(customer_campaigns=frozenset(str(r[0]) for r in mine),
                         customer_week=sum(1 for r in mine if r[1] == week and not r[2]),
                         made={str(r[0]): int(r[1]) for r in made})
