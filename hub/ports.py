@@ -10,6 +10,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
@@ -18,7 +20,7 @@ from hub.bus.base import Bus
 from hub.stores.base import Stores
 from hub.stores.campaigns import CampaignStore, CapLedger
 from hub.stores.reviews import ReviewStore
-from models.campaigns import Policy
+from models.campaigns import Campaign, Policy
 from models.conversations import Conversation
 from models.messages import InboundMessage, Message
 from models.nlu import ParseResult
@@ -137,3 +139,7 @@ class CampaignsRuntime:
     store: CampaignStore
     ledger: CapLedger  # the store itself, or Redis in front of it when processes share a Redis
     policy: Policy = field(default_factory=Policy)
+    # Every contact reads the campaigns: this process keeps them this long (changes made here drop it at once).
+    cache_seconds: float = 5.0
+    clock: Callable[[], float] = time.monotonic
+    cached: tuple[float, list[Campaign]] | None = None  # (read at, campaigns)

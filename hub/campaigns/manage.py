@@ -25,12 +25,14 @@ async def create(hub: Hub, campaign: Campaign) -> Campaign:
     campaign.version = 0
     if not await runtime(hub).store.create_campaign(campaign):
         raise Conflict(f"campaign {campaign.id!r} exists; change it with PUT")
+    runtime(hub).cached = None
     return campaign
 
 
 async def replace(hub: Hub, campaign: Campaign, *, expected_version: int) -> Campaign:
     """Store a changed campaign (NotFound, or Conflict on a stale version)."""
     await runtime(hub).store.save_campaign(campaign, expected_version=expected_version)
+    runtime(hub).cached = None
     return campaign
 
 
@@ -66,6 +68,7 @@ async def remove(hub: Hub, campaign_id: str) -> None:
     """Remove the campaign (its offers stay for the reports); NotFound when there is none."""
     if not await runtime(hub).store.delete_campaign(campaign_id):
         raise NotFound(f"no campaign {campaign_id!r}")
+    runtime(hub).cached = None
 
 
 def parse_codes(text: str) -> list[str]:

@@ -80,10 +80,18 @@ async def contact_for(hub: Hub, customer: Customer, *, moment: Moment, channel: 
                    session_open=await session_open(hub, customer, channel, now))
 
 
+async def running_campaigns(hub: Hub, now: datetime) -> list[Campaign]:
+    """The campaigns running at `now`, from this process's short-lived copy of the store's list."""
+    rt = runtime(hub)
+    if rt.cached is None or rt.clock() - rt.cached[0] > rt.cache_seconds:
+        rt.cached = (rt.clock(), await rt.store.campaigns())
+    return [c for c in rt.cached[1] if c.runs_at(now)]
+
+
 async def best_offer(hub: Hub, customer: Customer, contact: Contact, now: datetime) -> tuple[Decision, CustomerFacts]:
     """The decision for this contact, on fresh counters and the campaigns running now."""
     rt = runtime(hub)
-    campaigns = [c for c in await rt.store.campaigns() if c.runs_at(now)]
+    campaigns = await running_campaigns(hub, now)
     counters = await rt.store.counters(customer.id, week_of(now, rt.policy.timezone))
     facts = await customer_facts(hub, customer, now) if campaigns else CustomerFacts()
     return decide(contact, facts, campaigns, counters, now, rt.policy), facts
