@@ -16,8 +16,9 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, Field
 
 from api.auth import require
-from api.crm.deps import CONFLICT, NOT_FOUND, scoped_key
+from api.crm.deps import CONFLICT, NOT_FOUND, actor, scoped_key
 from api.deps import HubDep
+from hub import campaigns
 from hub.campaigns import RedemptionReport, manage, measure, redeem
 from models.campaigns import Campaign, OfferRecord
 from models.clock import utcnow
@@ -159,6 +160,37 @@ async def campaign_report(campaign_id: CampaignId, hub: HubDep, token: Campaigns
                                 by_segment=[_tally(t) for t in result.by_segment],
                                 by_channel=[_tally(t) for t in result.by_channel], cost=result.cost,
                                 budget_cost=result.budget_cost)
+
+
+class ProactiveOfferCreate(BaseModel):
+    """Whom to offer the campaign to."""
+
+    customer_id: str = Field(min_length=1, max_length=64)
+
+
+class ProactiveOfferPublic(BaseModel):
+    """What the decision made of it: the offer sent, the customer held back, or why nothing."""
+
+    offered: bool
+    control: bool
+    reason: str
+    offer_id: str | None = None
+    code: str | None = None
+
+
+@router.post("/campaigns/{campaign_id}/offers", response_model=ProactiveOfferPublic,
+             responses={**NOT_FOUND, **CONFLICT}, summary="Offer the campaign to a customer proactively")
+async def offer_proactively(campaign_id: CampaignId, body: ProactiveOfferCreate, hub: HubDep,
+                            token: CampaignsWrite) -> ProactiveOfferPublic:
+    """Within the campaign's rules (placement `proactive`, audience, caps, quiet hours, consent, WhatsApp's
+    template outside its window): the offer is sent through the customer's proactive channel, once per customer;
+    otherwise `offered` is false and `reason` says why. 409 when no channel reaches the customer."""
+    await manage.get(hub, campaign_id)
+    made = await campaigns.offer_proactively(hub, body.customer_id, campaign_id, now=utcnow(), actor=actor(token))
+    record = made.record
+    return ProactiveOfferPublic(offered=made.offered, control=made.decision.control, reason=made.reason,
+                                offer_id=record.id if record else None,
+                                code=record.code if made.offered and record else None)
 
 
 @router.post("/redemptions", response_model=RedemptionPublic, status_code=201,

@@ -19,7 +19,7 @@ from hub.campaigns.offering import (
     week_of,
 )
 from hub.campaigns.redemption import RedemptionReport, redeem
-from hub.campaigns.sending import consumers, send_offer
+from hub.campaigns.sending import consumers, offer_proactively, send_offer
 from hub.ports import CampaignsRuntime
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "manage",
     "measure",
     "offer_in_conversation",
+    "offer_proactively",
     "redeem",
     "runtime",
     "send_offer",

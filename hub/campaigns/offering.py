@@ -88,18 +88,19 @@ async def running_campaigns(hub: Hub, now: datetime) -> list[Campaign]:
     return [c for c in rt.cached[1] if c.runs_at(now)]
 
 
-async def best_offer(hub: Hub, customer: Customer, contact: Contact, now: datetime) -> tuple[Decision, CustomerFacts]:
-    """The decision for this contact, on fresh counters and the campaigns running now."""
+async def best_offer(hub: Hub, customer: Customer, contact: Contact, now: datetime,
+                     only: str | None = None) -> tuple[Decision, CustomerFacts]:
+    """The decision for this contact, on fresh counters and the campaigns running now (or only the one named)."""
     rt = runtime(hub)
-    campaigns = await running_campaigns(hub, now)
+    campaigns = [c for c in await running_campaigns(hub, now) if only is None or c.id == only]
     counters = await rt.store.counters(customer.id, week_of(now, rt.policy.timezone))
     facts = await customer_facts(hub, customer, now) if campaigns else CustomerFacts()
     return decide(contact, facts, campaigns, counters, now, rt.policy), facts
 
 
-async def make_offer(hub: Hub, customer: Customer, contact: Contact, now: datetime) -> Made:
+async def make_offer(hub: Hub, customer: Customer, contact: Contact, now: datetime, only: str | None = None) -> Made:
     """Decide and act on it: reserve the turn (an offer or a holdout), attach the code, announce."""
-    decision, facts = await best_offer(hub, customer, contact, now)
+    decision, facts = await best_offer(hub, customer, contact, now, only)
     if decision.campaign_id is None:
         return Made(decision)
     rt = runtime(hub)

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 from hub import events
 from hub.bus.base import EVENTS, Handler
 from hub.campaigns.issuing import attach_code
-from hub.campaigns.offering import runtime
+from hub.campaigns.offering import Made, contact_for, make_offer, runtime
 from hub.customers import profiles
+from hub.customers.addresses import proactive_route
 from hub.outbound import proactive
-from models.campaigns import OfferRecord, OfferState
+from models.campaigns import Moment, OfferRecord, OfferState
 from models.clock import utcnow
 from models.errors import Conflict, NotFound
 from models.events import Event
@@ -53,12 +54,28 @@ async def send_offer(hub: Hub, offer_id: str, *, actor: str) -> tuple[OfferRecor
     return record, message
 
 
+async def offer_proactively(hub: Hub, customer_id: str, campaign_id: str, *, now: datetime, actor: str) -> Made:
+    """Offer this campaign to the customer out of the blue, through the channel proactive messages take: the
+    decision's rules hold (placement, audience, caps, quiet hours, consent, the WhatsApp template), and an offer
+    is sent at once (once per turn)."""
+    customer = await profiles.current(hub, CustomerId(customer_id))
+    route = await proactive_route(hub, customer, None)  # Conflict when no channel reaches them
+    contact = await contact_for(hub, customer, moment=Moment.PROACTIVE, channel=route.channel, now=now)
+    made = await make_offer(hub, customer, contact, now, only=campaign_id)
+    if made.offered and made.record is not None:
+        await send_offer(hub, made.record.id, actor=actor)
+    return made
+
+
 async def on_event(hub: Hub, event: Event, *, now: datetime) -> None:
     """Mark delivered the offers a sent message carried."""
     if event.type != "message.sent" or event.message_id is None or event.customer_id is None:
         return
     rt = runtime(hub)
-    message = await hub.stores.messages.get(MessageId(event.message_id))
+    try:
+        message = await hub.stores.messages.get(MessageId(event.message_id))
+    except NotFound:
+        return  # erased since (a personal-data request): nothing to match
     key = message.idempotency_key or ""
     if key.startswith(KEY_PREFIX):
         found = await rt.store.get_offer(key.removeprefix(KEY_PREFIX))

@@ -137,3 +137,26 @@ async def test_the_operator_sends_the_next_best_offer_once_with_one_click(crm: C
 
     await eventually(delivered, lambda records: records[0].state.value == "delivered")
     assert len(await hub.stores.messages.list_for_customer(customer.id)) == 3
+
+
+async def test_a_proactive_offer_follows_the_campaigns_rules_and_is_sent_once(crm: Crm) -> None:
+    runtime = campaigns.runtime(crm.running.hub)
+    runtime.policy = runtime.policy.model_copy(update={"quiet_hours": None})  # OTKLIK_CAMPAIGN_QUIET_HOURS=""
+    await crm.client.post("/api/v1/campaigns", json=body("push", placements=["proactive"]), headers=crm.headers)
+    await crm.client.post("/api/v1/campaigns", json=body("bot-only"), headers=crm.headers)
+    await crm.client.put("/api/v1/campaigns/push/codes", content=b"PUSH-0001\n", headers=crm.headers)
+    customer = await crm.inbound("u-7", "m-7", "Добрый день", phone="+79161230077")
+    url = "/api/v1/campaigns/push/offers"
+    first = await crm.client.post(url, json={"customer_id": customer.id}, headers=crm.headers)
+    assert first.status_code == 200 and first.json()["offered"] and first.json()["code"] == "PUSH-0001", first.text
+    callbacks = await crm.sent(2)
+    assert callbacks[1]["text"] == "Ваш код: PUSH-0001"
+    again = await crm.client.post(url, json={"customer_id": customer.id}, headers=crm.headers)
+    assert again.json() == {"offered": False, "control": False, "reason": "no_campaign", "offer_id": None,
+                            "code": None}
+    wrong_place = await crm.client.post("/api/v1/campaigns/bot-only/offers", json={"customer_id": customer.id},
+                                        headers=crm.headers)
+    assert wrong_place.json()["offered"] is False and wrong_place.json()["reason"] == "no_campaign"
+    missing = await crm.client.post("/api/v1/campaigns/nope/offers", json={"customer_id": customer.id},
+                                    headers=crm.headers)
+    assert missing.status_code == 404
