@@ -93,8 +93,10 @@ async def best_offer(hub: Hub, customer: Customer, contact: Contact, now: dateti
     """The decision for this contact, on fresh counters and the campaigns running now (or only the one named)."""
     rt = runtime(hub)
     campaigns = [c for c in await running_campaigns(hub, now) if only is None or c.id == only]
+    if not campaigns:  # the common case between campaigns: no reads at all
+        return Decision(reason="no_campaign"), CustomerFacts()
     counters = await rt.store.counters(customer.id, week_of(now, rt.policy.timezone))
-    facts = await customer_facts(hub, customer, now) if campaigns else CustomerFacts()
+    facts = await customer_facts(hub, customer, now)
     return decide(contact, facts, campaigns, counters, now, rt.policy), facts
 
 
@@ -118,6 +120,8 @@ async def make_offer(hub: Hub, customer: Customer, contact: Contact, now: dateti
 async def offer_in_conversation(hub: Hub, customer: Customer, contact: Contact, now: datetime) -> Made:
     """make_offer, except that an offer already made in this conversation at this moment and not yet delivered is
     made again (the turn that made it crashed before its reply went out, and the message is redelivered)."""
+    if not await running_campaigns(hub, now):
+        return Made(Decision(reason="no_campaign"))
     if contact.conversation_id is not None:
         for record in await runtime(hub).store.offers_of(customer.id):
             if (record.conversation_id == contact.conversation_id and record.moment is contact.moment

@@ -40,8 +40,6 @@ async def redeem(hub: Hub, report: RedemptionReport) -> tuple[OfferRecord, bool]
         if record.redemption_id == report.redemption_id:
             return record, False
         raise Conflict(f"offer {record.id} was redeemed already (redemption {record.redemption_id})")
-    if not record.control and record.state is OfferState.HELD_BACK:
-        raise Conflict(f"offer {record.id} was never made")
     record.redeemed_at, record.redemption_id, record.order_total = report.at, report.redemption_id, report.order_total
     if not record.control:
         record.state = OfferState.REDEEMED

@@ -47,23 +47,31 @@ async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
         await drop_keys(prefix)
 
 
-async def race(kind: str, env: dict[str, str], turns_per_child: list[list[str]]) -> list[dict[str, int]]:
-    """One child per list of turns; once all are ready, one signal starts them together."""
+async def race(kind: str, env: dict[str, str], turns_per_child: list[list[str]], logs: Path) -> list[dict[str, int]]:
+    """One child per list of turns; once all are ready, one signal starts them together. Their stderr goes to
+    files (a full pipe nobody reads would stall a child)."""
+    store = opened(kind, env)  # tables and indexes made once, before the children race to open it
+    await store.open()
+    await store.close()
+    errors = [(logs / f"child{n}.err").open("wb") for n in range(len(turns_per_child))]
     children = [await asyncio.create_subprocess_exec(
         sys.executable, "-m", "tests.integration.campaign_race_child", kind, str(BUDGET), str(WEEKLY),
         ",".join(turns), cwd=ROOT, env={**os.environ, **env}, stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE) for turns in turns_per_child]
+        stdout=asyncio.subprocess.PIPE, stderr=err) for turns, err in zip(turns_per_child, errors, strict=True)]
     try:
-        for child in children:
+        for n, child in enumerate(children):
             assert child.stdout is not None
-            ready = await asyncio.wait_for(child.stdout.readline(), 180)
-            assert ready.strip() == b"ready", (await child.communicate())[1].decode()[-2000:]
-        outputs = await asyncio.wait_for(asyncio.gather(*(c.communicate(b"go\n") for c in children)), 60)
+            ready = await asyncio.wait_for(child.stdout.readline(), 300)
+            assert ready.strip() == b"ready", (logs / f"child{n}.err").read_text()[-2000:]
+        outputs = await asyncio.wait_for(asyncio.gather(*(c.communicate(b"go\n") for c in children)), 120)
     finally:
         for child in children:
             if child.returncode is None:
                 child.kill()
-    assert all(c.returncode == 0 for c in children), [err.decode()[-2000:] for _, err in outputs]
+        for err in errors:
+            err.close()
+    failed = [(logs / f"child{n}.err").read_text()[-2000:] for n, c in enumerate(children) if c.returncode != 0]
+    assert not failed, failed
     return [json.loads(out) for out, _ in outputs]
 
 
@@ -74,13 +82,14 @@ def opened(kind: str, env: dict[str, str]) -> CampaignStore:
     return SqliteCampaignStore(env["CAMPAIGN_RACE_SQLITE_PATH"])
 
 
-async def test_caps_are_never_exceeded_by_racing_processes(backend: tuple[str, dict[str, str]]) -> None:
+async def test_caps_are_never_exceeded_by_racing_processes(backend: tuple[str, dict[str, str]],
+                                                           tmp_path: Path) -> None:
     kind, env = backend
     # budget: 4 processes × 6 customers of campaign "spring" (24 turns for 7 offers); weekly: customer "w" in 8
     # campaigns, 2 per process (8 turns for 3 offers); once: every process also claims "once:x" twice
     turns = [[f"spring:c{p}-{n}" for n in range(6)] + [f"wk{2 * p}:w", f"wk{2 * p + 1}:w", "once:x", "once:x"]
              for p in range(PROCESSES)]
-    results = await race(kind, env, turns)
+    results = await race(kind, env, turns, tmp_path)
     store = opened(kind, env)
     await store.open()
     try:
