@@ -19,6 +19,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from hub.campaigns import decide
 from models.campaigns import (
@@ -80,10 +81,11 @@ def campaigns(n: int, rng: random.Random) -> list[Campaign]:
 
 def inputs(rng: random.Random, ids: list[str]) -> tuple[Contact, CustomerFacts, Counters]:
     """One contact, its customer's facts and the counters' snapshot."""
-    contact = Contact(customer_id=f"cust-{rng.randint(1, 10**6)}", moment=rng.choice(list(Moment)),
+    shopper = rng.randint(1, 10**6)
+    contact = Contact(customer_id=f"cust-{shopper}", moment=rng.choice(list(Moment)),
                       channel=rng.choice(CHANNELS), topic=rng.choice(TOPICS), complaint_resolved=rng.random() < 0.3,
                       csat=rng.choice([None, 2, 4, 5]), session_open=rng.random() < 0.8)
-    facts = CustomerFacts(crm_id="x", loyalty_tier=rng.choice(TIERS), region=rng.choice(CITIES),
+    facts = CustomerFacts(crm_id=f"crm-{shopper}", loyalty_tier=rng.choice(TIERS), region=rng.choice(CITIES),
                           stores=frozenset(str(rng.randint(1, 400)) for _ in range(3)),
                           purchase_days=tuple(sorted(rng.randint(0, 120) for _ in range(rng.randint(0, 12)))))
     counters = Counters(customer_campaigns=frozenset(rng.sample(ids, 3)), customer_week=rng.randint(0, 2),
@@ -125,10 +127,10 @@ def main(count: int, decisions: int, seed: int) -> None:
     for contact, facts, counters in cases[:500]:  # warm up: zone data loaded, code paths hot
         decide(contact, facts, active, counters, NOW, POLICY)
     gc.freeze()  # the inputs made above are never collected: a collection is not the decision's cost
-    full = timed([lambda c=c: decide(c[0], c[1], active, c[2], NOW, POLICY) for c in cases])
-    one = timed([lambda c=c: decide(c[0], c[1], active[:1], c[2], NOW, POLICY) for c in cases])
+    full = timed([partial(decide, c[0], c[1], active, c[2], NOW, POLICY) for c in cases])
+    one = timed([partial(decide, c[0], c[1], active[:1], c[2], NOW, POLICY) for c in cases])
     raw = [c[0].model_dump() for c in cases]
-    build = timed([lambda r=r: Contact.model_validate(r) for r in raw])
+    build = timed([partial(Contact.model_validate, r) for r in raw])
     outcomes = [decide(c[0], c[1], active, c[2], NOW, POLICY) for c in cases[:2000]]
     offered = sum(o.offers for o in outcomes) / len(outcomes)
     held = sum(o.control for o in outcomes) / len(outcomes)
