@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 
+from api import campaigns as campaign_pages
 from api import cases as case_pages
 from api import crm, docs, errors, flows_page
 from api import inbox as inbox_pages
@@ -79,6 +80,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(crm.router)  # the CRM REST API, /api/v1
     for router in report_pages.routers:  # /reports pages and /api/v1/reports (issue 17)
         app.include_router(router)
+    app.include_router(campaign_pages.router)  # /campaigns: marketing's campaign pages (issue 19)
     app.include_router(channel_api.router)
     app.include_router(files.router)  # signed links to files sent in operators' replies
     app.include_router(crm_webhooks.router)

@@ -12,6 +12,7 @@ import uvicorn
 
 from api.app import create_app
 from api.commands import bus as bus_commands
+from api.commands import campaigns as campaigns_commands
 from api.commands import check as check_commands
 from api.commands import customers as customers_commands
 from api.commands import dialogs as dialogs_commands
@@ -50,6 +51,7 @@ app.add_typer(users_commands.groups_app, name="groups")
 app.add_typer(directory_commands.app, name="directory")
 app.add_typer(customers_commands.app, name="customers")
 app.add_typer(reviews_commands.app, name="reviews")
+app.add_typer(campaigns_commands.app, name="campaigns")
 
 
 @app.command("check")

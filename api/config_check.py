@@ -9,7 +9,8 @@ pages (which show the problems at the top). It proves that work can land with pe
 - every group's calendar is defined (hub/calendars.yml) and its escalation group exists;
 - flows trigger on known intents, call known actions, open cases of catalogue types, and their handover
   topics reach a group (api/config_flows.py);
-- every channel account has the secrets its connector needs (OTKLIK_ACCOUNTS).
+- every channel account has the secrets its connector needs (OTKLIK_ACCOUNTS);
+- the campaign files of OTKLIK_CAMPAIGNS_DIR are valid campaigns with distinct ids (hub/campaigns/files.py).
 
 Errors stop `serve`; warnings (a group that exists but has nobody to work in it: its work overflows,
 hub/inbox/staffing.py) are shown but do not.
@@ -23,6 +24,7 @@ from api.config_flows import check_flows
 from api.config_problems import Directory, Report, shown
 from api.wiring import build_stores
 from connectors import check_account
+from hub.campaigns import CampaignFileError, load_campaign_dir
 from hub.cases import DEFAULT_CATALOGUE_PATH, STORE, Catalogue, load_catalogue
 from hub.inbox import SHIPPED_INBOX_CONFIG, InboxConfig, load_inbox_config
 from hub.settings import Settings
@@ -58,6 +60,7 @@ async def check_configuration(settings: Settings, stores: Stores) -> Report:
         types = set(catalogue.types) if catalogue is not None else None
         await check_flows(settings, inbox, overrides, directory, report, types)
     _check_accounts(settings, report)
+    _check_campaigns(settings, report)
     return report
 
 
@@ -160,3 +163,14 @@ def _check_accounts(settings: Settings, report: Report) -> None:
             check_account(account)
         except ValueError as e:
             report.errors.append(Problem("OTKLIK_ACCOUNTS", n, str(e)))  # the connector names the account
+
+
+def _check_campaigns(settings: Settings, report: Report) -> None:
+    """Each problem of the campaign files, at its file:line (they would stop `serve` at start)."""
+    if not settings.campaigns_dir:
+        return
+    try:
+        load_campaign_dir(settings.campaigns_dir)
+    except CampaignFileError as e:
+        report.errors += [Problem(shown(p.file), p.line, p.message) for p in e.problems]
+

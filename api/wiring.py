@@ -28,6 +28,7 @@ from connectors.reviews.google_play import GooglePlaySource
 from connectors.webchat import ACCOUNT_ID as WEBCHAT_ACCOUNT
 from dialogs.registry import FlowRegistry
 from hub.bus.base import Bus, BusPolicy
+from hub.campaigns import CampaignsRuntime, manage
 from hub.context.base import CustomerContextProvider, OffContextProvider
 from hub.context.breaker import CircuitBreaker
 from hub.context.cache import ContextCache, MemoryTtlCache, RedisTtlCache
@@ -37,9 +38,11 @@ from hub.egress import guarded_client
 from hub.ports import Participant, ReviewRules, ReviewSource, ReviewsRuntime
 from hub.settings import Settings
 from hub.stores.base import Stores
+from hub.stores.campaigns import CampaignStore, CapLedger
 from hub.stores.reports import ReportStore
 from hub.stores.reviews import ReviewStore
 from hub.stores.sqlite.reports import SqliteReportStore, reports_path
+from models.campaigns import HourRange, Policy
 from models.channels import Channel, ChannelAccount
 from models.clock import local_date, utcnow
 from nlu.artefacts import ModelDirectory
@@ -221,6 +224,46 @@ async def open_reviews(settings: Settings, http: httpx.AsyncClient,
     finally:
         await store.close()
 
+def build_campaign_store(settings: Settings) -> CampaignStore:
+    """The campaign store on the configured backend (not yet opened)."""
+    if settings.store == "mongo":
+        from hub.stores.mongo.campaigns import MongoCampaignStore  # the embedded default never needs pymongo
+
+        assert settings.mongodb_url is not None  # checked by Settings
+        return MongoCampaignStore(settings.mongodb_url)
+    from hub.stores.sqlite.campaigns import SqliteCampaignStore
+
+    return SqliteCampaignStore(settings.sqlite_path)
+
+
+def campaign_policy(settings: Settings) -> Policy:
+    """The rules across campaigns from the settings."""
+    quiet = HourRange.parse(settings.campaign_quiet_hours) if settings.campaign_quiet_hours else None
+    return Policy(weekly_limit=settings.campaign_weekly_limit, quiet_hours=quiet, timezone=settings.timezone)
+
+
+@asynccontextmanager
+async def open_campaigns(settings: Settings) -> AsyncIterator[CampaignsRuntime]:
+    """The campaign store opened, the YAML folder loaded into it (CampaignFileError stops the start), and the
+    caps counted in Redis when processes share one (the Redis bus), else by the store itself."""
+    store = build_campaign_store(settings)
+    await store.open()
+    redis: Redis | None = None
+    try:
+        ledger: CapLedger = store
+        if settings.bus == "redis":
+            from hub.stores.redis_caps import RedisCapLedger
+
+            redis = Redis.from_url(settings.redis_url)
+            ledger = RedisCapLedger(redis, store, settings.redis_prefix)
+        runtime = CampaignsRuntime(store=store, ledger=ledger, policy=campaign_policy(settings))
+        if settings.campaigns_dir:
+            await manage.load_files(runtime, settings.campaigns_dir)
+        yield runtime
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        await store.close()
 
 
 def build_report_store(settings: Settings) -> ReportStore:
@@ -267,6 +310,7 @@ async def running_hub(settings: Settings) -> AsyncIterator[Hub]:
                 hub.participant = build_participant(hub, settings)
                 hub.reviews = await stack.enter_async_context(open_reviews(settings, http))
                 hub.report_store = await stack.enter_async_context(opened_report_store(settings))
+                hub.campaigns = await stack.enter_async_context(open_campaigns(settings))
                 yield hub
         finally:
             await bus.close()

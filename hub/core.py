@@ -13,7 +13,7 @@ from datetime import timedelta
 import httpx
 
 from hub.context.base import CustomerContextProvider, OffContextProvider
-from hub.ports import Bus, Participant, ReviewsRuntime, Sender, Stores, TopicReader
+from hub.ports import Bus, CampaignsRuntime, Participant, ReviewsRuntime, Sender, Stores, TopicReader
 from hub.settings import Settings
 from hub.stores.reports import ReportStore
 from models.channels import Channel, ChannelAccount
@@ -37,6 +37,7 @@ class Hub:
     reader: TopicReader | None = None  # what customer messages are about (nlu/, via the wiring)
     report_store: ReportStore | None = None  # facts and rollups the reports read (hub/reports/)
     reviews: ReviewsRuntime | None = None  # review monitoring (hub/reviews/): its store, platforms and reader
+    campaigns: CampaignsRuntime | None = None  # targeted promotions (hub/campaigns/): store, caps ledger, rules
     # Automatic assignment in this process takes turns, so two hand-offs never both fill an operator's last slot.
     assign_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 

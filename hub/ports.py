@@ -10,13 +10,17 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol
 
 from hub.bus.base import Bus
 from hub.stores.base import Stores
+from hub.stores.campaigns import CampaignStore, CapLedger
 from hub.stores.reviews import ReviewStore
+from models.campaigns import Campaign, Policy
 from models.conversations import Conversation
 from models.messages import InboundMessage, Message
 from models.nlu import ParseResult
@@ -25,6 +29,7 @@ from models.sending import Sender, SendReceipt
 
 __all__ = [
     "Bus",
+    "CampaignsRuntime",
     "Participant",
     "ReviewReader",
     "ReviewRules",
@@ -124,3 +129,17 @@ class ReviewsRuntime:
     rules: ReviewRules = field(default_factory=ReviewRules)
     webhook_secret: str | None = None  # the aggregator webhook's HMAC key (None: the route answers 404)
     webhook_window: int = 300  # seconds a signed delivery stays acceptable
+
+
+@dataclass
+class CampaignsRuntime:
+    """Targeted promotions (hub/campaigns/): the campaign store, where caps are counted, the cross-campaign rules;
+    filled by api/wiring.py."""
+
+    store: CampaignStore
+    ledger: CapLedger  # the store itself, or Redis in front of it when processes share a Redis
+    policy: Policy = field(default_factory=Policy)
+    # Every contact reads the campaigns: this process keeps them this long (changes made here drop it at once).
+    cache_seconds: float = 5.0
+    clock: Callable[[], float] = time.monotonic
+    cached: tuple[float, list[Campaign]] | None = None  # (read at, campaigns)

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, AliasChoices, BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from models.campaigns import HourRange
 from models.clock import known_timezone
 from models.egress import EgressPolicy, RefusedDestination, check_url
 
@@ -24,6 +25,13 @@ def proxy_list(value: str) -> str:
         except ValueError:
             raise ValueError(f"{entry!r} is not an IP address or network") from None
     return ",".join(entries)
+
+
+def hour_range(value: str) -> str:
+    """"" or local hours "start-end" (e.g. "21-9"); ValueError says what is wrong."""
+    if value.strip():
+        HourRange.parse(value)
+    return value.strip()
 
 
 class ApiAccountConfig(BaseModel):
@@ -176,6 +184,13 @@ class Settings(BaseSettings):
     # serves it there without one (bind it where only the scraper reaches).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
     metrics_host: str = "127.0.0.1"
+
+    # Targeted promotions (hub/campaigns/): campaigns written in YAML (every *.yml of the folder, loaded into the
+    # store at start; None: only those made through the API), offers per customer per week across campaigns,
+    # and the local hours no proactive offer is sent ("21-9"; "" for none).
+    campaigns_dir: str | None = None
+    campaign_weekly_limit: int = Field(default=2, ge=0, le=100)
+    campaign_quiet_hours: Annotated[str, AfterValidator(hour_range)] = "21-9"
 
     # Cases (hub/cases): request-type catalogue and working-hours calendars (None: the shipped YAML files),
     # how often the worker scans SLA deadlines (reminders, breaches, escalation).

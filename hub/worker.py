@@ -9,7 +9,7 @@ import socket
 import uuid
 from collections.abc import Callable
 
-from hub import csat, privacy, reports
+from hub import campaigns, csat, privacy, reports
 from hub.bus.base import INBOUND, OUTBOUND, Handler
 from hub.cases.scanner import run_sla_scanner
 from hub.core import Hub
@@ -48,6 +48,7 @@ async def run_worker(hub: Hub, stop: asyncio.Event, *, name: str | None = None) 
     consumers += [hub.bus.consume(s, OUTBOX_GROUP, name, on_outbound, stop=stop) for s in hub.partitions(OUTBOUND)]
     consumers += webhooks.consumers(hub, stop, name, patiently(hub, stop))  # events -> deliveries -> POSTs
     consumers += csat.consumers(hub, stop, name, patiently(hub, stop))  # resolves -> rating requests
+    consumers += campaigns.consumers(hub, stop, name, patiently(hub, stop))  # sent messages -> offer.delivered
     consumers += reports.worker_consumers(hub, stop, name, patiently(hub, stop))  # events -> report rollups
     consumers.append(run_inbox_loops(hub, stop))  # SLA breaches, follow-ups, queue sweep
     consumers.append(run_sla_scanner(hub, stop))  # case SLA reminders, breaches, escalation

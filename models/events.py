@@ -52,6 +52,10 @@ EventType = Literal[
     "csat.requested",  # the shopper was asked to rate a resolve (hub/csat/)
     "csat.answered",  # their score (revision 1), then their comment (revision 2)
     "review.burst",  # hub/reviews/alerts.py: a store's negative reviews piled up within a day
+    "offer.made",  # a campaign's offer with its code, made to a customer (hub/campaigns/)
+    "offer.held_back",  # the customer is in the campaign's control group: no offer; report their purchases
+    "offer.delivered",  # the message carrying the offer was sent
+    "offer.redeemed",  # the CRM reported the code used (or a held-back customer's purchase)
 ]
 
 

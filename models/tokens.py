@@ -31,6 +31,9 @@ class Scope(StrEnum):
     CUSTOMERS_ERASE = "customers:erase"   # anonymise one customer everywhere (personal-data requests)
     AUDIT_READ = "audit:read"             # who read which customer's data
     REPORTS_READ = "reports:read"         # /api/v1/reports (personal data only with conversations:read too)
+    CAMPAIGNS_READ = "campaigns:read"     # /api/v1/campaigns: campaigns and their reports
+    CAMPAIGNS_WRITE = "campaigns:write"   # create, change, remove campaigns and import their code pools
+    REDEMPTIONS_WRITE = "redemptions:write"  # POST /api/v1/redemptions: codes used, control-group purchases
 
 
 class ApiToken(BaseModel):

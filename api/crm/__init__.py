@@ -10,7 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends
 
-from api.crm import cases, conversations, customers, directory, proactive
+from api.crm import campaigns, cases, conversations, customers, directory, proactive
 from api.crm.ratelimit import lifespan, rate_limit
 from api.crm.schemas import ErrorBody
 from api.routes import privacy as privacy_routes
@@ -32,4 +32,5 @@ router.include_router(conversations.router)
 router.include_router(proactive.router)
 router.include_router(cases.router)
 router.include_router(directory.router)
+router.include_router(campaigns.router)  # campaigns and redemptions (issue 19)
 router.include_router(privacy_routes.router)  # export, erase, audit: personal-data requests

@@ -7,6 +7,7 @@ import secrets
 from datetime import timedelta
 from pathlib import Path
 
+from api.demo.campaign_history import seed_campaign
 from api.demo.canned import seed_canned
 from api.demo.nlu_model import ensure_nlu_model
 from api.demo.reports import seed_report_history
@@ -90,6 +91,7 @@ async def seed(settings: Settings, demo_password: str = "demo password") -> None
             await hub.stores.conversations.create(conversation)
             for n, (direction, text) in enumerate(lines):
                 await hub.stores.messages.add(_message(conversation, n, direction, text))
+        await seed_campaign(hub, utcnow())  # the goodwill campaign and its history (api/demo/campaign_history.py)
         assert hub.report_store is not None  # opened with the hub
         await seed_report_history(hub, hub.report_store)  # three weeks of history behind every report
 

@@ -16,6 +16,7 @@ from api.inbox.other_groups import collapse_foreign
 from api.inbox.reply_files import our_file_id
 from api.inbox.rows import group_name, shown_text
 from api.inbox.views import AttachmentView, FactView, TimelineItem
+from hub import campaigns
 from hub.stores.cases import CaseQuery
 from models.cases import Case
 from models.conversations import Conversation, ConversationEvent
@@ -51,6 +52,7 @@ async def load_timeline(hub: Hub, conversation: Conversation, user: User) -> tup
     groups = await _group_names(hub, events)
     items += [_event_item(e, conversation, n, names, groups) for n, e in events]
     items += [case_item(c) for c in await _cases_of(hub, conversation) if since is None or c.created_at >= since]
+    items += [i for i in await offer_items(hub, conversation) if since is None or i.at >= since]
     items.sort(key=lambda item: item.at)
     return await collapse_foreign(hub, user, items), truncated
 
@@ -112,6 +114,23 @@ async def _group_names(hub: Hub, events: list[tuple[int, ConversationEvent]]) ->
 async def _cases_of(hub: Hub, conversation: Conversation) -> list[Case]:
     """The cases opened from this conversation, newest first (an indexed read)."""
     return await hub.stores.cases.find(CaseQuery(conversation_id=conversation.id), order="newest", limit=CASES_SHOWN)
+
+
+async def offer_items(hub: Hub, conversation: Conversation) -> list[TimelineItem]:
+    """The customer's campaign offers (made or held back) and their redemptions; none when campaigns are off."""
+    if hub.campaigns is None:
+        return []
+    items = []
+    for record in await campaigns.manage.offers_of(hub, conversation.customer_id):
+        where = record.conversation_id or conversation.id
+        common = {"kind": "offer", "conversation_id": where, "current": where == conversation.id,
+                  "channel": record.channel, "offer_campaign": record.campaign_id, "offer_code": record.code}
+        made = "offer_held_back" if record.control else "offer_made"
+        items.append(TimelineItem(id=f"offer-{record.id}", at=record.made_at, offer_event=made, **common))
+        if record.redeemed_at is not None and not record.control:
+            items.append(TimelineItem(id=f"redeemed-{record.id}", at=record.redeemed_at,
+                                      offer_event="offer_redeemed", **common))
+    return items
 
 
 def case_item(case: Case) -> TimelineItem:

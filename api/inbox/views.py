@@ -103,7 +103,7 @@ class TimelineItem(_View):
     """One line of the customer's cross-channel timeline: a message, a note, a conversation event or a case
     opened from the conversation."""
 
-    kind: Literal["message", "note", "event", "case", "elsewhere"]  # elsewhere: another group's, no content
+    kind: Literal["message", "note", "event", "case", "offer", "elsewhere"]  # elsewhere: another group's, no content
     id: str
     at: datetime
     conversation_id: str
@@ -129,6 +129,9 @@ class TimelineItem(_View):
     case_type: str | None = None  # the request type's id (the page shows its title)
     case_state: str | None = None
     group_name: str | None = None  # of an `elsewhere` line
+    offer_event: str | None = None  # an `offer` line: offer_made, offer_held_back or offer_redeemed
+    offer_campaign: str | None = None
+    offer_code: str | None = None
 
 
 class IdentityView(_View):

@@ -7,6 +7,7 @@ Adding one: write `async def name(ctx: ActionContext, slots) -> dict` in a modul
 from __future__ import annotations
 
 from bots.actions.base import Action, ActionContext, Result
+from bots.actions.campaigns import offer_campaign
 from bots.actions.cases import create_case
 from bots.actions.loyalty import loyalty_balance
 from bots.actions.orders import order_status
@@ -23,6 +24,7 @@ REGISTRY: dict[str, Action] = {
     "loyalty_balance": loyalty_balance,
     "create_case": create_case,
     "issue_promo_code": issue_promo_code,
+    "offer_campaign": offer_campaign,
     "record_praise": record_praise,
     "start_verification": start_verification,
     "check_verification": check_verification,

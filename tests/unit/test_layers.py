@@ -21,12 +21,13 @@ MAY_IMPORT = {
     "api": set(PACKAGES),
 }
 # Inside hub, bottom to top; a module imports from its own layer or below. directory and webhooks see only the kernel.
-HUB_LAYERS = {"customers": 2, "outbound": 3, "inbox": 4, "csat": 4.5, "cases": 5, "reviews": 5.5, "inbound": 6,
-              "worker": 7}
+HUB_LAYERS = {"customers": 2, "outbound": 3, "campaigns": 3.5, "inbox": 4, "csat": 4.5, "cases": 5, "reviews": 5.5,
+              "inbound": 6, "worker": 7}
 KERNEL_ONLY = {"directory", "webhooks", "privacy", "reports"}
 KERNEL_PACKAGES = {"stores", "bus", "context"}  # ports (and adapters only the wiring names)
 # Concrete adapters: only api/wiring.py builds them.
-ADAPTERS = ("hub.stores.sqlite", "hub.stores.mongo", "hub.bus.memory", "hub.bus.redis_streams", "hub.bus.journal",
+ADAPTERS = ("hub.stores.sqlite", "hub.stores.mongo", "hub.stores.redis_caps", "hub.bus.memory", "hub.bus.redis_streams",
+            "hub.bus.journal",
             "hub.context.crm", "api.demo.crm_context", "hub.context.cache", "nlu.service", "bots.participant",
             "bots.autoack")
 WIRING = "api.wiring"

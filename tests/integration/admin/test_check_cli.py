@@ -77,3 +77,23 @@ async def test_a_flow_calling_an_unknown_action_or_case_type_and_an_account_with
     assert "flows/hello.yml:6: unknown action 'no_such_action'" in checked.stdout
     assert "flows/hello.yml:7: request type 'spoilt' is not in the case catalogue" in checked.stdout
     assert "OTKLIK_ACCOUNTS:1: telegram account 'retail_bot' needs secrets.webhook_secret" in checked.stdout
+
+
+async def test_a_broken_campaign_file_is_named_by_file_and_line_and_stops_serve(
+    make_settings: Any, tmp_path: Path,
+) -> None:
+    await _demo_directory(make_settings, tmp_path)
+    folder = tmp_path / "campaigns"
+    folder.mkdir()
+    (folder / "spring.yml").write_text(
+        "id: spring\nname: Весна\nplacements: [praise]\noffer:\n  source: pool\n  text: {ru: 'Код {code}'}\n"
+        "control_share: 3\n", encoding="utf-8")
+
+    checked = otklik(["check"], tmp_path, OTKLIK_CAMPAIGNS_DIR=str(folder))
+    served = otklik(["serve", "--port", "9"], tmp_path, OTKLIK_CAMPAIGNS_DIR=str(folder))
+
+    assert checked.returncode == 1
+    assert "campaigns/spring.yml:6: offer.text: Value error, offer text needs every language: missing en" in (
+        checked.stdout)
+    assert "campaigns/spring.yml:7: control_share:" in checked.stdout
+    assert served.returncode == 1 and "campaigns/spring.yml:6: offer.text" in served.stderr

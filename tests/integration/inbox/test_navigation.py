@@ -16,7 +16,7 @@ PASSWORD = "correct horse battery staple"
 LINKS = re.compile(r'<nav class="topnav"[^>]*>(.*?)</nav>', re.S)
 EVERY = {"/inbox", "/cases", "/dialogs", "/admin/canned", "/admin/users", "/admin/groups", "/admin/stores",
          "/admin/routing", "/admin/audit", "/reviews",
-         "/reports/supervisor"}
+         "/reports/supervisor", "/campaigns"}
 
 
 @pytest.mark.parametrize(("roles", "home", "expected"), [
