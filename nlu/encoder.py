@@ -11,7 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ DEFAULT_LAYERS = 2  # layers 1-2 of 6: 95.2 % on CLINC150 at ~0.5 ms; 3 layers: 
 # shorter than 32 tokens anyway.
 MAX_TOKENS = 32
 CACHE_ENV = "OTKLIK_NLU_CACHE"
+_WORD = re.compile(r"\S*\w\S*")
 
 
 def cache_dir() -> Path:
@@ -81,10 +84,20 @@ class SentenceEncoder:
         out = np.zeros((len(texts), HIDDEN), np.float32)
         if not texts or not self.ready():
             return out
-        for i, encoding in enumerate(self._tokenizer.encode_batch(texts)):
+        cap = (self._tokenizer.truncation or {}).get("max_length", 0)
+        heads = [_head(t, cap) for t in texts] if cap else texts
+        for i, encoding in enumerate(self._tokenizer.encode_batch(heads)):
             ids = np.array([encoding.ids], dtype=np.int64)
             out[i] = self._session.run(None, {"input_ids": ids})[0][0]
         return out
+
+
+def _head(text: str, tokens: int) -> str:
+    """The text up to its `tokens`-th word: the tokenizer cuts there anyway, and tokenizing a whole pasted
+    e-mail thread first costs more than the encoder reading its head (~1 ms for 2,000 characters). Exact: a
+    word with a letter or digit gives at least one token (the normaliser strips accents, never letters)."""
+    found = list(islice(_WORD.finditer(text), tokens))
+    return text if len(found) < tokens else text[:found[-1].end()]
 
 
 @lru_cache(maxsize=4)  # one per process: every model trained here shares it (and its session)
