@@ -85,8 +85,10 @@ class SentenceEncoder:
         if not texts or not self.ready():
             return out
         cap = (self._tokenizer.truncation or {}).get("max_length", 0)
-        heads = [_head(t, cap) for t in texts] if cap else texts
-        for i, encoding in enumerate(self._tokenizer.encode_batch(heads)):
+        for i, text in enumerate(texts):
+            # `encode`, not `encode_batch`: the batch call hands even one text to a thread pool, which costs
+            # more than the tokenizing and hides the work from this thread's CPU clock.
+            encoding = self._tokenizer.encode(_head(text, cap) if cap else text)
             ids = np.array([encoding.ids], dtype=np.int64)
             out[i] = self._session.run(None, {"input_ids": ids})[0][0]
         return out
