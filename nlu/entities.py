@@ -76,8 +76,11 @@ class EntityExtractor:
     def _lookup(self, text: str) -> list[Entity]:
         tokens = words(text)
         stems = [stem(w) for w, _, _ in tokens]
+        starts = self._first_stems()
         found: list[Entity] = []
         for i in range(len(tokens)):
+            if stems[i] not in starts:  # no lookup value begins with this word: skip its n look-ups
+                continue
             for n in range(min(self.longest_lookup, len(tokens) - i), 0, -1):
                 hit = self.lookups.get(tuple(stems[i:i + n]))
                 if hit is None:
@@ -87,6 +90,14 @@ class EntityExtractor:
                                     canonical=self.canonical(hit[1])))
                 break
         return found
+
+
+    def _first_stems(self) -> frozenset[str]:
+        """The first stem of every lookup value (worked out on first use: models pickled before kept none)."""
+        starts: frozenset[str] | None = self.__dict__.get("_starts")
+        if starts is None:
+            starts = self.__dict__["_starts"] = frozenset(key[0] for key in self.lookups)
+        return starts
 
 
 def _without_overlaps(candidates: list[Entity]) -> list[Entity]:

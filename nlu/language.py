@@ -8,16 +8,18 @@ letters ("gde moi zakaz") is Russian (nlu/translit.py).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from nlu.translit import looks_translit
 
 RUSSIAN, ENGLISH, UNKNOWN = "ru", "en", "unknown"
-# Counted by the regex engine, not a Python loop over characters: a parse asks several times (the engine,
-# each reader, the calibration). Same answers; the whole parse gains ~1-3 % (within the shared machine's noise).
+# Counted by the regex engine, not a Python loop over characters. A parse asks several times about the same
+# text (the engine, the ranking, each sentence-vector reader), so answers are kept for the last few texts.
 _CYRILLIC = re.compile("[а-яА-ЯёЁ]")
 _LATIN = re.compile("[a-zA-Z]")
 
 
+@lru_cache(maxsize=1024)
 def detect(text: str) -> str:
     """"ru", "en", or "unknown" (no letters of either script)."""
     cyrillic, latin = len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))

@@ -10,6 +10,7 @@ nothing about the topic either. Russian typed in Latin letters is read back into
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from nlu.translit import looks_translit, to_cyrillic
 
@@ -58,6 +59,7 @@ def question_part(text: str) -> str:
     return rest if len(re.findall(r"\w+", rest)) >= _MIN_WORDS_LEFT else body
 
 
+@lru_cache(maxsize=1024)  # a parse prepares the same text for the ranking and again for its calibration
 def prepare(text: str) -> str:
     """The text the classifier reads: transliteration undone, greeting and signature set aside."""
     if looks_translit(text):

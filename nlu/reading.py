@@ -3,9 +3,10 @@
 A bot that is unsure asks: when the first two topics are close, or the confidence is middling (below
 the threshold, but not far), the reading is a close call, and the bot can offer the two candidates. A
 message that raises several topics ("курьер опоздал, и ещё промокод не сработал") is read clause by
-clause: the whole message gives the main topic, and each clause that confidently names another real
-topic adds it to `also`, for the operator. Clauses are read only when the whole leaves room for a second
-topic (a clear single reading skips them), and by the n-grams alone: the parse budget is 2 ms.
+clause (of the text the classifier reads: nlu/prepare.py): the whole message gives the main topic, and
+each clause that confidently names another real topic adds it to `also`, for the operator. Clauses are
+read only when the whole leaves room for a second topic (a clear single reading skips them), and by the
+n-grams alone: the parse budget is 2 ms.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from models.nlu import OUT_OF_SCOPE
+from nlu.prepare import prepare
 from nlu.thresholds import decide
 
 SOCIAL = frozenset({"greet", "goodbye"})  # politeness, never a topic of its own beside a question
@@ -62,7 +64,9 @@ def read(classifier: Ranker, text: str, threshold: float) -> Reading:
     ranking = classifier.rank(text) if text.strip() else [(OUT_OF_SCOPE, 0.0)]
     top, confidence = ranking[0]
     found: list[tuple[str, float]] = []
-    parts = clauses(text) if _room(ranking, threshold) else []
+    # The clauses of what the classifier reads: an e-mail's quoted thread, signature and greeting hold no
+    # topic of this message, and reading them cost the longest parses most of their time.
+    parts = clauses(prepare(text)) if _room(ranking, threshold) else []
     if len(parts) > 1:
         for part in parts[:MAX_CLAUSES]:
             name, score = classifier.rank(part, fast=True)[0]

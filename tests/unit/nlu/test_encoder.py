@@ -10,7 +10,7 @@ import pytest
 from nlu import language
 from nlu.artefacts import NluModel
 from nlu.classifier import ClassifierConfig, IntentClassifier
-from nlu.encoder import SentenceEncoder, load_encoder
+from nlu.encoder import SentenceEncoder, _head, load_encoder
 from nlu.training_data import TrainingData
 
 pytest.importorskip("onnxruntime", reason="the embeddings extra is not installed")
@@ -97,3 +97,16 @@ def test_one_text_scores_the_same_by_the_fast_path_and_the_batch_path(retail_mod
         probs = np.exp((row - row.max()) / temperature)
         probs /= probs.sum()
         assert np.allclose([ranked[label] for label in classifier.labels], probs, atol=1e-5), text
+
+
+@pytest.mark.parametrize("text", [
+    "Subject: Payment page error\n\nHello, when I try to pay for my order on the website the page just spins and "
+    "then says something went wrong, I have tried three different cards and two browsers, please help, " * 3,
+    "a, b. c! d? e; f: g - h ... i (j) k [l] m {n} o / p \\ q | r " * 4, "ｆｕｌｌ ｗｉｄｔｈ ü é ñ " * 12,
+    "short one", "", "??? !!! ...",
+])
+def test_reading_only_the_head_tokenizes_exactly_as_the_whole(encoder: SentenceEncoder, text: str) -> None:
+    assert encoder.ready()
+    tokenizer = encoder._tokenizer
+    cap = tokenizer.truncation["max_length"]
+    assert tokenizer.encode(_head(text, cap)).ids == tokenizer.encode(text).ids

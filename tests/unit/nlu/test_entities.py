@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.nlu import Entity
+from nlu import builtin_entities
 from nlu.entities import EntityExtractor
 from nlu.rasa_yaml import load_text
 from nlu.training_data import TrainingData
@@ -120,3 +121,14 @@ def test_any_text_gives_non_overlapping_spans_inside_it(text: str) -> None:
         assert 0 <= e.start <= e.end <= len(text) and text[e.start:e.end] == e.value
     for a, b in itertools.pairwise(entities):
         assert a.end <= b.start
+
+
+@given(st.text(alphabet="0123456789 +-()@.abc№заказ#\n", max_size=60))
+def test_skipping_extractors_a_text_has_too_few_digits_for_changes_nothing(text: str) -> None:
+    every = [hit for extract, _ in builtin_entities._EXTRACTORS for hit in extract(text, TODAY)]
+    assert builtin_entities.extract_all(text, TODAY) == every
+
+
+def test_a_phone_needs_its_seven_digits_and_a_short_number_is_none() -> None:
+    assert found("мой номер 12-34-56") == []
+    assert one("Niue: +683 4002", "phone").canonical == "+6834002"

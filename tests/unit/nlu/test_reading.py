@@ -57,7 +57,7 @@ def test_each_clause_that_names_another_topic_is_noted() -> None:
 
 
 def test_an_only_polite_whole_gives_way_to_a_clear_clause_among_its_leading_topics() -> None:
-    text = "Добрый день, хочу спросить. У меня баллы не начислились за покупку"
+    text = "Добрый день, хочу спросить одно. У меня баллы не начислились за покупку"
     table = Table({text: [("greet", 0.45), ("loyalty_card", 0.4)],
                    "У меня баллы не начислились за покупку": [("loyalty_card", 0.92)]})
     reading = read(table, text, 0.5)
@@ -75,6 +75,20 @@ def test_an_unsure_whole_is_confirmed_by_a_clause_but_never_switched_by_one() ->
     unsure = Table({text: [("delivery_problem", 0.45), ("return_refund", 0.3)],
                     "Please refund them now": [("return_refund", 0.95)]})
     assert read(unsure, text, 0.5).intent == OUT_OF_SCOPE
+
+
+def test_the_clauses_read_are_those_of_the_question_not_the_quoted_thread_or_signature() -> None:
+    text = ("Subject: Re: your order\n\nHi,\nthe driver left my bags at the wrong door.\nAlso my promo code failed."
+            "\n\nKind regards, Ann\n\nOn Monday the shop wrote:\n> Your order was delivered today\n> Rate the app")
+    asked: list[str] = []
+
+    class Recording(Table):
+        def rank(self, text: str, *, fast: bool = False) -> list[tuple[str, float]]:
+            asked.append(text)
+            return [("delivery_problem", 0.6), ("promo_code", 0.3)] if not fast else super().rank(text)
+
+    read(Recording({}), text, 0.5)
+    assert asked[1:] == ["Re: your order", "the driver left my bags at the wrong door", "Also my promo code failed"]
 
 
 def test_clauses_split_sentences_and_joined_topics_but_drop_short_bits() -> None:
