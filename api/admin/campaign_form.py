@@ -70,7 +70,7 @@ def campaign_form(form: FormData, *, zone: ZoneInfo, campaign_id: str | None = N
     result = FormResult()
     raw: dict[str, Any] = {
         "id": campaign_id or _text(form, "id"), "name": _text(form, "name"), "active": active,
-        "placements": [p for p in form.getlist("placements") if isinstance(p, str)],
+        "placements": [p for p in form.getlist("placements") if isinstance(p, str) and p],
         "offer": {"source": _text(form, "source"), "text": {"ru": _text(form, "text_ru"), "en": _text(form, "text_en")},
                   "cost": _text(form, "cost") or "0", "crm_reason": _text(form, "crm_reason") or "campaign",
                   "whatsapp_template": _text(form, "whatsapp_template") or None},

@@ -2,7 +2,8 @@
 as on the campaign pages (there is no marketing role).
 
 Every write goes through `hub.campaigns.manage`, as `/api/v1/campaigns` does, and the form builds the same
-`Campaign` model: a value the API refuses is refused here with the same reason (422, nothing saved). Edits carry
+`Campaign` model: a value the API refuses is refused here with the same reason (422, nothing saved; 409 when the
+id is taken or someone saved the campaign since the form was opened). Edits carry
 the version the editor saw, so two people never silently overwrite each other.
 """
 
@@ -65,13 +66,14 @@ async def create_campaign(request: Request, hub: HubDep, user: MarketingUser) ->
     """Create a campaign; its id must be new."""
     form = await request.form()
     result = campaign_form(form, zone=_zone(hub))
+    status = 422
     if result.ok:
         try:
             created = await manage.create(hub, result.values["campaign"])
             return RedirectResponse(f"/admin/campaigns/{created.id}?done=created", status_code=303)
         except Conflict as e:
-            result.errors["id"] = e.reason
-    return _form_page(request, hub, target=None, form=_shown(form), errors=result.errors, status=422)
+            result.errors["id"], status = e.reason, 409
+    return _form_page(request, hub, target=None, form=_shown(form), errors=result.errors, status=status)
 
 
 @router.get("/campaigns/{campaign_id}")
@@ -89,14 +91,15 @@ async def update_campaign(request: Request, hub: HubDep, user: MarketingUser, ca
     target = await manage.get(hub, campaign_id)
     form = await request.form()
     result = campaign_form(form, zone=_zone(hub), campaign_id=target.id, active=target.active)
+    status = 422
     if result.ok:
         campaign: Campaign = result.values["campaign"]
         try:
             await manage.replace(hub, campaign, expected_version=campaign.version)
             return RedirectResponse(f"/admin/campaigns/{target.id}?done=saved", status_code=303)
-        except Conflict as e:
-            result.errors["form"] = e.reason
-    return _form_page(request, hub, target=target, form=_shown(form), errors=result.errors, status=422)
+        except Conflict as e:  # someone saved it since this form was opened
+            result.errors["form"], status = e.reason, 409
+    return _form_page(request, hub, target=target, form=_shown(form), errors=result.errors, status=status)
 
 
 async def _set_active(hub: Hub, campaign_id: str, active: bool) -> None:
