@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from api.admin.campaign_form import campaign_form, form_of
 from models.campaigns import Audience, Campaign, HourRange, Moment, Offer, OfferSource
@@ -16,7 +16,7 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 def _as_form(fields: Mapping[str, str | list[str]]) -> FormData:
-    items = [(k, item) for k, v in fields.items() for item in (v if isinstance(v, list) else [v])]
+    items: list[tuple[str, str | UploadFile]] = [(k, item) for k, v in fields.items() for item in (v if isinstance(v, list) else [v])]
     return FormData(items)
 
 
