@@ -16,7 +16,8 @@ MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 def _as_form(fields: Mapping[str, str | list[str]]) -> FormData:
-    items: list[tuple[str, str | UploadFile]] = [(k, item) for k, v in fields.items() for item in (v if isinstance(v, list) else [v])]
+    items: list[tuple[str, str | UploadFile]] = [
+        (k, item) for k, v in fields.items() for item in (v if isinstance(v, list) else [v])]
     return FormData(items)
 
 
