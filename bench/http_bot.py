@@ -670,7 +670,7 @@ def ratio(a: float, b: float) -> str:
 def report(all_results: list[Results]) -> None:
     """One table per phase, the bots side by side, with Otklik / Rasa ratios when both ran."""
     names = [r.bot for r in all_results]
-    both = len(all_results) == 2
+    both = [r.bot for r in all_results] == ["otklik", "rasa"]
     print("\n== results (turns/s: answered turns per wall second; latency: POST -> first reply; cpu: all server "
           "processes per answered turn)")
     keys = list(dict.fromkeys(k for r in all_results for k in r.phases))
@@ -724,10 +724,11 @@ async def main_async(args: argparse.Namespace) -> int:
         return 1
     results = []
     receiver = ReplyReceiver()
-    async with serve_receiver(receiver):
-        print("\n== otklik", flush=True)
-        async with otklik_running(args, receiver) as otklik:
-            results.append(await run_bot(otklik, args, "o"))
+    if not args.skip_otklik:
+        async with serve_receiver(receiver):
+            print("\n== otklik", flush=True)
+            async with otklik_running(args, receiver) as otklik:
+                results.append(await run_bot(otklik, args, "o"))
     if args.rasa_venv:
         print("\n== rasa", flush=True)
         async with rasa_running(args) as rasa:
@@ -757,6 +758,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--rasa-dir", default=str(Path(tempfile.gettempdir()) / "otklik-bench-rasa"),
                         help="Rasa project and trained models (kept, reused while nlu/data is unchanged)")
     parser.add_argument("--rasa-epochs", type=int, default=100, help="epochs of DIET / TED (Rasa's default 100)")
+    parser.add_argument("--skip-otklik", action="store_true", help="run only Rasa (checking a Rasa install)")
     parser.add_argument("--seed", type=int, default=20, help="message order")
     parser.add_argument("--keep", action="store_true", help="keep Otklik's temp dir (database, logs)")
     args = parser.parse_args(argv)
