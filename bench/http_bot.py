@@ -388,17 +388,20 @@ async def closed_loop(bot: Bot, client_for: Callable[[int], httpx.AsyncClient], 
         while True:
             session = next(sessions)
             user = f"{tag}-u{session}"
+            started = False
             for t in range(session_turns):
                 if bot.with_people(user):  # the shopper read the handover: the session with the bot is over
                     break
                 if next(budget) >= total:
                     return
+                if not started:  # counted when its first turn goes out (the last ones end with the budget)
+                    started = True
+                    phase.sessions += 1
                 message_id = f"{tag}-s{session}-t{t}"
                 turn = await bot.turn(client, user, message_id, texts.next())
                 note(phase, bot, turn, message_id)
                 if turn.handed_over or turn.error:
                     break
-            phase.sessions += 1
 
     with measured(phase, bot):
         await asyncio.gather(*(shopper(n) for n in range(users)))
