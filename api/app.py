@@ -62,6 +62,13 @@ def create_app(settings: Settings) -> FastAPI:
         description="Omnichannel customer-feedback hub: channel webhooks, web chat, CRM API.",
         docs_url=None, redoc_url=None,  # /docs from local assets (api/docs.py): it works offline
     )
+    # The channels' webhooks first: routes are matched in order, a regex each, and these carry the traffic.
+    app.include_router(health.router)
+    app.include_router(channel_api.router)
+    for channel in (telegram, whatsapp, viber, voice):
+        app.include_router(channel.router)
+    if settings.webchat_enabled:
+        app.include_router(webchat.router)
     errors.install(app)
     docs.install(app)
     web_pages.install(app)  # static files, sign-in and admin pages, web auth failures
@@ -73,7 +80,6 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(CredentialsFirstMiddleware, session_paths=list(uploads))
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes, upload_limits=uploads)
     app.add_middleware(ObservabilityMiddleware)
-    app.include_router(health.router)
     app.include_router(inbox_pages.router)  # the operator inbox: pages, actions, live updates
     app.include_router(case_pages.router)  # case list and case pages for stores and specialists
     app.include_router(flows_page.router)  # /dialogs: which bot flows are served, why a change was refused
@@ -81,15 +87,10 @@ def create_app(settings: Settings) -> FastAPI:
     for router in report_pages.routers:  # /reports pages and /api/v1/reports (issue 17)
         app.include_router(router)
     app.include_router(campaign_pages.router)  # /campaigns: marketing's campaign pages (issue 19)
-    app.include_router(channel_api.router)
     app.include_router(files.router)  # signed links to files sent in operators' replies
     app.include_router(crm_webhooks.router)
     app.include_router(csat.router)  # one-click rating links of CSAT e-mails
     app.include_router(review_webhook.router)  # the review aggregator's signed deliveries
     app.include_router(review_pages.router)  # /reviews: review monitoring
     app.include_router(review_answers.router)  # /reviews/r/{id}: a review and its public reply
-    for channel in (telegram, whatsapp, viber, voice):
-        app.include_router(channel.router)
-    if settings.webchat_enabled:
-        app.include_router(webchat.router)
     return app

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import typer
 import uvicorn
+import uvloop  # uvicorn[standard] brings it; `otklik serve` runs on it through uvicorn, the worker here
 
 from api.app import create_app
 from api.commands import bus as bus_commands
@@ -108,7 +109,7 @@ def worker(
     if settings.bus != "redis":
         typer.echo("otklik worker needs OTKLIK_BUS=redis; on the in-process bus `otklik serve` runs it", err=True)
         raise typer.Exit(2)
-    asyncio.run(_work(settings, health_port))
+    uvloop.run(_work(settings, health_port))  # the loop `otklik serve` gets from uvicorn, for the worker too
 
 
 async def _work(settings: Settings, health_port: int | None) -> None:

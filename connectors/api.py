@@ -115,6 +115,7 @@ def _callback_body(msg: OutboundMessage) -> dict[str, Any]:
         "user_id": msg.recipient,
         "author": msg.author.value,
         "text": msg.text,
+        "reply_to": msg.reply_to,  # the client's message_id this answers (None for proactive messages)
         "buttons": [b.model_dump() for b in msg.buttons],
         "attachments": [a.model_dump(mode="json", exclude_none=True) for a in msg.attachments],
     }

@@ -88,27 +88,35 @@ class MemoryBus:
         """Always reachable."""
 
     async def publish(self, stream: str, payload: str) -> str:
-        """Append to every group of the stream (or the backlog while there is none)."""
-        # Under the lock, the journal row names the groups that really get the entry, and entries
-        # reach the queues in the order of their ids.
+        """Append to every group of the stream (or the backlog while there is none), once it is on disk."""
+        # Under the lock the entry gets its id and the groups its journal rows name; the journal commits in
+        # the order of the calls and queues each entry right after its commit (`then`), so entries reach the
+        # queues in the order of their ids while concurrent publishes share one commit.
         async with self._lock:
             seq = next(self._ids)
             entry_id = f"{seq}-0"
             state = self._streams[stream]
-            if self.journal is not None:  # on disk before any consumer can see it
-                await self.journal.record(stream, list(state.groups) or [BACKLOG], seq, payload)
-            if not state.groups:
-                state.backlog.append(_Entry(entry_id, payload))
-                await self._trim(stream, state)
-            for queue in state.groups.values():
-                queue.put_nowait(_Entry(entry_id, payload))
-            return entry_id
+            groups = list(state.groups)
 
-    async def _trim(self, stream: str, state: _Stream) -> None:
+            def enqueue() -> None:
+                if not groups:
+                    state.backlog.append(_Entry(entry_id, payload))
+                    self._trim(stream, state)
+                for group in groups:
+                    state.groups[group].put_nowait(_Entry(entry_id, payload))
+
+            if self.journal is None:
+                enqueue()
+                return entry_id
+            durable = self.journal.record(stream, groups or [BACKLOG], seq, payload, then=enqueue)
+        await durable  # on disk before any consumer can see it, and before the publisher's caller answers
+        return entry_id
+
+    def _trim(self, stream: str, state: _Stream) -> None:
         while len(state.backlog) > self.backlog_limit:
             dropped = state.backlog.pop(0)
             if self.journal is not None:
-                await self.journal.forget(stream, BACKLOG, _seq(dropped))
+                self.journal.forget(stream, BACKLOG, _seq(dropped))
 
     async def _queue(self, stream: str, group: str) -> asyncio.Queue[_Entry]:
         async with self._lock:
@@ -169,7 +177,7 @@ class MemoryBus:
 
     async def _done(self, stream: str, group: str, entry: _Entry) -> None:
         if self.journal is not None:
-            await self.journal.forget(stream, group, _seq(entry))
+            self.journal.forget(stream, group, _seq(entry))  # committed with the next batch
 
     def _later(self, queue: asyncio.Queue[_Entry], entry: _Entry) -> None:
         loop = asyncio.get_running_loop()

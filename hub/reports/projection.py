@@ -56,8 +56,10 @@ async def refresh_conversation(hub: Hub, store: ReportStore, conversation_id: st
         besides=conversation_id)
     messages = await hub.stores.messages.list_for_conversation(conversation.id, limit=200)
     region = await region_of(hub, store_of(conversation))
-    await store.put_conversation(conversation_fact(
-        conversation, messages, zone=hub.settings.timezone, region=region, previous=previous, repeat=repeat))
+    fact = conversation_fact(conversation, messages, zone=hub.settings.timezone, region=region, previous=previous,
+                             repeat=repeat)
+    if fact != previous:  # most events (a reply sent, a status) change nothing a report counts: no write
+        await store.put_conversation(fact)
 
 
 async def refresh_case(hub: Hub, store: ReportStore, case_id: str) -> None:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hub.stores.cases import CaseOrder, CasePosition, CaseQuery, pinned_done, position
-from hub.stores.sqlite.db import SqliteDatabase, execute, execute_many
+from hub.stores.sqlite.db import SqliteDatabase, execute, execute_many, fetch_one
 from models.cases import Case, CaseId, CaseState
 from models.errors import Conflict, NotFound
 
@@ -121,8 +121,7 @@ class SqliteCaseStore:
         """A fresh case number."""
         async with self.db.transaction() as conn:
             await execute(conn, "UPDATE case_numbers SET value = value + 1 WHERE name = 'cases'")
-            async with conn.execute("SELECT value FROM case_numbers WHERE name = 'cases'") as cursor:
-                row = await cursor.fetchone()
+            row = await fetch_one(conn, "SELECT value FROM case_numbers WHERE name = 'cases'")
         assert row is not None  # inserted by the migration
         return int(row[0])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hub.stores.sqlite.db import SqliteDatabase, execute
+from hub.stores.sqlite.db import SqliteDatabase, execute, fetch_one
 from models.claims import Challenge, Claim, ClaimStatus
 from models.ids import CustomerId
 
@@ -44,8 +44,7 @@ class SqliteClaimStore:
     async def note(self, claim: Claim) -> Claim:
         """Insert, or move `last_at` and the conversation of the one kept."""
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT doc FROM claims WHERE key = ?", (claim.key,)) as c:
-                row = await c.fetchone()
+            row = await fetch_one(conn, "SELECT doc FROM claims WHERE key = ?", (claim.key,))
             if row is not None:
                 kept = Claim.model_validate_json(row[0])
                 claim = kept.model_copy(update={"last_at": max(kept.last_at, claim.last_at),
@@ -66,8 +65,7 @@ class SqliteClaimStore:
         """Set status, decided_by and decided_at."""
         key = f"{customer_id}|{identity_key}"
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT doc FROM claims WHERE key = ?", (key,)) as c:
-                row = await c.fetchone()
+            row = await fetch_one(conn, "SELECT doc FROM claims WHERE key = ?", (key,))
             if row is None:
                 return None
             claim = Claim.model_validate_json(row[0]).model_copy(

@@ -8,7 +8,7 @@ from typing import Any
 import aiosqlite
 
 from hub.stores.crm import ConversationQuery, PageKey
-from hub.stores.sqlite.db import SqliteDatabase, execute
+from hub.stores.sqlite.db import SqliteDatabase, execute, fetch_one
 from models.conversations import Conversation
 from models.customers import Customer, emptied, merge_needed, merged_profile
 from models.errors import NotFound
@@ -46,8 +46,7 @@ def _where(query: ConversationQuery, after: PageKey | None) -> tuple[str, list[A
 
 
 async def _customer(conn: aiosqlite.Connection, customer_id: CustomerId) -> Customer:
-    async with conn.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)) as cursor:
-        row = await cursor.fetchone()
+    row = await fetch_one(conn, "SELECT doc FROM customers WHERE id = ?", (customer_id,))
     if row is None:
         raise NotFound(f"customer {customer_id} not found")
     return Customer.model_validate_json(row[0])

@@ -24,15 +24,51 @@ Params = tuple[Any, ...]
 
 
 async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
-    """Run one statement on `conn` and close its cursor; the number of rows changed."""
-    async with conn.execute(sql, params) as cursor:
-        return int(cursor.rowcount)
+    """Run one statement on `conn` and close its cursor; the number of rows changed.
+
+    One trip to aiosqlite's thread (`async with conn.execute(...)` takes two: the statement, then the close).
+    """
+
+    def run() -> int:
+        cursor = conn._conn.execute(sql, params)
+        try:
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    return int(await conn._execute(run))  # type: ignore[no-untyped-call]
 
 
 async def execute_many(conn: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:
-    """Run one statement for each row and close the cursor."""
-    async with conn.executemany(sql, rows):
-        pass
+    """Run one statement for each row and close the cursor, in one trip to aiosqlite's thread."""
+    rows = list(rows)  # read here: the thread must not run the caller's generator
+    await conn._execute(lambda: conn._conn.executemany(sql, rows).close())  # type: ignore[no-untyped-call]
+
+
+async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
+    """The first row of a query (None if none), its cursor closed, in one trip to aiosqlite's thread."""
+
+    def run() -> Any:
+        cursor = conn._conn.execute(sql, params)
+        try:
+            return cursor.fetchone()
+        finally:
+            cursor.close()
+
+    return await conn._execute(run)  # type: ignore[no-untyped-call]
+
+
+async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Any]:
+    """Every row of a query, its cursor closed, in one trip to aiosqlite's thread."""
+
+    def run() -> list[Any]:
+        cursor = conn._conn.execute(sql, params)
+        try:
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+
+    return list(await conn._execute(run))  # type: ignore[no-untyped-call]
 
 
 _CLOSED_CONNECTION = frozenset({"no active connection", "Connection closed"})  # aiosqlite's words
@@ -89,6 +125,24 @@ class SqliteDatabase:
                 await execute(self.conn, "ROLLBACK")
                 raise
             await execute(self.conn, "COMMIT")
+
+    async def write_batch(self, statements: list[tuple[str, list[Params]]]) -> None:
+        """Each statement once per row, all in one transaction and one trip to the connection's thread: a group
+        commit costs what one statement costs, however many rows it carries."""
+
+        def write() -> None:
+            conn = self.conn._conn  # on aiosqlite's thread, the only one using the connection
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for sql, rows in statements:
+                    conn.executemany(sql, rows).close()
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+        async with self.write_lock, self._translated():
+            await self.conn._execute(write)  # type: ignore[no-untyped-call]
 
     async def run(self, sql: str, params: Params = ()) -> int:
         """One write statement outside a transaction; the number of rows changed."""

@@ -13,7 +13,7 @@ from typing import Any
 import aiosqlite
 
 from hub.stores.directory import UpsertCounts, merge_imported, store_group
-from hub.stores.sqlite.db import execute, execute_many
+from hub.stores.sqlite.db import execute, execute_many, fetch_one
 from hub.stores.sqlite.sessions import SqliteSessionRecords
 from models.errors import Conflict, NotFound
 from models.retail_stores import RetailStore
@@ -137,8 +137,7 @@ class SqliteDirectoryStore(SqliteSessionRecords):
         try:
             async with self.db.transaction() as conn:
                 if expected_version is not None:
-                    async with conn.execute("SELECT version FROM directory_users WHERE id = ?", (user.id,)) as c:
-                        row = await c.fetchone()
+                    row = await fetch_one(conn, "SELECT version FROM directory_users WHERE id = ?", (user.id,))
                     if row is not None and row[0] != expected_version:
                         raise Conflict(f"user {user.login} changed since version {expected_version}")
                 await execute(conn, _UPSERT_USER, _user_row(user))
@@ -153,8 +152,7 @@ class SqliteDirectoryStore(SqliteSessionRecords):
     async def set_availability(self, user_id: UserId, availability: Availability) -> User:
         """Set availability atomically."""
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT doc FROM directory_users WHERE id = ?", (user_id,)) as c:
-                row = await c.fetchone()
+            row = await fetch_one(conn, "SELECT doc FROM directory_users WHERE id = ?", (user_id,))
             if row is None:
                 raise NotFound(f"user {user_id} not found")
             user = User.model_validate_json(row[0])

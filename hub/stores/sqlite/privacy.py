@@ -8,7 +8,7 @@ from typing import Any
 import aiosqlite
 
 from hub.stores import anonymise
-from hub.stores.sqlite.db import SqliteDatabase, execute
+from hub.stores.sqlite.db import SqliteDatabase, execute, fetch_all
 from models.cases import Case
 from models.conversations import Conversation
 from models.customers import Customer
@@ -115,8 +115,7 @@ class SqlitePrivacyStore:
 
     async def _merged_into(self, conn: aiosqlite.Connection, customer_id: str) -> list[str]:
         sql = "SELECT id FROM customers WHERE json_extract(doc, '$.merged_into') = ?"
-        async with conn.execute(sql, (customer_id,)) as cursor:
-            return [str(r[0]) for r in await cursor.fetchall()]
+        return [str(r[0]) for r in await fetch_all(conn, sql, (customer_id,))]
 
     async def _erase_one(self, conn: aiosqlite.Connection, customer_id: str, at: datetime, result: Erasure) -> None:
         for row in await _all(conn, "SELECT doc FROM customers WHERE id = ?", (customer_id,)):
@@ -169,6 +168,5 @@ async def _erase_cases(conn: aiosqlite.Connection, customer_id: str, result: Era
 
 
 async def _all(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
-    async with conn.execute(sql, params) as cursor:
-        return list(await cursor.fetchall())
+    return list(await fetch_all(conn, sql, params))
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hub.stores.reports import Filters, Row, complaint_topics
-from hub.stores.sqlite.db import SqliteDatabase, execute, execute_many
+from hub.stores.sqlite.db import SqliteDatabase, execute, execute_many, fetch_one
 from models.errors import Unavailable
 from models.report_cube import CASES, CONVERSATIONS, Cube, Grain, added, deltas
 from models.report_facts import CaseFact, ConversationFact, week_of
@@ -164,8 +164,7 @@ class SqliteReportStore:
         names = _names(cube)
         async with self.db.transaction() as conn:
             select = f"SELECT {', '.join(q(n) for n in names)} FROM {_facts_table(cube)} WHERE {_IDS[cube.name]} = ?"
-            async with conn.execute(select, (key,)) as c:
-                row = await c.fetchone()
+            row = await fetch_one(conn, select, (key,))
             old = None if row is None else kind.from_row(dict(zip(names, row, strict=True)))
             if old == fact:
                 return  # a redelivered event: nothing moved

@@ -13,7 +13,7 @@ from typing import Any
 
 from hub.stores.sqlite import cases, claims, crm, dialog_state, directory, inbox, tokens, webhooks
 from hub.stores.sqlite import privacy as privacy_sqlite
-from hub.stores.sqlite.db import SqliteDatabase, execute, execute_many
+from hub.stores.sqlite.db import SqliteDatabase, execute, execute_many, fetch_one
 from hub.stores.sqlite.schema import MIGRATIONS
 from models.channels import Channel
 from models.conversations import Conversation, ConversationState
@@ -63,14 +63,12 @@ class SqliteCustomerStore:
     async def link(self, customer_id: CustomerId, identity: Identity) -> None:
         """Link an identity to the customer; Conflict if it is someone else's."""
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT customer_id FROM identities WHERE key = ?", (identity.key,)) as c:
-                row = await c.fetchone()
+            row = await fetch_one(conn, "SELECT customer_id FROM identities WHERE key = ?", (identity.key,))
             if row is not None:
                 if row[0] != customer_id:
                     raise Conflict(f"identity {identity.key} belongs to another customer")
                 return
-            async with conn.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)) as c:
-                doc_row = await c.fetchone()
+            doc_row = await fetch_one(conn, "SELECT doc FROM customers WHERE id = ?", (customer_id,))
             if doc_row is None:
                 raise NotFound(f"customer {customer_id} not found")
             customer = Customer.model_validate_json(doc_row[0])
@@ -86,8 +84,7 @@ class SqliteCustomerStore:
     async def set_attributes(self, customer_id: CustomerId, patch: dict[str, Any]) -> Customer:
         """Merge into the attributes; None removes a key."""
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)) as c:
-                row = await c.fetchone()
+            row = await fetch_one(conn, "SELECT doc FROM customers WHERE id = ?", (customer_id,))
             if row is None:
                 raise NotFound(f"customer {customer_id} not found")
             customer = Customer.model_validate_json(row[0])
@@ -100,8 +97,7 @@ class SqliteCustomerStore:
     async def name_if_unnamed(self, customer_id: CustomerId, name: str) -> Customer:
         """Set the name only while the customer has none; the customer as stored after."""
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT doc FROM customers WHERE id = ?", (customer_id,)) as c:
-                row = await c.fetchone()
+            row = await fetch_one(conn, "SELECT doc FROM customers WHERE id = ?", (customer_id,))
             if row is None:
                 raise NotFound(f"customer {customer_id} not found")
             customer = Customer.model_validate_json(row[0])

@@ -16,7 +16,7 @@ import sqlite3
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from hub.stores.sqlite.db import SqliteDatabase, execute
+from hub.stores.sqlite.db import SqliteDatabase, execute, fetch_one
 from models.errors import Conflict, NotFound
 from models.webhooks import Delivery, Subscription, WebhookStatus
 
@@ -154,12 +154,11 @@ class SqliteWebhookStore:
     async def claim(self, delivery_id: str, *, owner: str, now: datetime, until: datetime) -> Delivery | None:
         """Take the delivery if it is open, due and unheld."""
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                f"SELECT {_COLUMNS} FROM webhook_deliveries WHERE id = ? AND status IN {_OPEN}"
+            row = await fetch_one(
+                conn, f"SELECT {_COLUMNS} FROM webhook_deliveries WHERE id = ? AND status IN {_OPEN}"
                 " AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until <= ?)",
                 (delivery_id, _ms(now), _ms(now)),
-            ) as cursor:
-                row = await cursor.fetchone()
+            )
             if row is None:
                 return None
             claimed = _load(row).claimed(owner, until)
@@ -174,8 +173,7 @@ class SqliteWebhookStore:
     async def replay(self, delivery_id: str, *, now: datetime) -> Delivery | None:
         """Due now with a fresh budget, unless someone is sending it."""
         async with self.db.transaction() as conn:
-            async with conn.execute(f"SELECT {_COLUMNS} FROM webhook_deliveries WHERE id = ?", (delivery_id,)) as c:
-                row = await c.fetchone()
+            row = await fetch_one(conn, f"SELECT {_COLUMNS} FROM webhook_deliveries WHERE id = ?", (delivery_id,))
             if row is None:
                 raise NotFound(f"webhook delivery {delivery_id} not found")
             current = _load(row)

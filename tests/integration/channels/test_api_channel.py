@@ -55,6 +55,7 @@ async def test_message_is_stored_as_conversation_and_acknowledged_through_callba
     assert reply.direction is Direction.OUTBOUND and reply.conversation_id == inbound.conversation_id
     body = json.loads(callback.body)
     assert body["user_id"] == "u-1" and body["message_id"] == reply.id
+    assert body["reply_to"] == "m-1"  # the client's message it answers: a client matches replies to its POSTs
     assert "получили ваше сообщение" in body["text"]
     assert callback.headers["idempotency-key"] == f"ack:{inbound.id}"
     expected = "sha256=" + hmac.new(API_TOKEN.encode(), callback.body, hashlib.sha256).hexdigest()

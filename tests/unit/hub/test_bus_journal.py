@@ -106,3 +106,32 @@ async def test_a_stream_nobody_consumes_keeps_only_the_newest_entries(tmp_path: 
     assert left == [f"e{n}" for n in range(7, 12)]
     assert await collect(bus, 5) == left  # the in-memory backlog matches the journal
     await bus.close()
+
+
+async def test_concurrent_publishes_share_commits_and_reach_the_consumer_in_id_order(tmp_path: Path) -> None:
+    bus = await started(tmp_path / "j.sqlite3")
+    journal = bus.journal
+    assert journal is not None
+    commits = 0
+    write_batch = journal.db.write_batch
+
+    async def counted(statements: list[tuple[str, list[tuple[object, ...]]]]) -> None:
+        nonlocal commits
+        commits += 1
+        await write_batch(statements)
+
+    journal.db.write_batch = counted  # type: ignore[method-assign]  # counts the real commits, writes them too
+    try:
+        ids = await asyncio.gather(*(bus.publish("s", f"e{n}") for n in range(50)))
+        assert commits < 50  # publishes that arrived during a commit went together in the next one
+        seen = await collect(bus, 50)
+        by_id = [payload for _, payload in sorted(zip((int(i.split("-")[0]) for i in ids), [f"e{n}" for n in range(50)],
+                                                      strict=True))]
+        assert seen == by_id  # the consumer sees them in the order of their ids
+    finally:
+        await bus.close()
+    again = await started(tmp_path / "j.sqlite3")
+    try:
+        assert await again.journal.unfinished() == []  # type: ignore[union-attr]  # the deletes were committed
+    finally:
+        await again.close()
