@@ -17,11 +17,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.demo.staff import _LINES, seed_people  # noqa: E402
-from api.wiring import running_hub  # noqa: E402
-from hub.directory import create_user  # noqa: E402
-from hub.settings import Settings  # noqa: E402
-from models.staff import GroupId, Role, UserId  # noqa: E402
+from api.demo.staff import _LINES, seed_people
+from api.wiring import running_hub
+from hub.directory import create_user
+from hub.settings import Settings
+from models.staff import GroupId, Role, UserId
 
 LINES = list(_LINES)
 
@@ -33,7 +33,7 @@ def operator_login(n: int) -> str:
 
 async def seed(password: str, operators: int, capacity: int) -> None:
     """Demo groups and people, then the bench operators (each in every contact-centre line)."""
-    async with running_hub(Settings()) as hub:  # type: ignore[call-arg]  # required fields come from the env
+    async with running_hub(Settings()) as hub:  # required fields come from the environment
         directory = hub.stores.directory
         await seed_people(directory, password)
         for n in range(operators):

@@ -47,7 +47,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -96,7 +96,7 @@ REPLY_WAIT = 20.0  # a turn without any reply for this long (bench seconds) is c
 CONVERSATION_LINK = re.compile(r'/inbox/conversations/([\w-]+)"')
 CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 
-Scope = dict[str, Any]
+Scope = MutableMapping[str, Any]
 
 
 # ------------------------------------------------------------------------------------------ receivers

@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
 import secrets
@@ -38,12 +39,10 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo before bench/ (bench/nlu.py is not nlu)
 
-from bench.chain_staff import staff_command  # noqa: E402
-from bench.ingest import (  # noqa: E402
+from bench.chain_staff import staff_command
+from bench.ingest import (
     REDIS_URL,
     Proc,
     Receiver,
@@ -59,6 +58,7 @@ from bench.ingest import (  # noqa: E402
     serve_receiver,
     start_process,
     stop_process,
+    tail,
     wait_ready,
 )
 
@@ -85,6 +85,8 @@ class Run:
     first_reply_ms: list[float] = field(default_factory=list)
     cpu: dict[str, float] = field(default_factory=dict)
     store_cpu: float = 0.0
+    redis_cpu: float = math.nan  # seconds, when the Redis server is ours (its CPU readable from /proc)
+    redis_commands: float = math.nan
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -133,14 +135,14 @@ async def wait_replies(receiver: Receiver, tag: str, users: int) -> bool:
 
 
 def otklik_env(tmp: Path, model_dir: Path, store: str, mongo_url: str | None, token: str, receiver: Receiver,
-               prefix: str, partitions: int) -> dict[str, str]:
+               redis: str, prefix: str, partitions: int) -> dict[str, str]:
     """The whole configuration of the api and worker processes."""
     env = clean_env()
     env.update({
         "OTKLIK_SECRET_KEY": secrets.token_hex(16),
         "OTKLIK_STORE": store,
         "OTKLIK_SQLITE_PATH": str(tmp / "otklik.sqlite3"),
-        "OTKLIK_BUS": "redis", "OTKLIK_REDIS_URL": REDIS_URL, "OTKLIK_REDIS_PREFIX": prefix,
+        "OTKLIK_BUS": "redis", "OTKLIK_REDIS_URL": redis, "OTKLIK_REDIS_PREFIX": prefix,
         "OTKLIK_EMBEDDED_WORKER": "false", "OTKLIK_PARTITIONS": str(partitions),
         "OTKLIK_API_ACCOUNTS": json.dumps([{"id": ACCOUNT, "token": token, "callback_url": receiver.url}]),
         "OTKLIK_OUTBOUND_ALLOW": json.dumps(["127.0.0.1"]),
@@ -154,14 +156,14 @@ def otklik_env(tmp: Path, model_dir: Path, store: str, mongo_url: str | None, to
 
 
 async def measure(store: str, workers: int, args: argparse.Namespace, receiver: Receiver, model_dir: Path,
-                  mongo_server: str | None, store_proc: Proc | None) -> Run:
+                  mongo_server: str | None, store_proc: Proc | None, redis: Redis) -> Run:
     """Start api + `workers` workers, warm up, measure, stop; one Run."""
     run = Run(store, workers)
     tmp = Path(tempfile.mkdtemp(prefix=f"otklik-scaleout-{store}{workers}-"))
     token = "bench-token-" + secrets.token_hex(16)
     prefix = f"otklik-scaleout-{uuid.uuid4().hex[:12]}:"
     mongo_url = f"{mongo_server}scale_{uuid.uuid4().hex[:8]}" if mongo_server else None
-    env = otklik_env(tmp, model_dir, store, mongo_url, token, receiver, prefix, args.partitions)
+    env = otklik_env(tmp, model_dir, store, mongo_url, token, receiver, redis.url, prefix, args.partitions)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     procs: list[Proc] = []
@@ -181,6 +183,7 @@ async def measure(store: str, workers: int, args: argparse.Namespace, receiver: 
             receiver.clear()
             cpu_before = {p.name: p.cpu_seconds() for p in procs}
             store_before = store_proc.cpu_seconds() if store_proc else 0.0
+            redis_before = await redis.usage()
             messages = make_messages("m", args.messages)
             samples = await post_all(clients, token, messages, args.concurrency, errors)
             run.messages = sum(1 for s in samples.values() if s.status == 202)
@@ -190,6 +193,8 @@ async def measure(store: str, workers: int, args: argparse.Namespace, receiver: 
                 run.problems.append(f"gave up: no reply for {STALL:.0f} s")
             run.cpu = {p.name: p.cpu_seconds() - cpu_before[p.name] for p in procs}
             run.store_cpu = (store_proc.cpu_seconds() - store_before) if store_proc else 0.0
+            redis_after = await redis.usage()
+            run.redis_cpu, run.redis_commands = (b - a for a, b in zip(redis_before, redis_after, strict=True))
             first = first_replies(receiver, "m")
             run.handled = len(first)
             run.replies = sum(1 for a in receiver.acks if a.user_id and a.user_id.startswith("m-"))
@@ -203,7 +208,8 @@ async def measure(store: str, workers: int, args: argparse.Namespace, receiver: 
     finally:
         for p in procs:
             await stop_process(p)
-        await clean_redis(prefix)
+        if redis.proc is None:
+            await clean_redis(prefix)
         receiver.clear()
     for p in procs:
         lines = scan_log(p.log).lines
@@ -219,6 +225,49 @@ async def measure(store: str, workers: int, args: argparse.Namespace, receiver: 
     for line in run.problems:
         print(f"  NOTE {line}")
     return run
+
+
+@dataclass
+class Redis:
+    """The bus's Redis: our own server (CPU and commands per message readable) or the shared one."""
+
+    url: str
+    proc: Proc | None = None
+
+    async def usage(self) -> tuple[float, float]:
+        """(CPU seconds, commands processed) so far; nan for the shared server (other users' work is in it)."""
+        if self.proc is None:
+            return math.nan, math.nan
+        from redis.asyncio import Redis as Client
+
+        client = Client.from_url(self.url)
+        try:
+            stats = await client.info("stats")
+        finally:
+            await client.aclose()
+        return self.proc.cpu_seconds(), float(stats["total_commands_processed"])
+
+
+async def start_redis(home: Path) -> Redis:
+    """A redis-server of our own on a free port, with an append-only file synced every second (as the bus's
+    production Redis should run: docker-compose.yml), so its CPU and commands per message can be read."""
+    port = free_port()
+    await asyncio.to_thread(home.mkdir, parents=True, exist_ok=True)
+    cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--dir", str(home), "--save", "",
+           "--appendonly", "yes", "--appendfsync", "everysec"]
+    redis = Redis(f"redis://127.0.0.1:{port}/0", start_process("redis", cmd, clean_env(), home))
+    from redis.asyncio import Redis as Client
+
+    for _ in range(100):
+        client = Client.from_url(redis.url)
+        try:
+            await client.ping()
+            return redis
+        except Exception:  # not up yet
+            await asyncio.sleep(0.1)
+        finally:
+            await client.aclose()
+    raise RuntimeError("redis-server did not answer within 10 s:\n" + tail(home / "redis.log"))
 
 
 def seed_staff(env: dict[str, str], cwd: Path, operators: int = 0) -> None:
@@ -273,7 +322,8 @@ def table(runs: list[Run]) -> None:
     """The scale-out table, ratios to the 1-worker run of the same store."""
     print("\n== scale-out (ratios to the same store's first worker count, same run)")
     print(f"  {'store':8}{'workers':>8}{'handled/s':>11}{'x':>7}{'CPU ms/msg':>12}{'x':>7}{'cores busy':>12}"
-          f"{'replies/msg':>13}{'first reply p50/p99 ms':>25}{'store server ms/msg':>21}")
+          f"{'replies/msg':>13}{'first reply p50/p99 ms':>25}{'redis ms/msg':>14}{'cmds/msg':>10}"
+          f"{'store server ms/msg':>21}")
     for store in dict.fromkeys(r.store for r in runs):
         mine = [r for r in runs if r.store == store and r.handled]
         if not mine:
@@ -285,8 +335,10 @@ def table(runs: list[Run]) -> None:
             print(f"  {r.store:8}{r.workers:>8}{r.rate:>11.1f}{r.rate / base.rate:>7.2f}{r.cpu_ms:>12.2f}"
                   f"{r.cpu_ms / base.cpu_ms:>7.2f}{busy:>12.2f}{r.replies / r.handled:>13.2f}"
                   f"{percentile(r.first_reply_ms, 50):>12.0f} / {percentile(r.first_reply_ms, 99):<10.0f}"
-                  f"{server:>21}")
+                  f"{r.redis_cpu / r.handled * 1000:>14.2f}{r.redis_commands / r.handled:>10.1f}{server:>21}")
     print("  CPU ms/msg: all Otklik processes (api + workers), utime+stime from /proc, per handled message.\n"
+          "  redis: the bus's redis-server (ours, appendonly everysec): its CPU and commands per handled message,\n"
+          "  leases and heartbeats of idle partitions included.\n"
           "  first reply: POST -> first reply, including the wait in the backlog (POSTs outrun the workers).\n"
           "  mongo = secantusdb, a test-only MongoDB-wire server: correctness, not speed; its column is that\n"
           "  Python server's own CPU and says nothing about a real mongod.")
@@ -296,12 +348,18 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"Otklik scale-out: {args.messages} messages (each a new conversation), {args.concurrency} in flight, "
           f"warm-up {args.warmup}, partitions {args.partitions}; machine {os.cpu_count()} CPUs, "
           f"{platform.platform()}, Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
-    if (why := await redis_available()) is not None:
-        print(f"Redis at {REDIS_URL} does not answer: {why}")
-        return 1
     runs: list[Run] = []
     root = Path(tempfile.mkdtemp(prefix="otklik-scaleout-"))
     mongo: tuple[str, Proc] | None = None
+    redis = Redis(REDIS_URL)
+    if shutil.which("redis-server") and not args.shared_redis:
+        redis = await start_redis(root / "redis")
+        print(f"Redis: our own redis-server ({redis.url}, appendonly everysec), its CPU and commands are counted")
+    elif (why := await redis_available()) is not None:
+        print(f"Redis at {REDIS_URL} does not answer: {why}")
+        return 1
+    else:
+        print(f"Redis: the shared one at {REDIS_URL} (its CPU is not counted: other work shares it)")
     try:
         train_model(root / "nlu")
         receiver = Receiver()
@@ -315,13 +373,15 @@ async def main_async(args: argparse.Namespace) -> int:
                 url = (args.mongodb_url.rstrip("/") + "/") if args.mongodb_url else mongo[0] if mongo else None
                 for workers in args.workers:
                     runs.append(await measure(store, workers, args, receiver, root / "nlu",
-                                              url if store == "mongo" else None, mongo[1] if mongo else None))
+                                              url if store == "mongo" else None, mongo[1] if mongo else None, redis))
                 if mongo:
                     await stop_process(mongo[1])
                     mongo = None
     finally:
         if mongo:
             await stop_process(mongo[1])
+        if redis.proc is not None:
+            await stop_process(redis.proc)
         shutil.rmtree(root, ignore_errors=True)
     table(runs)
     print(f"load average at the end {os.getloadavg()[0]:.2f} (the machine is shared: compare ratios, not values)")
@@ -338,6 +398,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--concurrency", type=int, default=32, help="POSTs in flight (default 32)")
     parser.add_argument("--partitions", type=int, default=4, help="OTKLIK_PARTITIONS (default 4)")
     parser.add_argument("--mongodb-url", default=None, help="a real MongoDB instead of a secantusdb server")
+    parser.add_argument("--shared-redis", action="store_true",
+                        help=f"use {REDIS_URL} instead of starting a redis-server of our own")
     parser.add_argument("--keep", action="store_true", help="keep each run's temp dir")
     return parser.parse_args(argv)
 
