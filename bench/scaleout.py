@@ -184,7 +184,8 @@ async def measure(store: str, workers: int, args: argparse.Namespace, receiver: 
             cpu_before = {p.name: p.cpu_seconds() for p in procs}
             store_before = store_proc.cpu_seconds() if store_proc else 0.0
             redis_before = await redis.usage()
-            messages = make_messages("m", args.messages)
+            count = args.mongo_messages if store == "mongo" and not args.mongodb_url else args.messages
+            messages = make_messages("m", count)
             samples = await post_all(clients, token, messages, args.concurrency, errors)
             run.messages = sum(1 for s in samples.values() if s.status == 202)
             if run.messages != len(messages):
@@ -345,7 +346,8 @@ def table(runs: list[Run]) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> int:
-    print(f"Otklik scale-out: {args.messages} messages (each a new conversation), {args.concurrency} in flight, "
+    print(f"Otklik scale-out: {args.messages} messages per run ({args.mongo_messages} on secantusdb), each a new "
+          f"conversation, {args.concurrency} in flight, "
           f"warm-up {args.warmup}, partitions {args.partitions}; machine {os.cpu_count()} CPUs, "
           f"{platform.platform()}, Python {platform.python_version()}; load average {os.getloadavg()[0]:.2f}")
     runs: list[Run] = []
@@ -393,7 +395,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--stores", default="sqlite,mongo", help="comma-separated: sqlite, mongo")
     parser.add_argument("--workers", default="1,2,4", type=lambda s: [int(x) for x in s.split(",")],
                         help="worker counts to run (default 1,2,4)")
-    parser.add_argument("--messages", type=int, default=1000, help="measured messages per run (default 1000)")
+    parser.add_argument("--messages", type=int, default=600, help="measured messages per SQLite run (default 600)")
+    parser.add_argument("--mongo-messages", type=int, default=200,
+                        help="measured messages per secantusdb run (default 200: its lookups scan whole "
+                             "collections, so each message costs more than the one before)")
     parser.add_argument("--warmup", type=int, default=40, help="uncounted warm-up messages per run (default 40)")
     parser.add_argument("--concurrency", type=int, default=32, help="POSTs in flight (default 32)")
     parser.add_argument("--partitions", type=int, default=4, help="OTKLIK_PARTITIONS (default 4)")
