@@ -186,6 +186,7 @@ class Day:
     waiting: int = 0
     last_arrival: float = 0.0  # when the last conversation started
     bench_cpu: float = math.nan  # this process's CPU seconds during the replay
+    db_bytes: int = 0  # the SQLite store's files at the end (the bus journal not counted)
 
 
 def schedule(args: argparse.Namespace, rng: random.Random) -> list[tuple[float, int]]:
@@ -420,6 +421,7 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
             await stop_process(p)
         if args.workers:
             await clean_redis(prefix)
+    day.db_bytes = store_size(tmp)
     for p in procs:
         lines = scan_log(p.log).lines
         if lines:
@@ -429,6 +431,11 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
     else:
         shutil.rmtree(tmp, ignore_errors=True)
     return day, crm, problems
+
+
+def store_size(tmp: Path) -> int:
+    """Bytes of the SQLite store (main file and WAL)."""
+    return sum(f.stat().st_size for f in tmp.glob("otklik.sqlite3*"))
 
 
 async def drain(crm: Crm, seconds: float) -> None:
@@ -546,6 +553,9 @@ async def main_async(args: argparse.Namespace) -> int:
     print(f"  server CPU {server:.1f} s over {wall:.0f} s = {server / wall:.2f} cores; "
           f"{server / max(1, len(day.turns)) * 1000:.1f} ms per turn; the bench process (shoppers, operators, "
           f"receivers) {day.bench_cpu:.1f} s on the same cores")
+    conversations = max(1, sum(day.conversations.values()))
+    print(f"  store: {day.db_bytes / 2**20:.1f} MiB of SQLite for {conversations} conversations = "
+          f"{day.db_bytes / conversations / 1024:.1f} KiB each (the staff, the schema and the WAL included)")
     print(f"  load average at the end {os.getloadavg()[0]:.2f}")
     for line in problems:
         print(f"  NOTE {line}")
