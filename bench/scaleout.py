@@ -87,6 +87,8 @@ class Run:
     store_cpu: float = 0.0
     redis_cpu: float = math.nan  # seconds, when the Redis server is ours (its CPU readable from /proc)
     redis_commands: float = math.nan
+    idle_cpu: float = 0.0  # CPU seconds per second all Otklik processes spend with nothing to do
+    idle_commands: float = math.nan  # Redis commands per second with nothing to do (leases, polls)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -96,6 +98,12 @@ class Run:
     @property
     def cpu_ms(self) -> float:
         return sum(self.cpu.values()) / self.handled * 1000 if self.handled else float("nan")
+
+    @property
+    def net_cpu_ms(self) -> float:
+        """CPU per message beyond what the processes spend idle over the same wall time."""
+        return (sum(self.cpu.values()) - self.idle_cpu * self.wall) / self.handled * 1000 if self.handled \
+            else float("nan")
 
 
 def make_messages(tag: str, count: int) -> list[tuple[str, str, bytes]]:
@@ -107,6 +115,13 @@ def make_messages(tag: str, count: int) -> list[tuple[str, str, bytes]]:
                 "contact": {"phone": f"+7999{i:07d}"}}
         out.append((message_id, user, json.dumps(body, ensure_ascii=False).encode()))
     return out
+
+
+async def idle_rates(procs: list[Proc], redis: Redis, seconds: float) -> tuple[float, float]:
+    """CPU seconds per second of all the processes, and Redis commands per second, with no load."""
+    cpu, (_, commands) = sum(p.cpu_seconds() for p in procs), await redis.usage()
+    await asyncio.sleep(seconds)
+    return (sum(p.cpu_seconds() for p in procs) - cpu) / seconds, ((await redis.usage())[1] - commands) / seconds
 
 
 def first_replies(receiver: Receiver, tag: str) -> dict[str, float]:
@@ -181,6 +196,7 @@ async def measure(store: str, workers: int, args: argparse.Namespace, receiver: 
             if not await wait_replies(receiver, "w", len(warm)):
                 run.problems.append(f"warm-up: {len(first_replies(receiver, 'w'))} of {len(warm)} answered")
             receiver.clear()
+            run.idle_cpu, run.idle_commands = await idle_rates(procs, redis, args.idle)
             cpu_before = {p.name: p.cpu_seconds() for p in procs}
             store_before = store_proc.cpu_seconds() if store_proc else 0.0
             redis_before = await redis.usage()
@@ -222,7 +238,8 @@ async def measure(store: str, workers: int, args: argparse.Namespace, receiver: 
         shutil.rmtree(tmp, ignore_errors=True)
     print(f"  {run.handled}/{run.messages} handled, {run.replies} replies, {run.rate:.1f} handled/s, "
           f"{run.cpu_ms:.2f} ms CPU per message (" + ", ".join(f"{k} {v:.1f} s" for k, v in run.cpu.items()) + ")"
-          + (f"; secantusdb {run.store_cpu:.1f} s" if store_proc else ""), flush=True)
+          + (f"; secantusdb {run.store_cpu:.1f} s" if store_proc else "")
+          + f"; idle: {run.idle_cpu:.3f} cores, {run.idle_commands:.0f} Redis commands/s", flush=True)
     for line in run.problems:
         print(f"  NOTE {line}")
     return run
@@ -322,7 +339,8 @@ async def wait_mongo(url: str, proc: Proc) -> None:
 def table(runs: list[Run]) -> None:
     """The scale-out table, ratios to the 1-worker run of the same store."""
     print("\n== scale-out (ratios to the same store's first worker count, same run)")
-    print(f"  {'store':8}{'workers':>8}{'handled/s':>11}{'x':>7}{'CPU ms/msg':>12}{'x':>7}{'cores busy':>12}"
+    print(f"  {'store':8}{'workers':>8}{'handled/s':>11}{'x':>7}{'CPU ms/msg':>12}{'x':>7}{'net':>7}{'x':>7}"
+          f"{'idle cores':>11}{'cores busy':>12}"
           f"{'replies/msg':>13}{'first reply p50/p99 ms':>25}{'redis ms/msg':>14}{'cmds/msg':>10}"
           f"{'store server ms/msg':>21}")
     for store in dict.fromkeys(r.store for r in runs):
@@ -334,12 +352,15 @@ def table(runs: list[Run]) -> None:
             busy = sum(r.cpu.values()) / r.wall
             server = f"{r.store_cpu / r.handled * 1000:.2f}" if r.store_cpu else "-"
             print(f"  {r.store:8}{r.workers:>8}{r.rate:>11.1f}{r.rate / base.rate:>7.2f}{r.cpu_ms:>12.2f}"
-                  f"{r.cpu_ms / base.cpu_ms:>7.2f}{busy:>12.2f}{r.replies / r.handled:>13.2f}"
+                  f"{r.cpu_ms / base.cpu_ms:>7.2f}{r.net_cpu_ms:>7.1f}{r.net_cpu_ms / base.net_cpu_ms:>7.2f}"
+                  f"{r.idle_cpu:>11.3f}{busy:>12.2f}{r.replies / r.handled:>13.2f}"
                   f"{percentile(r.first_reply_ms, 50):>12.0f} / {percentile(r.first_reply_ms, 99):<10.0f}"
                   f"{r.redis_cpu / r.handled * 1000:>14.2f}{r.redis_commands / r.handled:>10.1f}{server:>21}")
     print("  CPU ms/msg: all Otklik processes (api + workers), utime+stime from /proc, per handled message.\n"
+          "  net: the same less what the processes burn idle over the run's wall time (idle cores, measured\n"
+          "  for --idle s before the run: lease heartbeats, blocking reads, the inbox and SLA loops).\n"
           "  redis: the bus's redis-server (ours, appendonly everysec): its CPU and commands per handled message,\n"
-          "  leases and heartbeats of idle partitions included.\n"
+          "  leases and heartbeats included (idle: see the idle Redis line of each run).\n"
           "  first reply: POST -> first reply, including the wait in the backlog (POSTs outrun the workers).\n"
           "  mongo = secantusdb, a test-only MongoDB-wire server: correctness, not speed; its column is that\n"
           "  Python server's own CPU and says nothing about a real mongod.")
@@ -401,6 +422,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                              "collections, so each message costs more than the one before)")
     parser.add_argument("--warmup", type=int, default=40, help="uncounted warm-up messages per run (default 40)")
     parser.add_argument("--concurrency", type=int, default=32, help="POSTs in flight (default 32)")
+    parser.add_argument("--idle", type=float, default=5.0, help="seconds to measure the idle cost (default 5)")
     parser.add_argument("--partitions", type=int, default=4, help="OTKLIK_PARTITIONS (default 4)")
     parser.add_argument("--mongodb-url", default=None, help="a real MongoDB instead of a secantusdb server")
     parser.add_argument("--shared-redis", action="store_true",
