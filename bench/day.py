@@ -47,9 +47,8 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, MutableMapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -58,13 +57,13 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo before bench/ (bench/nlu.py is not nlu)
 
 from bench.chain_staff import operator_login, staff_command
-from bench.faults_parts import serve_app
 from bench.ingest import (
     REDIS_URL,
     Proc,
     clean_env,
     clean_redis,
     free_port,
+    load_clients,
     otklik_command,
     percentile,
     scan_log,
@@ -96,75 +95,74 @@ REPLY_WAIT = 20.0  # a turn without any reply for this long (bench seconds) is c
 CONVERSATION_LINK = re.compile(r'/inbox/conversations/([\w-]+)"')
 CSRF = re.compile(r'"X-CSRF-Token": "([^"]+)"')
 
-Scope = MutableMapping[str, Any]
 
 
 # ------------------------------------------------------------------------------------------ receivers
 
 
 class Shoppers:
-    """The api account's callback: every reply, by user; wakes the shopper waiting for it."""
+    """The api account's callbacks as bench/day_receiver.py reports them: every reply, by user; wakes the
+    shopper waiting for it."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}/cb"
         self.arrivals: defaultdict[str, list[tuple[float, str]]] = defaultdict(list)  # user -> (at, author)
         self.waiting: dict[str, asyncio.Event] = {}
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/cb"
-
-    async def __call__(self, scope: Scope, receive: Callable[[], Any], send: Callable[[Scope], Any]) -> None:
-        if scope["type"] != "http":
-            return
-        body = await _body(receive)
-        at = time.perf_counter()
-        with contextlib.suppress(ValueError, AttributeError):
-            payload = json.loads(body)
-            user = str(payload.get("user_id"))
-            self.arrivals[user].append((at, str(payload.get("author"))))
-            if (event := self.waiting.get(user)) is not None:
-                event.set()
-        await _ok(send)
+    def record(self, at: float, user: str, author: str) -> None:
+        self.arrivals[user].append((at, author))
+        if (event := self.waiting.get(user)) is not None:
+            event.set()
 
 
 class Crm:
-    """The CRM's webhook endpoint: every delivery's arrival, type and lag behind its event."""
+    """The CRM's webhooks as bench/day_receiver.py reports them: arrival, type and lag behind the event."""
 
-    def __init__(self) -> None:
-        self.port = free_port()
+    def __init__(self, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}/crm"
         self.deliveries: list[tuple[float, str, float]] = []  # (perf_counter at arrival, type, lag s)
         self.ids: Counter[str] = Counter()  # webhook-id -> deliveries accepted (a repeat is a duplicate)
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/crm"
-
-    async def __call__(self, scope: Scope, receive: Callable[[], Any], send: Callable[[Scope], Any]) -> None:
-        if scope["type"] != "http":
-            return
-        body = await _body(receive)
-        at, now = time.perf_counter(), datetime.now(UTC)
-        with contextlib.suppress(ValueError, AttributeError, KeyError):
-            payload = json.loads(body)
-            sent = datetime.fromisoformat(str(payload["timestamp"]).replace("Z", "+00:00"))
-            self.deliveries.append((at, str(payload["type"]), (now - sent).total_seconds()))
-            self.ids[dict(scope["headers"]).get(b"webhook-id", b"").decode()] += 1
-        await _ok(send)
+    def record(self, at: float, kind: str, lag: float, webhook_id: str) -> None:
+        self.deliveries.append((at, kind, lag))
+        self.ids[webhook_id] += 1
 
 
-async def _body(receive: Callable[[], Any]) -> bytes:
-    body, more = b"", True
-    while more:
-        event = await receive()
-        body += event.get("body", b"")
-        more = event.get("more_body", False)
-    return bytes(body)
+@contextlib.asynccontextmanager
+async def receivers(port: int, shoppers: Shoppers, crm: Crm, cwd: Path) -> AsyncIterator[None]:
+    """bench/day_receiver.py on `port` for the block, its lines fed to `shoppers` and `crm` as they come."""
+    log = (cwd / "receiver.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(Path(__file__).with_name("day_receiver.py")), "--port", str(port),
+        stdout=asyncio.subprocess.PIPE, stderr=log, start_new_session=True)
+    assert process.stdout is not None
 
+    async def read(stdout: asyncio.StreamReader) -> None:
+        async for raw in stdout:
+            kind, *fields = raw.decode().split()
+            if kind == "cb":
+                shoppers.record(float(fields[0]), fields[1], fields[2])
+            elif kind == "crm":
+                crm.record(float(fields[0]), fields[1], float(fields[2]), fields[3])
 
-async def _ok(send: Callable[[Scope], Any]) -> None:
-    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"0")]})
-    await send({"type": "http.response.body", "body": b""})
+    reader = asyncio.create_task(read(process.stdout))
+    try:
+        for _ in range(200):  # listening within 20 s
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.close()
+                break
+            except OSError:
+                await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("bench/day_receiver.py did not listen within 20 s")
+        yield
+    finally:
+        await asyncio.sleep(0.5)  # the last lines
+        process.terminate()
+        await process.wait()
+        await reader
+        log.close()
 
 
 # ------------------------------------------------------------------------------------------ the day
@@ -368,7 +366,8 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
     token = "day-token-" + secrets.token_hex(16)
     password = secrets.token_urlsafe(12)
     prefix = f"otklik-day-{uuid.uuid4().hex[:12]}:"
-    shoppers, crm, day = Shoppers(), Crm(), Day()
+    receiver_port = free_port()
+    shoppers, crm, day = Shoppers(receiver_port), Crm(receiver_port), Day()
     env = otklik_env(args, tmp, token, shoppers, prefix)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -379,7 +378,7 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
     prepare(env, tmp, password, args.operators, crm.url)
     stop = asyncio.Event()
     try:
-        async with serve_app(shoppers), serve_app(crm):
+        async with receivers(receiver_port, shoppers, crm, tmp):
             procs.append(start_process("api", [*otklik_command(), "serve", "--port", str(port)], env, tmp))
             await wait_ready(base_url, procs[0])
             for n in range(args.workers):
@@ -389,8 +388,7 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
                 await op.sign_in()
             print(f"{len(plan)} conversations over {args.hours:g} h from {args.from_hour:02d}:00 at {args.speed:g}x "
                   f"= {args.hours * HOUR / args.speed / 60:.1f} min", flush=True)
-            limits = httpx.Limits(max_connections=64, max_keepalive_connections=64)
-            async with httpx.AsyncClient(base_url=base_url, timeout=30.0, limits=limits) as client:
+            async with load_clients(base_url, 64) as clients:  # small pools: encode/httpx#3215
                 day.start = time.perf_counter()
                 bench_cpu = time.process_time()
                 sampler = asyncio.create_task(sample(day, procs, stop))
@@ -399,6 +397,7 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
                 for n, (at, script) in enumerate(plan):
                     if (wait := day.start + at - time.perf_counter()) > 0:
                         await asyncio.sleep(wait)
+                    client = clients[n % len(clients)]
                     task = asyncio.create_task(shopper(day, shoppers, client, token, n, script, args, rng))
                     conversations.add(task)
                     task.add_done_callback(conversations.discard)
