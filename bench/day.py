@@ -41,13 +41,14 @@ import random
 import re
 import secrets
 import shutil
+import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,7 @@ class Day:
     handled_by_operators: int = 0
     cpu: list[tuple[float, float]] = field(default_factory=list)  # (at, server CPU seconds so far)
     backlog: list[tuple[float, int]] = field(default_factory=list)  # (at, turns waiting for a reply)
+    queues: list[tuple[float, dict[str, int]]] = field(default_factory=list)  # (at, bus entries not yet handled)
     waiting: int = 0
     last_arrival: float = 0.0  # when the last conversation started
     bench_cpu: float = math.nan  # this process's CPU seconds during the replay
@@ -349,12 +351,46 @@ def prepare(env: dict[str, str], tmp: Path, password: str, operators: int, crm_u
             raise RuntimeError(f"{' '.join(cmd[:3])} failed: {done.stderr[-2000:]}")
 
 
-async def sample(day: Day, procs: list[Proc], stop: asyncio.Event) -> None:
-    """Every second: the servers' CPU so far and the turns waiting for a reply."""
+def journal_depths(path: Path) -> dict[str, int]:
+    """Entries of the in-process bus not yet handled, per stream family, from its journal (read-only)."""
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)) as db:
+        rows = db.execute("SELECT stream, count(*) FROM bus_entries GROUP BY stream").fetchall()
+    depths: Counter[str] = Counter()
+    for stream, count in rows:
+        depths[str(stream).split(".", 1)[0]] += int(count)
+    return dict(depths)
+
+
+async def redis_depths(prefix: str, partitions: int) -> dict[str, int]:
+    """Entries of the Redis bus not yet delivered (lag) or not yet acknowledged (pending), per stream family,
+    summed over the consumer groups (XINFO GROUPS)."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(REDIS_URL)
+    depths: Counter[str] = Counter()
+    try:
+        streams = [f"{f}.{n}" for f in ("inbound", "outbound") for n in range(partitions)] + ["events"]
+        for stream in streams:
+            with contextlib.suppress(Exception):  # a stream not created yet
+                for group in await client.xinfo_groups(f"{prefix}{stream}"):
+                    depths[stream.split(".", 1)[0]] += int(group.get("lag") or 0) + int(group.get("pending") or 0)
+    finally:
+        await client.aclose()
+    return dict(depths)
+
+
+async def sample(day: Day, procs: list[Proc], stop: asyncio.Event, depths: Callable[[], Awaitable[dict[str, int]]],
+                 ) -> None:
+    """Every second: the servers' CPU so far and the turns waiting for a reply; every other, the bus's queues."""
+    tick = 0
     while not stop.is_set():
         now = time.perf_counter()
         day.cpu.append((now, sum(p.cpu_seconds() for p in procs)))
         day.backlog.append((now, day.waiting))
+        if tick % 2 == 0:
+            with contextlib.suppress(sqlite3.Error, OSError):
+                day.queues.append((now, await depths()))
+        tick += 1
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
 
@@ -377,6 +413,12 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
     print(f"setting up in {tmp}: NLU model, staff ({args.operators} operators), CRM subscription", flush=True)
     prepare(env, tmp, password, args.operators, crm.url)
     stop = asyncio.Event()
+
+    async def depths() -> dict[str, int]:
+        if args.workers:
+            return await redis_depths(prefix, 4)
+        return await asyncio.to_thread(journal_depths, tmp / "otklik-bus.sqlite3")
+
     try:
         async with receivers(receiver_port, shoppers, crm, tmp):
             procs.append(start_process("api", [*otklik_command(), "serve", "--port", str(port)], env, tmp))
@@ -391,7 +433,7 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
             async with load_clients(base_url, 64) as clients:  # small pools: encode/httpx#3215
                 day.start = time.perf_counter()
                 bench_cpu = time.process_time()
-                sampler = asyncio.create_task(sample(day, procs, stop))
+                sampler = asyncio.create_task(sample(day, procs, stop, depths))
                 op_tasks = [asyncio.create_task(op.run(stop)) for op in operators]
                 conversations: set[asyncio.Task[None]] = set()
                 for n, (at, script) in enumerate(plan):
@@ -456,7 +498,8 @@ def window_report(day: Day, crm: Crm, args: argparse.Namespace) -> tuple[bool, l
     failures: list[str] = []
     print(f"\n== per simulated hour (one window = {HOUR / args.speed:.0f} s at {args.speed:g}x)")
     print(f"  {'hour':>5}{'convs':>7}{'turns/s':>9}{'bot p50':>9}{'p99':>8}{'max':>8}{'unans':>7}"
-          f"{'backlog':>9}{'inbox p99':>11}{'conv p99':>10}{'hooks':>7}{'hook p99':>10}{'cores':>7}")
+          f"{'backlog':>9}{'bus in/out/ev':>16}{'inbox p99':>11}{'conv p99':>10}{'hooks':>7}{'hook p99':>10}"
+          f"{'cores':>7}")
     for w in range(windows):
         lo, hi = window(day, args, w)
         length = hi - lo
@@ -464,6 +507,8 @@ def window_report(day: Day, crm: Crm, args: argparse.Namespace) -> tuple[bool, l
         lag = [(r - s) for s, r in turns if r is not None]
         unanswered = sum(1 for _, r in turns if r is None)
         backlog = max((b for at, b in day.backlog if lo <= at < hi), default=0)
+        bus = "/".join(str(max((q.get(f, 0) for at, q in day.queues if lo <= at < hi), default=0))
+                       for f in ("inbound", "outbound", "events"))
         inbox = [d for s, d in day.pages["inbox page"] if lo <= s < hi]
         conv = [d for s, d in day.pages["conversation page"] if lo <= s < hi]
         hooks = [lag for at, _, lag in crm.deliveries if lo <= at < hi]
@@ -473,7 +518,7 @@ def window_report(day: Day, crm: Crm, args: argparse.Namespace) -> tuple[bool, l
         hour = (args.from_hour + w) % 24
         convs = round(args.conversations * CURVE[hour] / sum(CURVE) * length * args.speed / HOUR)
         print(f"  {hour:>3}:00{convs:>7}{offered:>9.1f}"
-              f"{ms(lag, 50):>9}{ms(lag, 99):>8}{ms(lag, 100):>8}{unanswered:>7}{backlog:>9}"
+              f"{ms(lag, 50):>9}{ms(lag, 99):>8}{ms(lag, 100):>8}{unanswered:>7}{backlog:>9}{bus:>16}"
               f"{ms(inbox, 99):>11}{ms(conv, 99):>10}{len(hooks):>7}{ms(hooks, 99):>10}{cores:>7.2f}")
         if unanswered:
             failures.append(f"{hour:02d}:00: {unanswered} turns without a reply within {REPLY_WAIT:.0f} s")
@@ -555,6 +600,12 @@ async def main_async(args: argparse.Namespace) -> int:
     conversations = max(1, sum(day.conversations.values()))
     print(f"  store: {day.db_bytes / 2**20:.1f} MiB of SQLite for {conversations} conversations = "
           f"{day.db_bytes / conversations / 1024:.1f} KiB each (the staff, the schema and the WAL included)")
+    if day.queues:
+        worst = {f: max(q.get(f, 0) for _, q in day.queues) for f in ("inbound", "outbound", "events")}
+        print(f"  bus entries not yet handled, largest seen: {worst}; at the end: {day.queues[-1][1]}")
+        if day.queues[-1][1].get("inbound", 0):
+            kept_up = False
+            failures.append(f"{day.queues[-1][1]['inbound']} inbound entries still queued after the drain")
     print(f"  load average at the end {os.getloadavg()[0]:.2f}")
     for line in problems:
         print(f"  NOTE {line}")
