@@ -456,10 +456,10 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
             for p in procs:
                 if p.popen.poll() is not None:
                     problems.append(f"{p.name} exited with {p.popen.returncode} during the run")
+            await stop_all(procs)  # while the receivers still answer: a stopping server may still send
     finally:
         stop.set()
-        for p in procs:
-            await stop_process(p)
+        await stop_all(procs)
         if args.workers:
             await clean_redis(prefix)
     day.db_bytes = store_size(tmp)
@@ -472,6 +472,12 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
     else:
         shutil.rmtree(tmp, ignore_errors=True)
     return day, crm, problems
+
+
+async def stop_all(procs: list[Proc]) -> None:
+    """SIGTERM each (workers first, then the api), waiting for each exit."""
+    for p in reversed(procs):
+        await stop_process(p)
 
 
 def store_size(tmp: Path) -> int:
