@@ -111,6 +111,7 @@ class Shoppers:
         self.waiting: dict[str, asyncio.Event] = {}
 
     def record(self, at: float, user: str, author: str) -> None:
+        """Note a reply to `user` and wake its shopper."""
         self.arrivals[user].append((at, author))
         if (event := self.waiting.get(user)) is not None:
             event.set()
@@ -125,6 +126,7 @@ class Crm:
         self.ids: Counter[str] = Counter()  # webhook-id -> deliveries accepted (a repeat is a duplicate)
 
     def record(self, at: float, kind: str, lag: float, webhook_id: str) -> None:
+        """Note one webhook delivery."""
         self.deliveries.append((at, kind, lag))
         self.ids[webhook_id] += 1
 
@@ -139,6 +141,7 @@ async def receivers(port: int, shoppers: Shoppers, crm: Crm, cwd: Path) -> Async
     assert process.stdout is not None
 
     async def read(stdout: asyncio.StreamReader) -> None:
+        """Feed the receiver's lines to the recorders until it exits."""
         async for raw in stdout:
             kind, *fields = raw.decode().split()
             if kind == "cb":
@@ -415,6 +418,7 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
     stop = asyncio.Event()
 
     async def depths() -> dict[str, int]:
+        """The bus's queues of this run's topology."""
         if args.workers:
             return await redis_depths(prefix, 4)
         return await asyncio.to_thread(journal_depths, tmp / "otklik-bus.sqlite3")
@@ -574,6 +578,7 @@ def peak_report(day: Day, crm: Crm, args: argparse.Namespace) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> int:
+    """Replay the slice and print the figures; 0 when it kept up and nothing went wrong."""
     if args.workers and (why := await redis_ok()) is not None:
         print(f"Redis at {REDIS_URL} does not answer: {why}")
         return 1
@@ -622,12 +627,14 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 async def redis_ok() -> str | None:
+    """None if the bench's Redis answers, else why not."""
     from bench.ingest import redis_available
 
     return await redis_available()
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command line."""
     parser = argparse.ArgumentParser(description="A day of the chain at speed (see the module docstring).")
     parser.add_argument("--conversations", type=int, default=40_000, help="conversations in the whole day")
     parser.add_argument("--speed", type=float, default=20.0, help="how many times faster than real (default 20)")
@@ -647,6 +654,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main() -> int:
+    """Entry point."""
     return asyncio.run(main_async(parse_args()))
 
 

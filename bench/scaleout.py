@@ -93,10 +93,12 @@ class Run:
 
     @property
     def rate(self) -> float:
+        """Handled messages per second of wall time."""
         return self.handled / self.wall if self.wall else float("nan")
 
     @property
     def cpu_ms(self) -> float:
+        """CPU ms of all Otklik processes per handled message."""
         return sum(self.cpu.values()) / self.handled * 1000 if self.handled else float("nan")
 
     @property
@@ -367,6 +369,7 @@ def table(runs: list[Run]) -> None:
 
 
 async def main_async(args: argparse.Namespace) -> int:
+    """Train once, run every store x worker count, print the table; 1 if anything went wrong."""
     print(f"Otklik scale-out: {args.messages} messages per run ({args.mongo_messages} on secantusdb), each a new "
           f"conversation, {args.concurrency} in flight, "
           f"warm-up {args.warmup}, partitions {args.partitions}; machine {os.cpu_count()} CPUs, "
@@ -412,6 +415,7 @@ async def main_async(args: argparse.Namespace) -> int:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command line."""
     parser = argparse.ArgumentParser(description="Otklik scale-out benchmark (see the module docstring).")
     parser.add_argument("--stores", default="sqlite,mongo", help="comma-separated: sqlite, mongo")
     parser.add_argument("--workers", default="1,2,4", type=lambda s: [int(x) for x in s.split(",")],
@@ -432,6 +436,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def main() -> int:
+    """Entry point."""
     return asyncio.run(main_async(parse_args()))
 
 
