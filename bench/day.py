@@ -420,7 +420,7 @@ async def run_day(args: argparse.Namespace) -> tuple[Day, Crm, list[str]]:
     async def depths() -> dict[str, int]:
         """The bus's queues of this run's topology."""
         if args.workers:
-            return await redis_depths(prefix, 4)
+            return await redis_depths(prefix, 4)  # OTKLIK_PARTITIONS' default, which the servers run with
         return await asyncio.to_thread(journal_depths, tmp / "otklik-bus.sqlite3")
 
     try:
