@@ -38,6 +38,7 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repo before bench/ (bench/nlu.py is not nlu)
 
@@ -106,6 +107,11 @@ class Run:
         """CPU per message beyond what the processes spend idle over the same wall time."""
         return (sum(self.cpu.values()) - self.idle_cpu * self.wall) / self.handled * 1000 if self.handled \
             else float("nan")
+
+
+def with_database(url: str, name: str) -> str:
+    """The MongoDB URL with its database replaced by `name`, options (?replicaSet=...) kept."""
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
 def make_messages(tag: str, count: int) -> list[tuple[str, str, bytes]]:
@@ -179,7 +185,7 @@ async def measure(store: str, workers: int, args: argparse.Namespace, receiver: 
     tmp = Path(tempfile.mkdtemp(prefix=f"otklik-scaleout-{store}{workers}-"))
     token = "bench-token-" + secrets.token_hex(16)
     prefix = f"otklik-scaleout-{uuid.uuid4().hex[:12]}:"
-    mongo_url = f"{mongo_server}scale_{uuid.uuid4().hex[:8]}" if mongo_server else None
+    mongo_url = with_database(mongo_server, f"scale_{uuid.uuid4().hex[:8]}") if mongo_server else None
     env = otklik_env(tmp, model_dir, store, mongo_url, token, receiver, redis.url, prefix, args.partitions)
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
@@ -396,7 +402,7 @@ async def main_async(args: argparse.Namespace) -> int:
                 elif store == "mongo":
                     mongo = start_secantus(root)
                     await wait_mongo(mongo[0], mongo[1])
-                url = (args.mongodb_url.rstrip("/") + "/") if args.mongodb_url else mongo[0] if mongo else None
+                url = args.mongodb_url or (mongo[0] if mongo else None)
                 for workers in args.workers:
                     runs.append(await measure(store, workers, args, receiver, root / "nlu",
                                               url if store == "mongo" else None, mongo[1] if mongo else None, redis))
