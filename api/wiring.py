@@ -224,6 +224,7 @@ async def open_reviews(settings: Settings, http: httpx.AsyncClient,
     finally:
         await store.close()
 
+
 def build_campaign_store(settings: Settings) -> CampaignStore:
     """The campaign store on the configured backend (not yet opened)."""
     if settings.store == "mongo":

@@ -83,6 +83,7 @@ from bench.ingest import (
     otklik_env,
     percentile,
     redis_available,
+    run_fast,
     scan_log,
     serve_receiver,
     start_process,
@@ -775,12 +776,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main() -> int:
     """Entry point."""
-    args = parse_args()
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main_async(args))
-    return uvloop.run(main_async(args))
+    return run_fast(main_async(parse_args()))
 
 
 if __name__ == "__main__":
