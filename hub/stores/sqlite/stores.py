@@ -20,7 +20,7 @@ from models.conversations import Conversation, ConversationState
 from models.customers import Customer, Identity
 from models.errors import Conflict, NotFound
 from models.ids import ConversationId, CustomerId, MessageId
-from models.messages import Attachment, DeliveryStatus, Direction, Message, apply_edit
+from models.messages import Attachment, DeliveryStatus, Direction, InboundTally, Message, apply_edit
 from models.nlu import ParseResult
 
 
@@ -232,6 +232,18 @@ class SqliteMessageStore:
             (conversation_id, limit),
         )
         return [Message.model_validate_json(d) for d in docs]
+
+    async def inbound_tally(self, conversation_id: ConversationId) -> InboundTally:
+        """One aggregate over the conversation's index; json_extract reads only the flags, not the model."""
+        (count, fallbacks, unsure), = await self.db.rows(
+            "SELECT count(*), total(json_extract(doc, '$.nlu.out_of_scope') = 1), total("
+            "json_extract(doc, '$.nlu.close_call') = 1 AND coalesce(json_extract(doc, '$.nlu.out_of_scope'), 0) != 1)"
+            " FROM messages WHERE conversation_id = ? AND direction = 'inbound'", (conversation_id,))
+        first = await self.db.one(
+            "SELECT json_extract(doc, '$.text') FROM messages WHERE conversation_id = ? AND direction = 'inbound'"
+            " ORDER BY seq LIMIT 1", (conversation_id,))
+        return InboundTally(messages=int(count), fallbacks=int(fallbacks), unsure=int(unsure),
+                            first_text=str(first or ""))
 
     async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 200) -> list[Message]:
         """Oldest first (the last `limit`)."""
