@@ -21,6 +21,7 @@ from models.ids import ConversationId, CustomerId, MessageId
 from models.messages import Attachment, AuthorKind, DeliveryStatus, Direction, InboundTally, Message
 from models.nlu import ParseResult
 from models.webhooks import Delivery, Subscription, WebhookStatus, delivery_id
+from tests.report_tally import tally_as_loaded
 
 S = ConversationState
 StoresFactory = Callable[[], Stores]  # as in conftest: a new, unopened Stores on the same data
@@ -961,16 +962,6 @@ def _reading(n: int) -> ParseResult | None:
                        engine="builtin", out_of_scope=flags[0], close_call=flags[1])
 
 
-def _tally_as_the_projection_did(messages: list[Message]) -> InboundTally:
-    """The counts conversation_fact used to take from the loaded messages (the reference)."""
-    inbound_only = [m for m in messages if m.direction is Direction.INBOUND]
-    return InboundTally(
-        messages=len(inbound_only),
-        fallbacks=sum(1 for m in inbound_only if m.nlu is not None and m.nlu.out_of_scope),
-        unsure=sum(1 for m in inbound_only if m.nlu is not None and m.nlu.close_call and not m.nlu.out_of_scope),
-        first_text=inbound_only[0].text if inbound_only else "")
-
-
 async def _chat(stores: Stores, conv: Conversation, length: int) -> None:
     """`length` messages: two inbound to one outbound, readings of every kind, some set after the fact."""
     for n in range(length):
@@ -989,7 +980,7 @@ async def test_inbound_tally_counts_what_the_loaded_messages_gave_under_200(stor
     await _chat(stores, other, 10)  # another conversation's messages are not counted
     loaded = await stores.messages.list_for_conversation(short.id, limit=200)  # what the projection read
     tally = await stores.messages.inbound_tally(short.id)
-    assert tally == _tally_as_the_projection_did(loaded)
+    assert tally == tally_as_loaded(loaded)
     assert (tally.messages, tally.first_text) == (100, f"question {short.id}-m0")
     assert tally.fallbacks > 0 and tally.unsure > 0
 
@@ -1002,8 +993,8 @@ async def test_inbound_tally_counts_every_message_of_a_long_conversation(stores:
     assert edited is not None
     every = await stores.messages.list_for_conversation(long.id, limit=1000)
     tally = await stores.messages.inbound_tally(long.id)
-    assert tally == _tally_as_the_projection_did(every)
+    assert tally == tally_as_loaded(every)
     assert (tally.messages, tally.first_text) == (220, "fixed")
-    capped = _tally_as_the_projection_did(await stores.messages.list_for_conversation(long.id, limit=200))
+    capped = tally_as_loaded(await stores.messages.list_for_conversation(long.id, limit=200))
     assert (capped.messages, capped.first_text) == (133, f"question {long.id}-m130")  # the old cap undercounted
     assert await stores.messages.inbound_tally(ConversationId("none")) == InboundTally()
