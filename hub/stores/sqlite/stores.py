@@ -234,11 +234,13 @@ class SqliteMessageStore:
         return [Message.model_validate_json(d) for d in docs]
 
     async def inbound_tally(self, conversation_id: ConversationId) -> InboundTally:
-        """One aggregate over the conversation's index; json_extract reads only the flags, not the model."""
+        """Counts from the messages_readings index (no document is parsed; the total is a covering-index count,
+        the two readings' counts visit only their own rows); the first text by the messages_conversation order."""
         (count, fallbacks, unsure), = await self.db.rows(
-            "SELECT count(*), total(json_extract(doc, '$.nlu.out_of_scope') = 1), total("
-            "json_extract(doc, '$.nlu.close_call') = 1 AND coalesce(json_extract(doc, '$.nlu.out_of_scope'), 0) != 1)"
-            " FROM messages WHERE conversation_id = ? AND direction = 'inbound'", (conversation_id,))
+            "SELECT (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'),"
+            " (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' AND nlu_reading = 1),"
+            " (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' AND nlu_reading = 2)",
+            (conversation_id,))
         first = await self.db.one(
             "SELECT json_extract(doc, '$.text') FROM messages WHERE conversation_id = ? AND direction = 'inbound'"
             " ORDER BY seq LIMIT 1", (conversation_id,))
