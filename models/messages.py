@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -198,6 +199,16 @@ class Message(BaseModel):
             buttons=out.buttons,
             status=DeliveryStatus.PENDING,
         )
+
+
+@dataclass(frozen=True)
+class InboundTally:
+    """What reports count of a conversation's inbound messages, read without loading them."""
+
+    messages: int = 0
+    fallbacks: int = 0  # read as out of scope
+    unsure: int = 0  # a close call that was still answered in scope
+    first_text: str = ""  # the first inbound message's text as it reads now
 
 
 def apply_edit(message: Message, text: str, attachments: list[Attachment], at: datetime) -> bool:

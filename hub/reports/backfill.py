@@ -70,8 +70,8 @@ async def backfill(hub: Hub, store: ReportStore, *, progress: Progress | None = 
     async for batch in conversations(hub):
         facts = []
         for c in batch:
-            messages = await hub.stores.messages.list_for_conversation(c.id, limit=200)
-            facts.append(conversation_fact(c, messages, zone=hub.settings.timezone,
+            inbound = await hub.stores.messages.inbound_tally(c.id)  # the projection's input: the same facts
+            facts.append(conversation_fact(c, inbound, zone=hub.settings.timezone,
                                            region=await _region(hub, store_of(c), regions),
                                            previous=ratings.get(c.id), repeat=c.id in repeated))
         await store.load(facts, [])

@@ -1,14 +1,13 @@
-"""Facts from the stored records: pure functions of a conversation (with its messages) or a case."""
+"""Facts from the stored records: pure functions of a conversation (with its inbound tally) or a case."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
 from datetime import datetime
 
 from models.cases import Case, CaseState
 from models.conversations import Conversation, ConversationState
-from models.messages import Direction, Message
+from models.messages import InboundTally
 from models.report_facts import CaseFact, ConversationFact, Period
 
 S = ConversationState
@@ -26,13 +25,12 @@ def store_of(conversation: Conversation) -> str:
 
 
 def conversation_fact(
-    conversation: Conversation, messages: Sequence[Message], *, zone: str, region: str = "",
+    conversation: Conversation, inbound: InboundTally, *, zone: str, region: str = "",
     previous: ConversationFact | None = None, repeat: bool = False,
 ) -> ConversationFact:
     """The fact of a conversation now; the shopper's rating carried over from `previous`."""
     c = conversation
     period = Period.of(c.created_at, zone)
-    inbound = [m for m in messages if m.direction is Direction.INBOUND]
     handover = next((e for e in c.history if e.kind == HANDED_OVER), None)
     handed_over = handover is not None or c.group is not None
     resolved = c.state in (S.RESOLVED, S.CLOSED) and c.resolved_at is not None
@@ -49,13 +47,10 @@ def conversation_fact(
         resolution_s=resolution,
         resolution_met=_met(c, "resolution", c.sla_resolution_due, c.resolved_at if resolved else None),
         handle_s=_handle_seconds(c) if resolved and handed_over else None,
-        messages=len(inbound),
-        fallbacks=sum(1 for m in inbound if m.nlu is not None and m.nlu.out_of_scope),
-        unsure=sum(1 for m in inbound if m.nlu is not None and m.nlu.close_call and not m.nlu.out_of_scope),
-        repeat=repeat,
+        messages=inbound.messages, fallbacks=inbound.fallbacks, unsure=inbound.unsure, repeat=repeat,
         csat=previous.csat if previous is not None else None,
         csat_comment=previous.csat_comment if previous is not None else "",
-        text=(inbound[0].text if inbound else "")[:300],
+        text=inbound.first_text[:300],
     )
 
 

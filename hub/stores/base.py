@@ -20,7 +20,7 @@ from models.channels import Channel
 from models.conversations import Conversation
 from models.customers import Customer, Identity
 from models.ids import ConversationId, CustomerId, MessageId
-from models.messages import Attachment, DeliveryStatus, Direction, Message
+from models.messages import Attachment, DeliveryStatus, Direction, InboundTally, Message
 from models.nlu import ParseResult
 from models.sending import CursorStore
 from models.tokens import ApiToken
@@ -108,6 +108,11 @@ class MessageStore(Protocol):
         self, conversation_id: ConversationId, *, limit: int = 200
     ) -> list[Message]:
         """The conversation's messages, oldest first."""
+        ...
+
+    async def inbound_tally(self, conversation_id: ConversationId) -> InboundTally:
+        """Counts over all of the conversation's inbound messages and the first one's text, computed by the
+        database (reports refresh on every event: loading the messages would grow with the conversation)."""
         ...
 
     async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 200) -> list[Message]:

@@ -18,8 +18,10 @@ from models.conversations import Conversation, ConversationState
 from models.customers import Customer, Identity, IdentityKind
 from models.errors import Conflict, NotFound, Unavailable
 from models.ids import ConversationId, CustomerId, MessageId
-from models.messages import Attachment, AuthorKind, DeliveryStatus, Direction, Message
+from models.messages import Attachment, AuthorKind, DeliveryStatus, Direction, InboundTally, Message
+from models.nlu import ParseResult
 from models.webhooks import Delivery, Subscription, WebhookStatus, delivery_id
+from tests.report_tally import tally_as_loaded
 
 S = ConversationState
 StoresFactory = Callable[[], Stores]  # as in conftest: a new, unopened Stores on the same data
@@ -946,3 +948,53 @@ async def test_an_operators_topic_correction_is_stored_with_the_message_and_list
     assert [m.external_id for m in await stores.messages.list_corrected()] == ["misread"]
     with pytest.raises(NotFound):
         await stores.messages.set_corrected_topic(MessageId("missing"), "promo_code")
+
+
+# --- the inbound tally reports count ------------------------------------------------------------------
+
+
+def _reading(n: int) -> ParseResult | None:
+    """Every kind of reading in turn: none yet, sure, out of scope, a close call, both flags."""
+    flags = [None, (False, False), (True, False), (False, True), (True, True)][n % 5]
+    if flags is None:
+        return None
+    return ParseResult(text=f"q{n}", intent="out_of_scope" if flags[0] else "order_status", confidence=0.5,
+                       engine="builtin", out_of_scope=flags[0], close_call=flags[1])
+
+
+async def _chat(stores: Stores, conv: Conversation, length: int) -> None:
+    """`length` messages: two inbound to one outbound, readings of every kind, some set after the fact."""
+    for n in range(length):
+        if n % 3 == 2:
+            await stores.messages.add(outbound(conv, f"{conv.id}-k{n}", minute=n))
+            continue
+        message = inbound(conv, f"{conv.id}-m{n}", minute=n).model_copy(update={"nlu": _reading(n)})
+        await stores.messages.add(message)
+        if n % 7 == 0 and (later := _reading(n + 2)) is not None:
+            await stores.messages.set_nlu(message.id, later)  # a reading that arrives after the message
+
+
+async def test_inbound_tally_counts_what_the_loaded_messages_gave_under_200(stores: Stores) -> None:
+    short, other = conversation(CustomerId("c1")), conversation(CustomerId("c2"))
+    await _chat(stores, short, 150)
+    await _chat(stores, other, 10)  # another conversation's messages are not counted
+    loaded = await stores.messages.list_for_conversation(short.id, limit=200)  # what the projection read
+    tally = await stores.messages.inbound_tally(short.id)
+    assert tally == tally_as_loaded(loaded)
+    assert (tally.messages, tally.first_text) == (100, f"question {short.id}-m0")
+    assert tally.fallbacks > 0 and tally.unsure > 0
+
+
+async def test_inbound_tally_counts_every_message_of_a_long_conversation(stores: Stores) -> None:
+    long = conversation(CustomerId("c1"))
+    await _chat(stores, long, 330)
+    first = inbound(long, f"{long.id}-m0")
+    edited = await stores.messages.edit(first.channel, first.account_id, f"{long.id}-m0", "fixed", [], at=at(400))
+    assert edited is not None
+    every = await stores.messages.list_for_conversation(long.id, limit=1000)
+    tally = await stores.messages.inbound_tally(long.id)
+    assert tally == tally_as_loaded(every)
+    assert (tally.messages, tally.first_text) == (220, "fixed")
+    capped = tally_as_loaded(await stores.messages.list_for_conversation(long.id, limit=200))
+    assert (capped.messages, capped.first_text) == (133, f"question {long.id}-m130")  # the old cap undercounted
+    assert await stores.messages.inbound_tally(ConversationId("none")) == InboundTally()

@@ -33,7 +33,7 @@ from models.conversations import Conversation, ConversationState
 from models.customers import Customer, Identity
 from models.errors import Conflict, NotFound, Unavailable
 from models.ids import ConversationId, CustomerId, MessageId
-from models.messages import Attachment, DeliveryStatus, Direction, Message, apply_edit
+from models.messages import Attachment, DeliveryStatus, Direction, InboundTally, Message, apply_edit
 from models.nlu import ParseResult
 
 
@@ -237,6 +237,24 @@ class MongoMessageStore:
     ) -> list[Message]:
         """Oldest first (the last `limit`)."""
         return await self._last({"conversation_id": conversation_id}, limit)
+
+    async def inbound_tally(self, conversation_id: ConversationId) -> InboundTally:
+        """One $group over the conversation's messages; the documents never reach Python."""
+        query: Doc = {"conversation_id": conversation_id, "direction": Direction.INBOUND.value}
+        out_of_scope: Doc = {"$eq": ["$nlu.out_of_scope", True]}
+        close_call: Doc = {"$and": [{"$eq": ["$nlu.close_call", True]}, {"$ne": ["$nlu.out_of_scope", True]}]}
+        cursor = await self._coll.aggregate([
+            {"$match": query},
+            {"$group": {"_id": None, "messages": {"$sum": 1},
+                        "fallbacks": {"$sum": {"$cond": [out_of_scope, 1, 0]}},
+                        "unsure": {"$sum": {"$cond": [close_call, 1, 0]}}}},
+        ])
+        counts = [doc async for doc in cursor]
+        first = await self._coll.find_one(query, {"text": 1}, sort=[("seq", ASCENDING)])
+        if not counts:
+            return InboundTally()
+        return InboundTally(messages=int(counts[0]["messages"]), fallbacks=int(counts[0]["fallbacks"]),
+                            unsure=int(counts[0]["unsure"]), first_text=str((first or {}).get("text") or ""))
 
     async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 200) -> list[Message]:
         """Oldest first (the last `limit`)."""

@@ -54,4 +54,12 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # 3: what reports count of an inbound message's NLU reading (1 out of scope, 2 a close call answered in
+    # scope, 0 otherwise or unread), kept in an index so counting a conversation never parses its documents
+    """
+    ALTER TABLE messages ADD COLUMN nlu_reading INTEGER GENERATED ALWAYS AS (
+        CASE WHEN json_extract(doc, '$.nlu.out_of_scope') = 1 THEN 1
+             WHEN json_extract(doc, '$.nlu.close_call') = 1 THEN 2 ELSE 0 END) VIRTUAL;
+    CREATE INDEX messages_readings ON messages(conversation_id, direction, nlu_reading);
+    """,
 ]

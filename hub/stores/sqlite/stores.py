@@ -20,7 +20,7 @@ from models.conversations import Conversation, ConversationState
 from models.customers import Customer, Identity
 from models.errors import Conflict, NotFound
 from models.ids import ConversationId, CustomerId, MessageId
-from models.messages import Attachment, DeliveryStatus, Direction, Message, apply_edit
+from models.messages import Attachment, DeliveryStatus, Direction, InboundTally, Message, apply_edit
 from models.nlu import ParseResult
 
 
@@ -232,6 +232,20 @@ class SqliteMessageStore:
             (conversation_id, limit),
         )
         return [Message.model_validate_json(d) for d in docs]
+
+    async def inbound_tally(self, conversation_id: ConversationId) -> InboundTally:
+        """Counts from the messages_readings index (no document is parsed; the total is a covering-index count,
+        the two readings' counts visit only their own rows); the first text by the messages_conversation order."""
+        (count, fallbacks, unsure), = await self.db.rows(
+            "SELECT (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'),"
+            " (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' AND nlu_reading = 1),"
+            " (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' AND nlu_reading = 2)",
+            (conversation_id,))
+        first = await self.db.one(
+            "SELECT json_extract(doc, '$.text') FROM messages WHERE conversation_id = ? AND direction = 'inbound'"
+            " ORDER BY seq LIMIT 1", (conversation_id,))
+        return InboundTally(messages=int(count), fallbacks=int(fallbacks), unsure=int(unsure),
+                            first_text=str(first or ""))
 
     async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 200) -> list[Message]:
         """Oldest first (the last `limit`)."""

@@ -6,6 +6,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.wiring import opened_report_store
@@ -13,13 +14,18 @@ from hub.bus.base import EVENTS
 from hub.core import Hub
 from hub.inbox import handover, resolution
 from hub.reports.backfill import backfill
-from hub.reports.projection import consumers
+from hub.reports.derive import conversation_fact
+from hub.reports.projection import consumers, refresh_conversation
 from hub.stores.reports import Filters, ReportStore
+from models.conversations import Conversation
 from models.ids import new_id
+from models.messages import AuthorKind, Direction, Message
+from models.nlu import ParseResult
 from models.report_cube import CONVERSATIONS
 from models.report_facts import ConversationFact
 from tests.inbox_fixtures import bot_conversation, group, hub_on, operator
 from tests.integration.helpers import eventually
+from tests.report_tally import tally_as_loaded
 
 
 @asynccontextmanager
@@ -89,3 +95,38 @@ async def test_backfill_derives_the_facts_the_projection_built_and_keeps_ratings
 
 def _day_of(fact: ConversationFact) -> Filters:
     return Filters(start=fact.day, end=fact.day)
+
+
+async def _chat(hub: Hub, conversation: Conversation, length: int) -> None:
+    """`length` messages, two inbound to one reply, with NLU readings of every kind (and none)."""
+    flags = [None, (False, False), (True, False), (False, True), (True, True)]
+    for n in range(length):
+        when = conversation.created_at + timedelta(seconds=n)
+        direction = Direction.OUTBOUND if n % 3 == 2 else Direction.INBOUND
+        kind = flags[n % 5]
+        reading = None if kind is None or direction is Direction.OUTBOUND else ParseResult(
+            text=f"q{n}", intent="x", confidence=0.5, engine="builtin", out_of_scope=kind[0], close_call=kind[1])
+        await hub.stores.messages.add(Message(
+            conversation_id=conversation.id, customer_id=conversation.customer_id, direction=direction,
+            author=AuthorKind.CUSTOMER if direction is Direction.INBOUND else AuthorKind.BOT,
+            channel=conversation.channel, account_id=conversation.account_id, text=f"text {n}",
+            external_id=f"{conversation.id}-m{n}" if direction is Direction.INBOUND else None,
+            idempotency_key=f"{conversation.id}-k{n}" if direction is Direction.OUTBOUND else None,
+            sent_at=when, created_at=when, nlu=reading))
+
+
+async def test_the_projected_fact_counts_what_the_loaded_messages_gave(make_settings: Any) -> None:
+    """Under 200 messages the fact equals the one derived from the loaded messages; past 200 it counts them all
+    (the old 200-message read undercounted long conversations and took their text from the middle)."""
+    async with hub_on(make_settings()) as hub, opened_report_store(hub.settings) as store:
+        for length in (150, 450):
+            conversation = await bot_conversation(hub, at=datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
+            await _chat(hub, conversation, length)
+            await refresh_conversation(hub, store, conversation.id)
+            fact = await store.conversation_fact(conversation.id)
+            every = await hub.stores.messages.list_for_conversation(conversation.id, limit=1000)
+            loaded = await hub.stores.messages.list_for_conversation(conversation.id, limit=200)
+            assert fact == conversation_fact(conversation, tally_as_loaded(every), zone=hub.settings.timezone,
+                                             repeat=fact is not None and fact.repeat)
+            assert fact is not None and (fact.messages, fact.text) == (length * 2 // 3, "text 0")
+            assert (tally_as_loaded(loaded) == tally_as_loaded(every)) is (length <= 200)
