@@ -11,32 +11,37 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from models.errors import Unavailable
 
 Params = tuple[Any, ...]
+T = TypeVar("T")
 
 
-async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
-    """Run one statement on `conn` and close its cursor; the number of rows changed.
+async def _on_cursor(conn: aiosqlite.Connection, sql: str, params: Params, take: Callable[[sqlite3.Cursor], T]) -> T:
+    """Run one statement and `take` what is wanted from its cursor, then close it, all in one trip to aiosqlite's
+    thread (`async with conn.execute(...)` takes two: the statement, then the close)."""
 
-    One trip to aiosqlite's thread (`async with conn.execute(...)` takes two: the statement, then the close).
-    """
-
-    def run() -> int:
+    def run() -> T:
         cursor = conn._conn.execute(sql, params)
         try:
-            return int(cursor.rowcount)
+            return take(cursor)
         finally:
             cursor.close()
 
-    return int(await conn._execute(run))  # type: ignore[no-untyped-call]
+    result: T = await conn._execute(run)  # type: ignore[no-untyped-call]
+    return result
+
+
+async def execute(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> int:
+    """Run one statement on `conn` and close its cursor; the number of rows changed."""
+    return await _on_cursor(conn, sql, params, lambda cursor: int(cursor.rowcount))
 
 
 async def execute_many(conn: aiosqlite.Connection, sql: str, rows: Iterable[Params]) -> None:
@@ -47,28 +52,12 @@ async def execute_many(conn: aiosqlite.Connection, sql: str, rows: Iterable[Para
 
 async def fetch_one(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> Any:
     """The first row of a query (None if none), its cursor closed, in one trip to aiosqlite's thread."""
-
-    def run() -> Any:
-        cursor = conn._conn.execute(sql, params)
-        try:
-            return cursor.fetchone()
-        finally:
-            cursor.close()
-
-    return await conn._execute(run)  # type: ignore[no-untyped-call]
+    return await _on_cursor(conn, sql, params, lambda cursor: cursor.fetchone())
 
 
 async def fetch_all(conn: aiosqlite.Connection, sql: str, params: Params = ()) -> list[Any]:
     """Every row of a query, its cursor closed, in one trip to aiosqlite's thread."""
-
-    def run() -> list[Any]:
-        cursor = conn._conn.execute(sql, params)
-        try:
-            return cursor.fetchall()
-        finally:
-            cursor.close()
-
-    return list(await conn._execute(run))  # type: ignore[no-untyped-call]
+    return await _on_cursor(conn, sql, params, lambda cursor: cursor.fetchall())
 
 
 _CLOSED_CONNECTION = frozenset({"no active connection", "Connection closed"})  # aiosqlite's words
