@@ -236,14 +236,13 @@ class SqliteMessageStore:
     async def inbound_tally(self, conversation_id: ConversationId) -> InboundTally:
         """Counts from the messages_readings index (no document is parsed; the total is a covering-index count,
         the two readings' counts visit only their own rows); the first text by the messages_conversation order."""
-        (count, fallbacks, unsure), = await self.db.rows(
+        (count, fallbacks, unsure, first), = await self.db.rows(  # one statement: one trip to the thread
             "SELECT (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'),"
             " (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' AND nlu_reading = 1),"
-            " (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' AND nlu_reading = 2)",
+            " (SELECT count(*) FROM messages WHERE conversation_id = ?1 AND direction = 'inbound' AND nlu_reading = 2),"
+            " (SELECT json_extract(doc, '$.text') FROM messages WHERE conversation_id = ?1 AND direction = 'inbound'"
+            " ORDER BY seq LIMIT 1)",
             (conversation_id,))
-        first = await self.db.one(
-            "SELECT json_extract(doc, '$.text') FROM messages WHERE conversation_id = ? AND direction = 'inbound'"
-            " ORDER BY seq LIMIT 1", (conversation_id,))
         return InboundTally(messages=int(count), fallbacks=int(fallbacks), unsure=int(unsure),
                             first_text=str(first or ""))
 
