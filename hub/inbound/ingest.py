@@ -57,14 +57,17 @@ async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
     found = await identity.resolve(msg, hub.stores.customers, trusted=_trusted(msg, hub))
     customer, created = found.customer, found.created
     now = utcnow()
-    if created or await _left_unannounced(hub, customer, now):
-        await events.emit(hub, "customer.created", customer.id, customer_id=customer.id)
     conversation, how = await attach(msg, customer, hub.stores.conversations, window=hub.reopen_window, at=now)
+    # Only a joined conversation still empty, or a new one, can follow a crashed delivery's new customer: the
+    # customer is looked at then, not on every message of a young customer.
+    left_empty = how is Attached.JOINED and await _left_unannounced(hub, conversation, now)
+    if created or ((left_empty or how is Attached.OPENED) and await _left_unannounced(hub, customer, now)):
+        await events.emit(hub, "customer.created", customer.id, customer_id=customer.id)
     if how is not Attached.JOINED:
         kind = "conversation.opened" if how is Attached.OPENED else "conversation.reopened"
         await events.emit(hub, kind, f"{conversation.id}:{conversation.version}",
                           customer_id=customer.id, conversation_id=conversation.id)
-    elif await _left_unannounced(hub, conversation, now):
+    elif left_empty:
         await events.emit(hub, "conversation.opened", f"{conversation.id}:0",  # its version when it was opened
                           customer_id=customer.id, conversation_id=conversation.id)
     await claims.record(hub, customer.id, found.claims, channel=msg.channel, conversation_id=conversation.id,

@@ -54,3 +54,16 @@ async def test_the_redelivery_announces_what_a_crashed_delivery_created(make_set
     assert crashed.created
     assert ids.count(f"customer.created:{crashed.customer.id}") == 1
     assert ids.count(f"conversation.opened:{conversation.id}:0") == 1
+
+
+async def test_the_redelivery_announces_a_customer_created_before_any_conversation(
+        make_settings: SettingsFactory) -> None:
+    msg = _message("m-1")
+    async with running_hub(make_settings()) as hub:
+        crashed = await identity.resolve(msg, hub.stores.customers, trusted=False)  # killed right after this
+        await handle_inbound(msg, hub)  # the redelivery opens the conversation
+        ids = await _event_ids(hub)
+
+    assert crashed.created
+    assert ids.count(f"customer.created:{crashed.customer.id}") == 1
+    assert sum(i.startswith("conversation.opened:") for i in ids) == 1
