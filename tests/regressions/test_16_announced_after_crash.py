@@ -6,34 +6,15 @@ same event ids, so a subscriber that did get them drops the repeat).
 
 from __future__ import annotations
 
-import asyncio
-
 from api.wiring import running_hub
-from hub.bus.base import EVENTS
-from hub.core import Hub
 from hub.customers import identity
 from hub.inbound.ingest import handle_inbound
 from hub.inbound.threads import attach
 from models.channels import Channel
 from models.clock import utcnow
-from models.events import Event
 from models.messages import InboundMessage
 from tests.conftest import SettingsFactory
-
-
-async def _event_ids(hub: Hub) -> list[str]:
-    """The ids of every event on the bus so far (a new consumer group reads from the start)."""
-    seen: list[str] = []
-
-    async def collect(payload: str) -> None:
-        seen.append(Event.model_validate_json(payload).id)
-
-    stop = asyncio.Event()
-    consumer = asyncio.create_task(hub.bus.consume(EVENTS, "test", "t", collect, stop=stop))
-    await asyncio.sleep(0.3)
-    stop.set()
-    await consumer
-    return seen
+from tests.integration.helpers import events_so_far
 
 
 def _message(external_id: str) -> InboundMessage:
@@ -49,7 +30,7 @@ async def test_the_redelivery_announces_what_a_crashed_delivery_created(make_set
                                        at=utcnow())
         await handle_inbound(msg, hub)  # the redelivery
         await handle_inbound(_message("m-2"), hub)  # the customer's next message: nothing to announce again
-        ids = await _event_ids(hub)
+        ids = [e.id for e in await events_so_far(hub)]
 
     assert crashed.created
     assert ids.count(f"customer.created:{crashed.customer.id}") == 1
@@ -62,7 +43,7 @@ async def test_the_redelivery_announces_a_customer_created_before_any_conversati
     async with running_hub(make_settings()) as hub:
         crashed = await identity.resolve(msg, hub.stores.customers, trusted=False)  # killed right after this
         await handle_inbound(msg, hub)  # the redelivery opens the conversation
-        ids = await _event_ids(hub)
+        ids = [e.id for e in await events_so_far(hub)]
 
     assert crashed.created
     assert ids.count(f"customer.created:{crashed.customer.id}") == 1

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from datetime import timedelta
 from typing import Any
@@ -10,33 +9,16 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from hub.bus.base import EVENTS
-from hub.core import Hub
 from hub.inbox import follow_ups, handover, sla
 from models.clock import utcnow
 from models.conversations import ConversationState, Priority
-from models.events import Event
 from tests.conftest import REDIS_URL
 from tests.fakes.tcp_proxy import TcpProxy
 from tests.inbox_fixtures import bot_conversation, hub_on, operator
+from tests.integration.helpers import events_so_far
 from tests.redis_keys import drop_keys
 
 pytestmark = pytest.mark.redis
-
-
-async def _events(hub: Hub) -> list[Event]:
-    """Every event on the bus so far (read by a new consumer group from the start)."""
-    seen: list[Event] = []
-
-    async def collect(payload: str) -> None:
-        seen.append(Event.model_validate_json(payload))
-
-    stop = asyncio.Event()
-    consumer = asyncio.create_task(hub.bus.consume(EVENTS, "test", "t", collect, stop=stop))
-    await asyncio.sleep(0.5)
-    stop.set()
-    await consumer
-    return seen
 
 
 async def test_a_breach_scanned_during_a_bus_outage_is_announced_by_the_next_scan(make_settings: Any) -> None:
@@ -58,7 +40,7 @@ async def test_a_breach_scanned_during_a_bus_outage_is_announced_by_the_next_sca
 
             assert await sla.scan_breaches(hub, after) == 1
             assert (await hub.stores.conversations.get(late.id)).sla_breached == ["first_response"]
-            raised = [e for e in await _events(hub) if e.type == "conversation.sla_breached"]
+            raised = [e for e in await events_so_far(hub) if e.type == "conversation.sla_breached"]
             assert [(e.conversation_id, e.data["breach"]) for e in raised] == [(late.id, "first_response")]
     finally:
         await proxy.cut()
@@ -84,7 +66,7 @@ async def test_a_follow_up_due_during_a_bus_outage_is_announced_by_the_next_roun
 
             assert await follow_ups.due_follow_ups(hub) == 1
             assert [c.id for c in await hub.stores.inbox.reminders_for(anna.id)] == [done.id]
-            due = [e for e in await _events(hub) if e.type == "conversation.follow_up_due"]
+            due = [e for e in await events_so_far(hub) if e.type == "conversation.follow_up_due"]
             assert [(e.conversation_id, e.data["note"]) for e in due] == [(done.id, "call back")]
     finally:
         await proxy.cut()
@@ -110,7 +92,7 @@ async def test_a_handover_during_a_bus_outage_leaves_the_conversation_with_the_b
 
             queued = await handover.hand_over(hub, conversation.id, topic=None, note="")
             assert queued.state is ConversationState.QUEUED
-            handed = [e for e in await _events(hub) if e.type == "conversation.handed_over"]
+            handed = [e for e in await events_so_far(hub) if e.type == "conversation.handed_over"]
             assert [e.conversation_id for e in handed] == [conversation.id]
     finally:
         await proxy.cut()
