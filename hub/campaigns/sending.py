@@ -72,6 +72,9 @@ async def on_event(hub: Hub, event: Event, *, now: datetime) -> None:
     if event.type != "message.sent" or event.message_id is None or event.customer_id is None:
         return
     rt = runtime(hub)
+    offers = await rt.store.offers_of(event.customer_id)
+    if not offers:
+        return  # most sent messages go to customers never offered anything: no message to read
     try:
         message = await hub.stores.messages.get(MessageId(event.message_id))
     except NotFound:
@@ -81,8 +84,7 @@ async def on_event(hub: Hub, event: Event, *, now: datetime) -> None:
         found = await rt.store.get_offer(key.removeprefix(KEY_PREFIX))
         carried = [found] if found is not None else []
     elif message.author is AuthorKind.BOT:
-        carried = [o for o in await rt.store.offers_of(event.customer_id)
-                   if o.state is OfferState.MADE and o.code and o.code in message.text]
+        carried = [o for o in offers if o.state is OfferState.MADE and o.code and o.code in message.text]
     else:
         carried = []
     for record in carried:
