@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 
-import aiosqlite
-
-from hub.stores.sqlite.db import SqliteDatabase, execute
+from hub.stores.sqlite.db import Connection, SqliteDatabase, execute, fetch_one
 from models.campaigns import Campaign, CapLimits, Counters, OfferRecord, Reservation
 from models.errors import Conflict, NotFound
 
@@ -30,9 +28,8 @@ CREATE TABLE campaign_made (campaign_id TEXT PRIMARY KEY, n INTEGER NOT NULL);
 COUNT_MADE = ("INSERT INTO campaign_made VALUES (?, 1) ON CONFLICT (campaign_id) DO UPDATE SET n = n + 1")
 
 
-async def _count(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]) -> int:
-    rows = list(await conn.execute_fetchall(sql, params))
-    return int(rows[0][0])
+async def _count(conn: Connection, sql: str, params: tuple[object, ...]) -> int:
+    return int((await fetch_one(conn, sql, params))[0])
 
 
 def _row(r: OfferRecord) -> tuple[object, ...]:
@@ -104,13 +101,11 @@ class SqliteCampaignStore:
     async def take_code(self, campaign_id: str, offer_id: str) -> str | None:
         """The offer's code, else the next free one."""
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT code FROM campaign_codes WHERE offer_id = ?", (offer_id,)) as cursor:
-                held = await cursor.fetchone()
+            held = await fetch_one(conn, "SELECT code FROM campaign_codes WHERE offer_id = ?", (offer_id,))
             if held is not None:
                 return str(held[0])
-            async with conn.execute("SELECT code FROM campaign_codes WHERE campaign_id = ? AND offer_id IS NULL"
-                                    " ORDER BY code LIMIT 1", (campaign_id,)) as cursor:
-                free = await cursor.fetchone()
+            free = await fetch_one(conn, "SELECT code FROM campaign_codes WHERE campaign_id = ? AND offer_id IS NULL"
+                                   " ORDER BY code LIMIT 1", (campaign_id,))
             if free is None:
                 return None
             await execute(conn, "UPDATE campaign_codes SET offer_id = ? WHERE code = ?", (offer_id, free[0]))
@@ -119,8 +114,7 @@ class SqliteCampaignStore:
     async def reserve(self, record: OfferRecord, limits: CapLimits) -> Reservation:
         """Check the caps and insert, in one write transaction."""
         async with self.db.transaction() as conn:
-            async with conn.execute("SELECT doc FROM campaign_offers WHERE id = ?", (record.id,)) as cursor:
-                found = await cursor.fetchone()
+            found = await fetch_one(conn, "SELECT doc FROM campaign_offers WHERE id = ?", (record.id,))
             if found is not None:
                 return Reservation(record=OfferRecord.model_validate_json(found[0]), replayed=True)
             if not record.control:
@@ -133,7 +127,7 @@ class SqliteCampaignStore:
         return Reservation(record=record)
 
     @staticmethod
-    async def _over_cap(conn: aiosqlite.Connection, record: OfferRecord, limits: CapLimits) -> str | None:
+    async def _over_cap(conn: Connection, record: OfferRecord, limits: CapLimits) -> str | None:
         """The cap this offer would break, counted inside the caller's transaction."""
         if limits.budget is not None:
             made = await _count(conn, "SELECT COALESCE(MAX(n), 0) FROM campaign_made WHERE campaign_id = ?",

@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC
 from typing import Any
 
-import aiosqlite
-
 from hub.stores.crm import ConversationQuery, PageKey
-from hub.stores.sqlite.db import SqliteDatabase, execute, fetch_one
+from hub.stores.sqlite.db import Connection, SqliteDatabase, execute, fetch_one
 from models.conversations import Conversation
 from models.customers import Customer, emptied, merge_needed, merged_profile
 from models.errors import NotFound
@@ -45,14 +43,14 @@ def _where(query: ConversationQuery, after: PageKey | None) -> tuple[str, list[A
     return " AND ".join(clauses) or "1", params
 
 
-async def _customer(conn: aiosqlite.Connection, customer_id: CustomerId) -> Customer:
+async def _customer(conn: Connection, customer_id: CustomerId) -> Customer:
     row = await fetch_one(conn, "SELECT doc FROM customers WHERE id = ?", (customer_id,))
     if row is None:
         raise NotFound(f"customer {customer_id} not found")
     return Customer.model_validate_json(row[0])
 
 
-async def _write(conn: aiosqlite.Connection, customer: Customer) -> None:
+async def _write(conn: Connection, customer: Customer) -> None:
     await execute(conn, "UPDATE customers SET doc = ?, version = ? WHERE id = ?",
                   (customer.model_dump_json(), customer.version, customer.id))
 

@@ -6,7 +6,7 @@ import sqlite3
 from datetime import UTC, datetime
 
 from hub.stores.dialog_state import SavedDialogState
-from hub.stores.sqlite.db import SqliteDatabase, execute
+from hub.stores.sqlite.db import SqliteDatabase, execute, fetch_all
 from models.ids import ConversationId
 
 MIGRATIONS = [
@@ -69,10 +69,9 @@ class SqliteDialogStateStore:
     async def purge_stale(self, before: datetime, *, limit: int = 500) -> int:
         """Forget up to `limit` states (and their codes) last saved before `before`, oldest first."""
         async with self.db.transaction() as conn:
-            cursor = await conn.execute(
-                "SELECT conversation_id FROM dialog_states WHERE saved_at < julianday(?) ORDER BY saved_at LIMIT ?",
-                (before.astimezone(UTC).isoformat(), limit))
-            ids = [row[0] for row in await cursor.fetchall()]
+            ids = [row[0] for row in await fetch_all(
+                conn, "SELECT conversation_id FROM dialog_states WHERE saved_at < julianday(?)"
+                      " ORDER BY saved_at LIMIT ?", (before.astimezone(UTC).isoformat(), limit))]
             if not ids:
                 return 0
             marks = ", ".join("?" * len(ids))

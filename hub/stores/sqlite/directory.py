@@ -10,10 +10,8 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-import aiosqlite
-
 from hub.stores.directory import UpsertCounts, merge_imported, store_group
-from hub.stores.sqlite.db import execute, execute_many, fetch_one
+from hub.stores.sqlite.db import Connection, execute, execute_many, fetch_all, fetch_one
 from hub.stores.sqlite.sessions import SqliteSessionRecords
 from models.errors import Conflict, NotFound
 from models.retail_stores import RetailStore
@@ -88,7 +86,7 @@ def _user_row(user: User) -> tuple[Any, ...]:
     return (user.id, user.login, int(user.active), user.store_id, user.version, user.model_dump_json())
 
 
-async def _write_memberships(conn: aiosqlite.Connection, users: Sequence[User]) -> None:
+async def _write_memberships(conn: Connection, users: Sequence[User]) -> None:
     """Replace the group and role rows of `users`."""
     ids = [(u.id,) for u in users]
     await execute_many(conn, "DELETE FROM directory_user_groups WHERE user_id = ?", ids)
@@ -173,10 +171,9 @@ class SqliteDirectoryStore(SqliteSessionRecords):
             for start in range(0, len(logins), 500):
                 part = logins[start:start + 500]
                 sql = f"SELECT doc FROM directory_users WHERE login IN ({','.join('?' * len(part))})"
-                async with conn.execute(sql, part) as c:
-                    for (doc,) in await c.fetchall():
-                        user = User.model_validate_json(doc)
-                        existing[user.login] = user
+                for (doc,) in await fetch_all(conn, sql, tuple(part)):
+                    user = User.model_validate_json(doc)
+                    existing[user.login] = user
             merged = [merge_imported(existing[u.login], u) if u.login in existing else u
                       for u in by_login.values()]
             try:
@@ -229,11 +226,9 @@ class SqliteDirectoryStore(SqliteSessionRecords):
             return UpsertCounts()
         async with self.db.transaction() as conn:
             ids = [g.id for g in groups]
-            async with conn.execute(
-                f"SELECT id, json_extract(doc, '$.created_at') FROM directory_groups"
-                f" WHERE id IN ({','.join('?' * len(ids))})", ids,
-            ) as c:
-                created = {row[0]: row[1] for row in await c.fetchall()}
+            created = {row[0]: row[1] for row in await fetch_all(
+                conn, f"SELECT id, json_extract(doc, '$.created_at') FROM directory_groups"
+                      f" WHERE id IN ({','.join('?' * len(ids))})", tuple(ids))}
             rows = []
             for g in groups:
                 doc = g.model_dump(mode="json")
@@ -277,10 +272,8 @@ class SqliteDirectoryStore(SqliteSessionRecords):
             known: set[str] = set()
             for start in range(0, len(ids), 500):
                 part = ids[start:start + 500]
-                async with conn.execute(
-                    f"SELECT id FROM retail_stores WHERE id IN ({','.join('?' * len(part))})", part
-                ) as c:
-                    known.update(row[0] for row in await c.fetchall())
+                known.update(row[0] for row in await fetch_all(
+                    conn, f"SELECT id FROM retail_stores WHERE id IN ({','.join('?' * len(part))})", tuple(part)))
             await execute_many(
                 conn, "INSERT INTO retail_stores (id, region, doc) VALUES (?, ?, ?)"
                 " ON CONFLICT(id) DO UPDATE SET region = excluded.region, doc = excluded.doc",

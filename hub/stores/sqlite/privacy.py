@@ -5,10 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-import aiosqlite
-
 from hub.stores import anonymise
-from hub.stores.sqlite.db import SqliteDatabase, execute, fetch_all
+from hub.stores.sqlite.db import Connection, SqliteDatabase, execute, fetch_all
 from models.cases import Case
 from models.conversations import Conversation
 from models.customers import Customer
@@ -113,11 +111,11 @@ class SqlitePrivacyStore:
                 await self._erase_one(conn, customer_id, at, result)
             return result
 
-    async def _merged_into(self, conn: aiosqlite.Connection, customer_id: str) -> list[str]:
+    async def _merged_into(self, conn: Connection, customer_id: str) -> list[str]:
         sql = "SELECT id FROM customers WHERE json_extract(doc, '$.merged_into') = ?"
         return [str(r[0]) for r in await fetch_all(conn, sql, (customer_id,))]
 
-    async def _erase_one(self, conn: aiosqlite.Connection, customer_id: str, at: datetime, result: Erasure) -> None:
+    async def _erase_one(self, conn: Connection, customer_id: str, at: datetime, result: Erasure) -> None:
         for row in await _all(conn, "SELECT doc FROM customers WHERE id = ?", (customer_id,)):
             found = Customer.model_validate_json(row[0])
             after = anonymise.customer(found, at).model_copy(update={"version": found.version + 1})
@@ -131,7 +129,7 @@ class SqlitePrivacyStore:
         await execute(conn, "DELETE FROM challenges WHERE customer_id = ?", (customer_id,))
 
 
-async def _erase_messages(conn: aiosqlite.Connection, customer_id: str, result: Erasure) -> None:
+async def _erase_messages(conn: Connection, customer_id: str, result: Erasure) -> None:
     for row in await _all(conn, "SELECT doc FROM messages WHERE customer_id = ?", (customer_id,)):
         message = Message.model_validate_json(row[0])
         changed = anonymise.message(message)
@@ -142,7 +140,7 @@ async def _erase_messages(conn: aiosqlite.Connection, customer_id: str, result: 
                           (changed.external_id, changed.model_dump_json(), message.id))
 
 
-async def _erase_conversations(conn: aiosqlite.Connection, customer_id: str, result: Erasure) -> None:
+async def _erase_conversations(conn: Connection, customer_id: str, result: Erasure) -> None:
     for row in await _all(conn, "SELECT doc FROM conversations WHERE customer_id = ?", (customer_id,)):
         conversation = Conversation.model_validate_json(row[0])
         changed = anonymise.conversation(conversation)
@@ -155,7 +153,7 @@ async def _erase_conversations(conn: aiosqlite.Connection, customer_id: str, res
                                               (conversation.id,))
 
 
-async def _erase_cases(conn: aiosqlite.Connection, customer_id: str, result: Erasure) -> None:
+async def _erase_cases(conn: Connection, customer_id: str, result: Erasure) -> None:
     for row in await _all(conn, "SELECT doc FROM cases WHERE customer_id = ?", (customer_id,)):
         case = Case.model_validate_json(row[0])
         changed = anonymise.case(case)
@@ -167,6 +165,6 @@ async def _erase_cases(conn: aiosqlite.Connection, customer_id: str, result: Era
                           (changed.version, changed.model_dump_json(), case.id))
 
 
-async def _all(conn: aiosqlite.Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
+async def _all(conn: Connection, sql: str, params: tuple[Any, ...]) -> list[Any]:
     return list(await fetch_all(conn, sql, params))
 

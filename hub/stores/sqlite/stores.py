@@ -1,4 +1,4 @@
-"""Embedded store on one SQLite file (aiosqlite, WAL): zero set-up, persistent, one process.
+"""Embedded store on one SQLite file (WAL): zero set-up, persistent, one process.
 
 Rows keep the pydantic document as JSON next to the columns we query, so the adapter maps little.
 Writes go through one lock: a shared connection must never interleave two transactions.
@@ -279,11 +279,9 @@ class SqliteMessageStore:
     ) -> Message | None:
         """Replace the inbound message's content, keeping its earlier text."""
         async with self.db.transaction() as conn:
-            async with conn.execute(
-                "SELECT doc FROM messages WHERE channel = ? AND account_id = ? AND direction = 'inbound'"
-                " AND external_id = ?", (channel, account_id, external_id),
-            ) as c:
-                row = await c.fetchone()
+            row = await fetch_one(
+                conn, "SELECT doc FROM messages WHERE channel = ? AND account_id = ? AND direction = 'inbound'"
+                      " AND external_id = ?", (channel, account_id, external_id))
             if row is None:
                 return None
             message = Message.model_validate_json(row[0])

@@ -60,9 +60,9 @@ async def test_the_tally_counts_from_the_index_without_reading_documents(tmp_pat
         for n in range(30):
             await messages.add(message(n))
         traced: list[str] = []
-        await db.conn.set_trace_callback(traced.append)
+        await db.set_trace_callback(traced.append)
         await messages.inbound_tally(CONVERSATION)
-        await db.conn.set_trace_callback(None)
+        await db.set_trace_callback(None)
         counts = next(sql for sql in traced if "count(*)" in sql)
         plan = " ".join(str(row[-1]) for row in await db.rows(f"EXPLAIN QUERY PLAN {counts}"))
         assert "COVERING INDEX messages_readings" in plan, plan

@@ -27,10 +27,10 @@ async def test_store_sums_read_the_covering_store_index(tmp_path: Path) -> None:
     try:
         await store.load([replace(BASE, conversation_id=f"c{n}", store=f"{n % 3}") for n in range(6)], [])
         traced: list[str] = []
-        await store.db.conn.set_trace_callback(traced.append)
+        await store.db.set_trace_callback(traced.append)
         for name in ("management", "voice"):
             await catalog.build(name, store, Filters(start="2026-01-01", end="2026-03-31"))
-        await store.db.conn.set_trace_callback(None)
+        await store.db.set_trace_callback(None)
         by_store = [sql for sql in traced if 'GROUP BY "store"' in sql and "rollups" in sql]
         assert len(by_store) == 2  # the store table's top 30 and the voice's rising stores
         plans = {sql: " ".join(str(row[-1]) for row in await store.db.rows(f"EXPLAIN QUERY PLAN {sql}"))
