@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import contextvars
 import logging
 import os
 import sqlite3
@@ -59,7 +58,6 @@ CHECKPOINT_DELAY = 0.2  # seconds from a commit to the passive checkpoint that f
 WAL_LIMIT = 32 * 1024 * 1024  # bytes of log file left after a checkpoint that call for a TRUNCATE one
 
 _log = logging.getLogger(__name__)
-_in_transaction: contextvars.ContextVar[bool] = contextvars.ContextVar("sqlite_in_transaction", default=False)
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
@@ -132,7 +130,10 @@ class SqliteDatabase:
         self._side: aiosqlite.Connection | None = None  # checkpoints and long reads, on aiosqlite's thread
         self._checkpointer: asyncio.Task[None] | None = None
         self._dirty = False  # committed since the last checkpoint began
+        self._writer: asyncio.Task[Any] | None = None  # the task inside transaction(), if any
         self.checkpoints = 0  # checkpoints run (tests and benchmarks watch it)
+        self.checkpoint_delay = CHECKPOINT_DELAY
+        self.wal_limit = WAL_LIMIT
         self.write_lock = asyncio.Lock()
 
     @property
@@ -202,7 +203,7 @@ class SqliteDatabase:
         async with self.write_lock, self._translated():
             conn = self.conn
             await execute(conn, "BEGIN IMMEDIATE")
-            mark = _in_transaction.set(True)
+            self._writer = asyncio.current_task()  # not a contextvar: tasks it starts are not inside
             try:
                 yield conn
             except BaseException:
@@ -210,7 +211,7 @@ class SqliteDatabase:
                     conn.execute("ROLLBACK")
                 raise
             finally:
-                _in_transaction.reset(mark)
+                self._writer = None
             self.conn.execute("COMMIT")
             self._committed()
 
@@ -256,7 +257,7 @@ class SqliteDatabase:
         long, run on the second connection's thread (see the module docstring)."""
         async with self._translated():
             side = self._side
-            if offloop and side is not None and not _in_transaction.get():
+            if offloop and side is not None and self._writer is not asyncio.current_task():
                 if self._conn is None:
                     raise Unavailable(f"{self.name} is not open")
                 return list(await side.execute_fetchall(sql, params))
@@ -276,7 +277,7 @@ class SqliteDatabase:
         """Checkpoint CHECKPOINT_DELAY after a commit, again while commits keep coming."""
         try:
             while self._dirty and self._side is not None:
-                await asyncio.sleep(CHECKPOINT_DELAY)
+                await asyncio.sleep(self.checkpoint_delay)
                 self._dirty = False
                 await self.checkpoint()
         except Exception as e:  # the next commit tries again; the file stays consistent either way
@@ -286,13 +287,13 @@ class SqliteDatabase:
                 self._checkpointer = None
 
     async def checkpoint(self) -> None:
-        """A PASSIVE checkpoint off the loop; TRUNCATE too if the log file is still over WAL_LIMIT."""
+        """A PASSIVE checkpoint off the loop; TRUNCATE too if the log file is still over `wal_limit` bytes."""
         side = self._side
         if side is None:
             return
         await side.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
         self.checkpoints += 1
-        if _size(self.path + "-wal") > WAL_LIMIT:  # a stat: metadata, no wait for the disk
+        if _size(self.path + "-wal") > self.wal_limit:  # a stat: metadata, no wait for the disk
             await side.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
 
     @asynccontextmanager
