@@ -177,7 +177,7 @@ class SqliteCampaignStore:
     async def offers(self, campaign_id: str) -> list[OfferRecord]:
         """The campaign's records, oldest first."""
         rows = await self.db.column("SELECT doc FROM campaign_offers WHERE campaign_id = ? ORDER BY made_at, id",
-                                    (campaign_id,))
+                                    (campaign_id,), offloop=True)
         return [OfferRecord.model_validate_json(d) for d in rows]
 
     async def offers_of(self, customer_id: str) -> list[OfferRecord]:

@@ -193,20 +193,22 @@ class SqliteCaseStore:
                 params.append(after.number)
             sort = "number DESC"
         where = " AND ".join(clauses) or "1"
-        docs = await self.db.column(f"SELECT doc FROM cases WHERE {where} ORDER BY {sort} LIMIT ?", (*params, limit))
+        docs = await self.db.column(f"SELECT doc FROM cases WHERE {where} ORDER BY {sort} LIMIT ?", (*params, limit),
+                                    offloop=True)
         return [Case.model_validate_json(d) for d in docs]
 
     async def count(self, query: CaseQuery) -> int:
         """How many cases match."""
         clauses, params = _where(query)
         return int(await self.db.one(f"SELECT count(*) FROM cases WHERE {' AND '.join(clauses) or '1'}",
-                                     tuple(params)))
+                                     tuple(params), offloop=True))
 
     async def count_by_state(self, query: CaseQuery) -> dict[CaseState, int]:
         """How many matching cases are in each state."""
         clauses, params = _where(query)
         rows = await self.db.rows(
-            f"SELECT state, count(*) FROM cases WHERE {' AND '.join(clauses) or '1'} GROUP BY state", tuple(params))
+            f"SELECT state, count(*) FROM cases WHERE {' AND '.join(clauses) or '1'} GROUP BY state", tuple(params),
+            offloop=True)
         return {CaseState(state): int(n) for state, n in rows}
 
     async def due_for_sla(self, now: datetime, *, limit: int = 100) -> list[Case]:

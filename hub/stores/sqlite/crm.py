@@ -67,7 +67,8 @@ class SqliteCrmStore:
         """Matching conversations in (updated_at, id) order, after `after`."""
         where, params = _where(query, after)
         docs = await self.db.column(
-            f"SELECT doc FROM conversations WHERE {where} ORDER BY updated_at, id LIMIT ?", (*params, limit))
+            f"SELECT doc FROM conversations WHERE {where} ORDER BY updated_at, id LIMIT ?", (*params, limit),
+            offloop=True)
         return [Conversation.model_validate_json(d) for d in docs]
 
     async def merge_customers(self, survivor: CustomerId, merged: CustomerId) -> Customer:

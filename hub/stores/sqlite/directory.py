@@ -202,12 +202,12 @@ class SqliteDirectoryStore(SqliteSessionRecords):
             params.append(int(active))
         sql.append("ORDER BY u.login LIMIT ?")
         params.append(limit)
-        docs = await self.db.column(" ".join(sql), tuple(params))
+        docs = await self.db.column(" ".join(sql), tuple(params), offloop=True)
         return [User.model_validate_json(d) for d in docs]
 
     async def count_users(self) -> int:
         """How many users exist."""
-        return int(await self.db.one("SELECT count(*) FROM directory_users"))
+        return int(await self.db.one("SELECT count(*) FROM directory_users", offloop=True))
 
     async def get_group(self, group_id: GroupId) -> Group:
         """The group, or NotFound."""
@@ -297,4 +297,4 @@ class SqliteDirectoryStore(SqliteSessionRecords):
 
     async def count_stores(self) -> int:
         """How many retail stores exist."""
-        return int(await self.db.one("SELECT count(*) FROM retail_stores"))
+        return int(await self.db.one("SELECT count(*) FROM retail_stores", offloop=True))

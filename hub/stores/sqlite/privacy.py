@@ -70,7 +70,7 @@ class SqlitePrivacyStore:
             where.append("at < ?")
             params.append(_ts(query.until))
         sql = "SELECT doc FROM privacy_audit" + (" WHERE " + " AND ".join(where) if where else "")
-        docs = await self.db.column(sql + " ORDER BY at DESC, id DESC LIMIT ?", (*params, query.limit))
+        docs = await self.db.column(sql + " ORDER BY at DESC, id DESC LIMIT ?", (*params, query.limit), offloop=True)
         return [AuditEntry.model_validate_json(d) for d in docs]
 
     async def conversations_of(self, customer_id: CustomerId) -> list[Conversation]:
@@ -82,7 +82,7 @@ class SqlitePrivacyStore:
     async def messages_of(self, customer_id: CustomerId, *, after: int, limit: int) -> list[tuple[int, Message]]:
         """In stored order, through the (customer_id, seq) index."""
         rows = await self.db.rows("SELECT seq, doc FROM messages WHERE customer_id = ? AND seq > ? ORDER BY seq"
-                                  " LIMIT ?", (customer_id, after, limit))
+                                  " LIMIT ?", (customer_id, after, limit), offloop=True)
         return [(int(r[0]), Message.model_validate_json(r[1])) for r in rows]
 
     async def cases_of(self, customer_id: CustomerId) -> list[Case]:
@@ -92,7 +92,8 @@ class SqlitePrivacyStore:
 
     async def messages_after(self, after: int, *, limit: int) -> list[tuple[int, Message]]:
         """In stored order, through the primary key."""
-        rows = await self.db.rows("SELECT seq, doc FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+        rows = await self.db.rows("SELECT seq, doc FROM messages WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit),
+                                  offloop=True)
         return [(int(r[0]), Message.model_validate_json(r[1])) for r in rows]
 
     async def replace_messages(self, messages: list[Message]) -> None:

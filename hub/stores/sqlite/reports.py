@@ -207,7 +207,7 @@ class SqliteReportStore:
         sql = select + (f" GROUP BY {group}" if by else "")
         if top is not None:
             sql += f" ORDER BY SUM({q(top[0])}) DESC LIMIT {int(top[1])}"
-        rows = await self.db.rows(sql, (grain.name, *params))
+        rows = await self.db.rows(sql, (grain.name, *params), offloop=True)
         n = len(by)
         return [(tuple(str(v) for v in r[:n]), dict(zip(measures, (v or 0 for v in r[n:]), strict=True)))
                 for r in rows if r[n] is not None]
@@ -227,7 +227,7 @@ class SqliteReportStore:
         sql = (f"SELECT v, a, b FROM (SELECT {q(dim)} AS v, {later} AS a, {earlier} AS b FROM {_rollup_table(cube)}"
                f" INDEXED BY sqlite_autoindex_{_rollup_table(cube)}_1"
                f" WHERE grain = ? AND {where} AND {q(dim)} != '' GROUP BY {q(dim)}) WHERE a > b AND a + b > ?")
-        rows = await self.db.rows(sql, (split, split, grain.name, *params, more_than))
+        rows = await self.db.rows(sql, (split, split, grain.name, *params, more_than), offloop=True)
         return {str(v): (int(a), int(b)) for v, a, b in rows}
 
     async def facts(
@@ -249,11 +249,12 @@ class SqliteReportStore:
 
     async def count_facts(self, cube: Cube) -> int:
         """How many facts the cube holds."""
-        return int(await self.db.one(f"SELECT COUNT(*) FROM {_facts_table(cube)}") or 0)
+        return int(await self.db.one(f"SELECT COUNT(*) FROM {_facts_table(cube)}", offloop=True) or 0)
 
     async def _dicts(self, cube: Cube, tail: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         names = _names(cube)
-        rows = await self.db.rows(f"SELECT {', '.join(q(n) for n in names)} FROM {_facts_table(cube)} {tail}", params)
+        rows = await self.db.rows(f"SELECT {', '.join(q(n) for n in names)} FROM {_facts_table(cube)} {tail}", params,
+                                  offloop=True)
         return [dict(zip(names, row, strict=True)) for row in rows]
 
 

@@ -86,7 +86,7 @@ class SqliteReviewStore:
             where.append("created_at >= ?")
             params.append(_when(since))
         rows = await self.db.column(f"SELECT doc FROM reviews WHERE {' AND '.join(where)}"
-                                    " ORDER BY created_at DESC LIMIT ?", (*params, limit))
+                                    " ORDER BY created_at DESC LIMIT ?", (*params, limit), offloop=True)
         return [Review.model_validate_json(doc) for doc in rows]
 
     async def live_ids(self, platform: str, place_id: str) -> list[str]:
@@ -110,5 +110,5 @@ class SqliteReviewStore:
     async def places(self, *, unmapped_only: bool = False) -> list[PlaceMapping]:
         """Every place seen, by platform and id."""
         where = " WHERE store_id IS NULL" if unmapped_only else ""
-        rows = await self.db.column(f"SELECT doc FROM review_places{where} ORDER BY platform, place_id")
+        rows = await self.db.column(f"SELECT doc FROM review_places{where} ORDER BY platform, place_id", offloop=True)
         return [PlaceMapping.model_validate_json(doc) for doc in rows]

@@ -172,7 +172,8 @@ class SqliteConversationStore:
 
     async def page(self, *, after: str = "", limit: int = 500) -> list[Conversation]:
         """Every conversation in id order, after id `after`."""
-        docs = await self.db.column("SELECT doc FROM conversations WHERE id > ? ORDER BY id LIMIT ?", (after, limit))
+        docs = await self.db.column("SELECT doc FROM conversations WHERE id > ? ORDER BY id LIMIT ?", (after, limit),
+                                    offloop=True)
         return [Conversation.model_validate_json(d) for d in docs]
 
     async def list_for_customer(self, customer_id: CustomerId, *, limit: int = 50) -> list[Conversation]:
@@ -345,7 +346,7 @@ class SqliteMessageStore:
 
     async def count(self) -> int:
         """How many messages are stored."""
-        return int(await self.db.one("SELECT count(*) FROM messages"))
+        return int(await self.db.one("SELECT count(*) FROM messages", offloop=True))
 
 
 class SqliteCursorStore:
