@@ -102,10 +102,17 @@ async def execute_many(conn: Connection, sql: str, rows: Iterable[Params]) -> No
     await execute(conn, "BEGIN IMMEDIATE")
     try:
         conn.executemany(sql, rows).close()
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        _roll_back(conn)
         raise
-    conn.execute("COMMIT")
+
+
+def _roll_back(conn: Connection) -> None:
+    """Undo what is left of a failed transaction (SQLite already undid it after some errors, or a failed COMMIT
+    may have left it open, where every later BEGIN would fail)."""
+    if conn.in_transaction:
+        conn.execute("ROLLBACK")
 
 
 async def fetch_one(conn: Connection, sql: str, params: Params = ()) -> Any:
@@ -209,13 +216,13 @@ class SqliteDatabase:
             self._writer = asyncio.current_task()  # not a contextvar: tasks it starts are not inside
             try:
                 yield conn
+                self.conn.execute("COMMIT")  # Unavailable if closed meanwhile (closing rolled it back)
             except BaseException:
-                if self._conn is conn and conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                if self._conn is conn:
+                    _roll_back(conn)
                 raise
             finally:
                 self._writer = None
-            self.conn.execute("COMMIT")
             self._committed()
 
     async def write_batch(self, statements: list[tuple[str, list[Params]]]) -> None:
@@ -227,10 +234,10 @@ class SqliteDatabase:
             try:
                 for sql, rows in statements:
                     conn.executemany(sql, rows).close()
+                conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _roll_back(conn)
                 raise
-            conn.execute("COMMIT")
             self._committed()
 
     async def run(self, sql: str, params: Params = ()) -> int:
