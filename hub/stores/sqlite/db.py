@@ -14,9 +14,11 @@ writer):
 - Checkpoints. With WAL and synchronous=NORMAL a commit writes the log without fsync, but a checkpoint copies
   the log into the database and syncs both, so the main connection's automatic checkpoint is off and
   `_checkpoints` runs `wal_checkpoint(PASSIVE)` there CHECKPOINT_DELAY seconds after a commit (then again
-  while commits keep coming), and TRUNCATE when the log file has still grown past WAL_LIMIT bytes, which
-  bounds it under sustained load. Writers never wait for a PASSIVE one; while a TRUNCATE waits for readers,
-  new writers find the file busy and retry below.
+  while commits keep coming). Under sustained load commits land during every checkpoint, which then leaves
+  newer frames behind and the log never starts over (bench/ingest.py grew it to WAL_LIMIT): so a second pass
+  catches up holding the write lock (writers wait a few ms, asynchronously), and the next commit starts the
+  log from its beginning. TRUNCATE runs when the log file has still grown past
+  WAL_LIMIT bytes; while it waits for readers, new writers find the file busy and retry below.
 - Reads that may be long: the rule is `offloop=True` on `rows`, `column` and `one` for a statement whose
   cost grows with a table rather than with one customer or conversation: reports, exports, searches, counts
   and listings over whole tables (reports, privacy exports, case/directory/review/CRM searches and counts,
@@ -297,11 +299,19 @@ class SqliteDatabase:
                 self._checkpointer = None
 
     async def checkpoint(self) -> None:
-        """A PASSIVE checkpoint off the loop; TRUNCATE too if the log file is still over `wal_limit` bytes."""
+        """A PASSIVE checkpoint off the loop, then a second one that catches up with this connection's writers held
+        off: only a complete checkpoint lets the next commit start the log over, and under sustained load commits
+        land during every first pass (measured: without the second pass the log grew by every frame written,
+        though each pass reported itself complete). TRUNCATE too if the log file is
+        still over `wal_limit` bytes (another process reading an old snapshot can make it so)."""
         side = self._side
         if side is None:
             return
-        await side.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        (_, log, _), = await side.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
+        if log > 0:  # its answer counts only the frames there when it began: commits since are not in it
+            async with self.write_lock:  # only the frames of the first pass's time are left: a short hold
+                if self._side is side:
+                    await side.execute_fetchall("PRAGMA wal_checkpoint(PASSIVE)")
         self.checkpoints += 1
         if _size(self.path + "-wal") > self.wal_limit:  # a stat: metadata, no wait for the disk
             await side.execute_fetchall("PRAGMA wal_checkpoint(TRUNCATE)")
