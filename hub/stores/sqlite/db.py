@@ -33,6 +33,10 @@ A busy file (another process holding the write lock) must not freeze the loop ei
 busy_timeout is 0, and a statement that finds the file busy outside a transaction (so nothing of it took
 effect) is retried after an asynchronous sleep, for up to BUSY_TIMEOUT seconds, as busy_timeout did.
 
+An inline `await` never suspends, so a loop of statements (an import, a retention walk) would keep the loop's
+other tasks (requests, the checkpointer) waiting until it ends: every YIELD_EVERY-th statement gives them a turn,
+as aiosqlite's hop did at every statement.
+
 Every write holds the write lock, which keeps two tasks' transactions from interleaving on the connection.
 Driver errors that are not ours to explain (a locked or broken file, a closed connection) become Unavailable,
 so callers answer 503 and retry instead of crashing; IntegrityError passes through to the adapter.
@@ -59,10 +63,12 @@ Connection = sqlite3.Connection
 T = TypeVar("T")
 
 BUSY_TIMEOUT = 5.0  # seconds a statement waits for a file busy elsewhere before it is an outage
+YIELD_EVERY = 64  # statements run inline between two turns given to the loop's other tasks
 CHECKPOINT_DELAY = 0.2  # seconds from a commit to the passive checkpoint that follows it
 WAL_LIMIT = 32 * 1024 * 1024  # bytes of log file left after a checkpoint that call for a TRUNCATE one
 
 _log = logging.getLogger(__name__)
+_since_yield = 0
 
 
 def _busy(error: sqlite3.OperationalError) -> bool:
@@ -72,6 +78,11 @@ def _busy(error: sqlite3.OperationalError) -> bool:
 async def _on_cursor(conn: Connection, sql: str, params: Params, take: Callable[[sqlite3.Cursor], T]) -> T:
     """Run one statement inline and `take` what is wanted from its cursor, then close it. Busy outside a
     transaction, the statement did nothing: it is tried again after a sleep that lets the loop run."""
+    global _since_yield
+    _since_yield += 1
+    if _since_yield >= YIELD_EVERY:  # an inline await never suspends: a loop of statements would hold the loop
+        _since_yield = 0
+        await asyncio.sleep(0)
     pause, waited = 0.001, 0.0
     while True:
         idle = not conn.in_transaction
@@ -162,11 +173,12 @@ class SqliteDatabase:
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             # WAL + NORMAL: durable across app crashes. Opening may wait for the file (nothing else runs yet).
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON",
-                           "wal_autocheckpoint=0"):
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "busy_timeout=5000", "foreign_keys=ON"):
                 conn.execute(f"PRAGMA {pragma}").close()
-            self._migrate(conn)
-            conn.execute("PRAGMA busy_timeout=0").close()  # from now on a busy file is waited for asynchronously
+            self._migrate(conn)  # with SQLite's own checkpoints still on: nothing else runs yet
+            # From now on checkpoints are _checkpoints' and a busy file is waited for asynchronously.
+            for pragma in ("wal_autocheckpoint=0", "busy_timeout=0"):
+                conn.execute(f"PRAGMA {pragma}").close()
         except BaseException:
             conn.close()
             raise
