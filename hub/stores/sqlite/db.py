@@ -15,9 +15,9 @@ writer):
   the log into the database and syncs both, so the main connection's automatic checkpoint is off and
   `_checkpoints` runs `wal_checkpoint(PASSIVE)` there CHECKPOINT_DELAY seconds after a commit (then again
   while commits keep coming). Under sustained load commits land during every checkpoint, which then leaves
-  newer frames behind and the log never starts over (bench/ingest.py grew it to WAL_LIMIT): so a second pass
-  catches up holding the write lock (writers wait a few ms, asynchronously), and the next commit starts the
-  log from its beginning. TRUNCATE runs when the log file has still grown past
+  newer frames behind and the log never starts over (bench/ingest.py grew it by every frame written, 47 MB in
+  a minute): so a second pass catches up holding the write lock (writers wait a few ms, asynchronously), and
+  the next commit starts the log from its beginning. TRUNCATE runs when the log file has still grown past
   WAL_LIMIT bytes; while it waits for readers, new writers find the file busy and retry below.
 - Reads that may be long: the rule is `offloop=True` on `rows`, `column` and `one` for a statement whose
   cost grows with a table rather than with one customer or conversation: reports, exports, searches, counts
@@ -31,7 +31,8 @@ writer):
 
 A busy file (another process holding the write lock) must not freeze the loop either: the main connection's
 busy_timeout is 0, and a statement that finds the file busy outside a transaction (so nothing of it took
-effect) is retried after an asynchronous sleep, for up to BUSY_TIMEOUT seconds, as busy_timeout did.
+effect) is retried after an asynchronous sleep, for up to BUSY_TIMEOUT seconds, as busy_timeout did. The same
+holds between the databases of one process on one file (the store, reviews, campaigns: each its own lock).
 
 An inline `await` never suspends, so a loop of statements (an import, a retention walk) would keep the loop's
 other tasks (requests, the checkpointer) waiting until it ends: every YIELD_EVERY-th statement gives them a turn,
