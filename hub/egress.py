@@ -129,7 +129,7 @@ class GuardedClient:
         """One POST; EgressError (EgressTimeout) when no HTTP answer came, whatever the status when one did."""
         target = self._target(url)
         try:
-            async with self._opened().post(target, data=body, headers=dict(headers), allow_redirects=False,
+            async with self._opened().post(target, data=body, headers=headers, allow_redirects=False,
                                            timeout=_timeouts(timeout or self.timeout)) as response:
                 return EgressReply(response.status, response.headers.get("retry-after"), await _head(response))
         except EgressError:
@@ -169,9 +169,11 @@ class GuardedClient:
             connector = aiohttp.TCPConnector(
                 resolver=self.resolver, limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS,
                 ssl=httpx.create_ssl_context(trust_env=False))  # the same CA bundle (certifi) as before
-            self._session = aiohttp.ClientSession(connector=connector, trust_env=False,
-                                                  cookie_jar=aiohttp.DummyCookieJar(),
-                                                  timeout=_timeouts(self.timeout))
+            # No compressed answers: only the start of an error's body is read, and a small one cannot unpack
+            # into a large one. No cookie jar: one destination's cookies never travel to the next request.
+            self._session = aiohttp.ClientSession(
+                connector=connector, trust_env=False, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding",), timeout=_timeouts(self.timeout))
         return self._session
 
     async def aclose(self) -> None:
