@@ -137,6 +137,15 @@ async def test_the_request_keeps_the_name_and_the_senders_headers(receiver: Http
     assert first.body == second.body == b'{"a": 1}' and asked == ["crm.corp.example"]
 
 
+async def test_no_cookie_of_one_destination_travels_with_the_next_request(receiver: HttpReceiver) -> None:
+    receiver.script.append((200, {"set-cookie": "session=tenant-a; Path=/"}))
+    async with guarded_client(EgressPolicy(allow=("127.0.0.1",)), timeout=2.0, resolver=dns("127.0.0.1")) as client:
+        for _ in range(2):
+            await client.post(f"http://crm.example:{receiver.port}/hooks", b"{}", JSON)
+
+    assert ["cookie" in r.headers or "accept-encoding" in r.headers for r in receiver.requests] == [False, False]
+
+
 async def test_an_answer_is_a_reply_whatever_its_status(receiver: HttpReceiver) -> None:
     receiver.script.append((503, {"retry-after": "7"}))
     async with guarded_client(EgressPolicy(allow=("127.0.0.1",)), timeout=2.0) as client:
