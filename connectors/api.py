@@ -16,11 +16,11 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from connectors.base import SenderContext, SendReceipt
 from models.channels import Channel, ChannelAccount
+from models.egress import EgressClient, EgressError, EgressReply
 from models.errors import PayloadError, SendError, SignatureError
 from models.messages import MAX_TEXT, Attachment, ContactHints, InboundMessage, OutboundMessage
 
@@ -79,7 +79,7 @@ def sign(body: bytes, token: str) -> str:
 class ApiCallbackSender:
     """POSTs replies to the account's callback URL; maps HTTP failures to retryable or final SendErrors."""
 
-    def __init__(self, http: httpx.AsyncClient, account: ChannelAccount) -> None:
+    def __init__(self, http: EgressClient, account: ChannelAccount) -> None:
         self.http = http
         self.account = account
 
@@ -94,10 +94,10 @@ class ApiCallbackSender:
             "x-otklik-signature": sign(body, self.account.token.get_secret_value()),
         }
         try:
-            response = await self.http.post(self.account.callback_url, content=body, headers=headers)
-        except httpx.TransportError as e:  # timeouts, refused connections: the receiver may come back
-            raise SendError(f"callback {type(e).__name__}: {e}", retryable=True) from e
-        return _receipt(response)
+            reply = await self.http.post(self.account.callback_url, body, headers)
+        except EgressError as e:  # timeouts, refused connections: the receiver may come back
+            raise SendError(f"callback {e}", retryable=True) from e
+        return _receipt(reply)
 
 
 def build_sender(account: ChannelAccount, ctx: SenderContext) -> ApiCallbackSender:
@@ -121,13 +121,13 @@ def _callback_body(msg: OutboundMessage) -> dict[str, Any]:
     }
 
 
-def _receipt(response: httpx.Response) -> SendReceipt:
-    status = response.status_code
+def _receipt(reply: EgressReply) -> SendReceipt:
+    status = reply.status
     if 200 <= status < 300:
         return SendReceipt(external_id=None)
-    reason = f"callback answered {status}: {response.text[:200]}"
+    reason = f"callback answered {status}: {reply.text[:200]}"
     if status == 429 or status >= 500:
-        retry_after = response.headers.get("retry-after")
+        retry_after = reply.retry_after
         delay = float(retry_after) if retry_after and retry_after.isascii() and retry_after.isdigit() else None
         raise SendError(reason, retryable=True, retry_after=delay)
     raise SendError(reason, retryable=False)

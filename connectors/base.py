@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from models.egress import EgressClient
 from models.sending import Broadcaster, MessageHistory, Sender, SendReceipt
 
 __all__ = ["SendReceipt", "Sender", "SenderContext"]
@@ -23,4 +24,4 @@ class SenderContext:
     timeout: float = 10.0
     public_url: str | None = None  # OTKLIK_PUBLIC_URL: where platforms reach our webhooks (status callbacks)
     # For URLs a client chose (API-channel callbacks): reaches public addresses only, checked at connect time.
-    outbound_http: httpx.AsyncClient | None = None
+    outbound_http: EgressClient | None = None

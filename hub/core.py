@@ -17,6 +17,7 @@ from hub.ports import Bus, CampaignsRuntime, Participant, ReviewsRuntime, Sender
 from hub.settings import Settings
 from hub.stores.reports import ReportStore
 from models.channels import Channel, ChannelAccount
+from models.egress import EgressClient
 from models.errors import NotFound
 
 
@@ -30,7 +31,7 @@ class Hub:
     accounts: list[ChannelAccount]
     http: httpx.AsyncClient
     # For URLs third parties choose (webhooks, API callbacks): public addresses only (hub/egress.py).
-    outbound_http: httpx.AsyncClient
+    outbound_http: EgressClient
     senders: dict[tuple[Channel, str], Sender] = field(default_factory=dict)
     context: CustomerContextProvider = field(default_factory=OffContextProvider)  # the CRM's view of customers
     participant: Participant | None = None  # who answers while a conversation is the bot's (bots/, via the wiring)

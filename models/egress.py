@@ -8,6 +8,9 @@ name that turns private after registration (DNS rebinding) is refused too.
 
 `EgressPolicy.allow` (OTKLIK_OUTBOUND_ALLOW) lists networks and host names an operator trusts, for a CRM on
 the intranet: "10.20.0.0/16", "crm.corp.example", ".corp.example" (that domain and its subdomains).
+
+`EgressClient` is what a sender of such requests is given (hub/egress.py builds the one that checks every
+connection): one POST, an `EgressReply` for any HTTP answer, `EgressError` (`EgressTimeout`) for none.
 """
 
 from __future__ import annotations
@@ -15,6 +18,9 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import SplitResult, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -33,6 +39,35 @@ _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 
 class RefusedDestination(ValueError):
     """A URL or address Otklik will not send to; the message says why."""
+
+
+class EgressError(Exception):
+    """The destination gave no HTTP answer (refused by the policy, unresolvable, unreachable, cut off); the
+    message starts with the kind of failure: "ConnectError: destination refused: ..."."""
+
+
+class EgressTimeout(EgressError):
+    """No answer in time; the message names the phase ("ConnectTimeout", "ReadTimeout")."""
+
+
+@dataclass(frozen=True)
+class EgressReply:
+    """The destination's HTTP answer: its status, Retry-After, and the start of its body for error messages."""
+
+    status: int
+    retry_after: str | None = None
+    text: str = ""
+
+
+class EgressClient(Protocol):
+    """POSTs to a destination a third party chose; never follows redirects."""
+
+    async def post(
+        self, url: str, body: bytes, headers: Mapping[str, str], *,
+        timeout: float | None = None,  # noqa: ASYNC109 - per phase (connect, each read), not a total limit
+    ) -> EgressReply:
+        """Send one request; EgressError when no HTTP answer came (`timeout` per phase, else the client's)."""
+        ...
 
 
 class EgressPolicy(BaseModel):

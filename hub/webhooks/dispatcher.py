@@ -14,13 +14,13 @@ import time
 from collections.abc import Callable
 from datetime import datetime
 
-import httpx
 from prometheus_client import Counter, Histogram
 
 from hub.stores.webhooks import WebhookStore
 from hub.webhooks import signing
 from hub.webhooks.retries import DeliveryPolicy, Outcome, record, response_outcome
 from models.clock import utcnow
+from models.egress import EgressClient, EgressError, EgressTimeout
 from models.errors import NotFound, OtklikError, Unavailable
 from models.webhooks import Delivery, Subscription, WebhookStatus
 
@@ -38,7 +38,7 @@ class Dispatcher:
     """Sends what is due, lane by lane, up to `concurrency` deliveries at once."""
 
     def __init__(
-        self, store: WebhookStore, http: httpx.AsyncClient, policy: DeliveryPolicy, *, owner: str,
+        self, store: WebhookStore, http: EgressClient, policy: DeliveryPolicy, *, owner: str,
         clock: Clock = utcnow, concurrency: int = 16,
     ) -> None:
         self.store = store
@@ -123,17 +123,15 @@ class Dispatcher:
                    **signing.headers(subscription.secret.get_secret_value(), delivery.id, at, delivery.payload)}
         timeout = self.policy.timeout
         try:
-            async with asyncio.timeout(timeout), self.http.stream(  # a hard limit: the lease must outlive it
-                "POST", subscription.url, content=delivery.payload.encode(), headers=headers, timeout=timeout,
-                follow_redirects=False,
-            ) as response:
-                return response_outcome(response.status_code, response.headers.get("retry-after"), self.clock())
+            async with asyncio.timeout(timeout):  # a hard limit: the lease must outlive it
+                reply = await self.http.post(subscription.url, delivery.payload.encode(), headers, timeout=timeout)
+        except EgressTimeout as e:
+            return Outcome(error=f"timed out ({e})")
         except TimeoutError:
             return Outcome(error=f"timed out after {timeout:g} s")
-        except httpx.TimeoutException as e:
-            return Outcome(error=f"timed out ({type(e).__name__})")
-        except (httpx.HTTPError, httpx.InvalidURL) as e:
-            return Outcome(error=f"{type(e).__name__}: {e}" if str(e) else type(e).__name__)
+        except EgressError as e:
+            return Outcome(error=str(e))
+        return response_outcome(reply.status, reply.retry_after, self.clock())
 
 
 async def _pause(stop: asyncio.Event, wake: asyncio.Event | None, seconds: float) -> None:

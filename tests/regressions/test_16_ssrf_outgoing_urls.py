@@ -14,7 +14,7 @@ import pytest
 from connectors import SenderContext, build_senders
 from hub.egress import check_destination, guarded_client
 from models.channels import Channel, ChannelAccount
-from models.egress import EgressPolicy, IPAddress
+from models.egress import EgressError, EgressPolicy, IPAddress
 from models.errors import SendError
 from models.messages import OutboundMessage
 from models.webhooks import Subscription
@@ -86,9 +86,9 @@ async def test_a_name_that_resolves_private_at_send_time_is_refused_though_it_wa
 
     assert await check_destination(url, EgressPolicy(), dns) == url  # public when registered
     async with guarded_client(EgressPolicy(), timeout=2.0, resolver=dns) as client:
-        with pytest.raises(httpx.ConnectError, match=r"destination refused: crm\.rebinding\.example resolves to "
-                                                     r"127\.0\.0\.1 is loopback"):
-            await client.post(url, content=b"{}")
+        with pytest.raises(EgressError, match=r"destination refused: crm\.rebinding\.example resolves to "
+                                              r"127\.0\.0\.1 is loopback"):
+            await client.post(url, b"{}", {"content-type": "application/json"})
 
     assert receiver.requests == []
 
@@ -99,10 +99,10 @@ async def test_an_allowed_intranet_host_is_reached_at_the_checked_address_under_
     dns = FlippingDns("127.0.0.1")
     allow = EgressPolicy(allow=("127.0.0.0/8",))
     async with guarded_client(allow, timeout=2.0, resolver=dns) as client:
-        response = await client.post(f"http://crm.corp.example:{receiver.port}/hooks", content=b"{}")
+        reply = await client.post(f"http://crm.corp.example:{receiver.port}/hooks", b"{}", {})
 
     [request] = receiver.requests
-    assert response.status_code == 200 and dns.asked == ["crm.corp.example"]
+    assert reply.status == 200 and dns.asked == ["crm.corp.example"]
     assert request.headers["host"] == f"crm.corp.example:{receiver.port}"
 
 

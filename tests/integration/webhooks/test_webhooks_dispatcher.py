@@ -10,9 +10,9 @@ from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from pathlib import Path
 
-import httpx
 import pytest
 
+from hub.egress import GuardedClient, guarded_client
 from hub.stores.sqlite.stores import SqliteStores
 from hub.webhooks import fanout, subscriptions
 from hub.webhooks.dispatcher import Dispatcher
@@ -45,9 +45,9 @@ async def crm() -> AsyncIterator[WebhookReceiver]:
 
 
 @pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    """The client dispatchers send with."""
-    async with httpx.AsyncClient() as client:
+async def http() -> AsyncIterator[GuardedClient]:
+    """The client dispatchers send with: the production one, allowed to reach the local receiver."""
+    async with guarded_client(EgressPolicy(allow=tuple(LOCAL_RECEIVERS)), timeout=10.0) as client:
         yield client
 
 
@@ -86,14 +86,14 @@ async def settled(stores: SqliteStores) -> list[Delivery]:
     return (await stores.webhooks.list_deliveries(limit=1000))[::-1]
 
 
-def dispatcher(stores: SqliteStores, http: httpx.AsyncClient, policy: DeliveryPolicy = FAST, owner: str = "w1"
+def dispatcher(stores: SqliteStores, http: GuardedClient, policy: DeliveryPolicy = FAST, owner: str = "w1"
                ) -> Dispatcher:
     """A dispatcher on these stores."""
     return Dispatcher(stores.webhooks, http, policy, owner=owner)
 
 
 async def test_a_4xx_is_dead_after_one_attempt_and_the_conversation_goes_on(
-    stores: SqliteStores, crm: WebhookReceiver, http: httpx.AsyncClient
+    stores: SqliteStores, crm: WebhookReceiver, http: GuardedClient
 ) -> None:
     await subscribe(stores, crm)
     crm.script.append((400, {}))
@@ -108,7 +108,7 @@ async def test_a_4xx_is_dead_after_one_attempt_and_the_conversation_goes_on(
 
 
 async def test_429_waits_as_long_as_retry_after_says(
-    stores: SqliteStores, crm: WebhookReceiver, http: httpx.AsyncClient
+    stores: SqliteStores, crm: WebhookReceiver, http: GuardedClient
 ) -> None:
     await subscribe(stores, crm)
     crm.script.append((429, {"retry-after": "1"}))
@@ -123,7 +123,7 @@ async def test_429_waits_as_long_as_retry_after_says(
 
 
 async def test_a_receiver_down_past_the_budget_ends_dead(
-    stores: SqliteStores, crm: WebhookReceiver, http: httpx.AsyncClient
+    stores: SqliteStores, crm: WebhookReceiver, http: GuardedClient
 ) -> None:
     await subscribe(stores, crm)
     crm.status = 503
@@ -142,7 +142,7 @@ async def test_a_receiver_down_past_the_budget_ends_dead(
 
 
 async def test_the_attempts_budget_ends_in_dead_after_exactly_that_many(
-    stores: SqliteStores, crm: WebhookReceiver, http: httpx.AsyncClient
+    stores: SqliteStores, crm: WebhookReceiver, http: GuardedClient
 ) -> None:
     await subscribe(stores, crm)
     crm.status = 500
@@ -157,7 +157,7 @@ async def test_the_attempts_budget_ends_in_dead_after_exactly_that_many(
 
 
 async def test_a_timed_out_attempt_is_retried_with_the_same_webhook_id_and_body(
-    stores: SqliteStores, crm: WebhookReceiver, http: httpx.AsyncClient
+    stores: SqliteStores, crm: WebhookReceiver, http: GuardedClient
 ) -> None:
     await subscribe(stores, crm)
     crm.hang_once = 1.0  # the receiver takes it but answers after our 0.3 s limit
@@ -173,7 +173,7 @@ async def test_a_timed_out_attempt_is_retried_with_the_same_webhook_id_and_body(
 
 
 async def test_each_conversation_arrives_in_order_through_failures(
-    stores: SqliteStores, crm: WebhookReceiver, http: httpx.AsyncClient
+    stores: SqliteStores, crm: WebhookReceiver, http: GuardedClient
 ) -> None:
     await subscribe(stores, crm)
     crm.script.extend([(503, {}), (502, {}), (500, {}), (503, {}), (504, {})])
@@ -188,7 +188,7 @@ async def test_each_conversation_arrives_in_order_through_failures(
 
 
 async def test_two_dispatchers_in_parallel_never_send_the_same_attempt(
-    tmp_path: Path, stores: SqliteStores, crm: WebhookReceiver, http: httpx.AsyncClient
+    tmp_path: Path, stores: SqliteStores, crm: WebhookReceiver, http: GuardedClient
 ) -> None:
     other = SqliteStores(stores.db.path)  # a second process's connection to the same file
     await other.open()
@@ -212,7 +212,7 @@ async def test_two_dispatchers_in_parallel_never_send_the_same_attempt(
 
 
 async def test_a_crashed_dispatchers_delivery_is_sent_once_its_lease_expires(
-    stores: SqliteStores, crm: WebhookReceiver, http: httpx.AsyncClient
+    stores: SqliteStores, crm: WebhookReceiver, http: GuardedClient
 ) -> None:
     await subscribe(stores, crm)
     [event] = await publish(stores, "c1", "m1")
@@ -230,7 +230,7 @@ async def test_a_crashed_dispatchers_delivery_is_sent_once_its_lease_expires(
 
 
 async def test_410_gone_switches_the_subscription_off_and_the_rest_die_unsent(
-    stores: SqliteStores, crm: WebhookReceiver, http: httpx.AsyncClient
+    stores: SqliteStores, crm: WebhookReceiver, http: GuardedClient
 ) -> None:
     subscription = await subscribe(stores, crm)
     crm.script.append((410, {}))
