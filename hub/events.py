@@ -37,6 +37,7 @@ async def publish(hub: Hub, event: Event) -> None:
     message republishes the same id and subscribers can drop the repeat.
     """
     data = event.model_dump_json()
+    hub.published.note(event.id)  # after the change it announces was stored, before any consumer sees it
     await hub.bus.publish(EVENTS, data)
     if event.conversation_id is not None:
         await hub.bus.broadcast(conversation_topic(event.conversation_id), data)

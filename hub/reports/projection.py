@@ -1,7 +1,9 @@
 """The projection: each event on the events stream refreshes the fact of its conversation or case.
 
 It reads the stored conversation (or case) the event names and derives the fact again, so the order
-and repetition of events do not matter; CSAT answers are the one input carried by the event itself.
+and repetition of events do not matter; CSAT answers are the one input carried by the event itself. Hence an
+event this process published before the projection's last read of its conversation began is already in that
+read (`ReadMarks`): a burst of events about one conversation costs one read, not one per event.
 Events of kinds it does not know (another helper's, a newer version's) are read leniently as JSON.
 """
 
@@ -30,8 +32,29 @@ GROUP = "reports"
 CSAT = "csat.answered"
 
 
-async def handle(entry: str, hub: Hub, store: ReportStore) -> None:
-    """Refresh what one event touches; events without a conversation are not reported on."""
+class ReadMarks:
+    """Per conversation, how many events this process had published when the projection's latest refresh of
+    it began (the newest `limit` conversations): an event published by then is in that refresh's read."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._began: dict[str, int] = {}
+
+    def covers(self, conversation_id: str, published: int | None) -> bool:
+        """Whether the event published as number `published` (None: not by this process) was already read."""
+        return published is not None and published <= self._began.get(conversation_id, 0)
+
+    def mark(self, conversation_id: str, began: int) -> None:
+        """A refresh of the conversation that began when `began` events had been published is stored."""
+        latest = max(began, self._began.pop(conversation_id, 0))
+        self._began[conversation_id] = latest
+        if len(self._began) > self.limit:
+            del self._began[next(iter(self._began))]
+
+
+async def handle(entry: str, hub: Hub, store: ReportStore, marks: ReadMarks | None = None) -> None:
+    """Refresh what one event touches; events without a conversation are not reported on. With `marks`, an
+    event whose change an earlier refresh already read is skipped (CSAT answers never: they carry the input)."""
     event = json.loads(entry)
     kind, data = str(event.get("type", "")), event.get("data") or {}
     conversation_id = event.get("conversation_id") or data.get("conversation_id")
@@ -39,9 +62,19 @@ async def handle(entry: str, hub: Hub, store: ReportStore) -> None:
         await refresh_case(hub, store, str(data["case_id"]))
     if not conversation_id:
         return
-    await refresh_conversation(hub, store, str(conversation_id))
+    conversation_id = str(conversation_id)
     if kind == CSAT:
-        await record_csat(store, str(conversation_id), data)
+        await refresh_conversation(hub, store, conversation_id)
+        await record_csat(store, conversation_id, data)
+        return
+    if marks is None:
+        await refresh_conversation(hub, store, conversation_id)
+        return
+    if marks.covers(conversation_id, hub.published.seq_of(str(event.get("id", "")))):
+        return  # stored before the last refresh of this conversation began reading: nothing new for it
+    began = hub.published.count
+    await refresh_conversation(hub, store, conversation_id)
+    marks.mark(conversation_id, began)
 
 
 async def refresh_conversation(hub: Hub, store: ReportStore, conversation_id: str) -> None:
@@ -102,9 +135,10 @@ def consumers(
     hub: Hub, store: ReportStore, stop: asyncio.Event, name: str, wrap: Callable[[Handler], Handler],
 ) -> list[Coroutine[Any, Any, None]]:
     """The events consumer of the reports group, beside the worker's others."""
+    marks = ReadMarks()
 
     async def on_event(entry: str) -> None:
-        await handle(entry, hub, store)
+        await handle(entry, hub, store, marks)
 
     return [hub.bus.consume(EVENTS, GROUP, name, wrap(on_event), stop=stop)]
 
