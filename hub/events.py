@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from hub.bus.base import EVENTS
+from hub.bus.base import EVENTS, Wants
 from models.events import Event
 
 if TYPE_CHECKING:
@@ -41,3 +43,23 @@ async def publish(hub: Hub, event: Event) -> None:
     await hub.bus.publish(EVENTS, data)
     if event.conversation_id is not None:
         await hub.bus.broadcast(conversation_topic(event.conversation_id), data)
+
+
+def kind_of(payload: str) -> str | None:
+    """The type of an event's JSON, or None when the payload is not one (the consumer then reads it itself)."""
+    try:
+        found = json.loads(payload)
+    except ValueError:
+        return None
+    kind = found.get("type") if isinstance(found, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def of_kinds(kinds: Collection[str]) -> Wants:
+    """A consumer group's `wants` for events of these kinds: the bus does not hand it the others."""
+
+    def wants(payload: str) -> bool:
+        kind = kind_of(payload)
+        return kind is None or kind in kinds
+
+    return wants

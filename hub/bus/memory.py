@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from hub.bus.base import BusPolicy, DeadLetter, Handler
+from hub.bus.base import BusPolicy, DeadLetter, Handler, Wants, only
 from hub.bus.journal import BACKLOG, SqliteBusJournal
 from models.clock import utcnow
 
@@ -38,7 +38,12 @@ class _Entry:
 class _Stream:
     backlog: list[_Entry] = field(default_factory=list)
     groups: dict[str, asyncio.Queue[_Entry]] = field(default_factory=dict)
+    wants: dict[str, Wants | None] = field(default_factory=dict)  # per group; None: every entry
     dead: list[DeadLetter] = field(default_factory=list)
+
+    def takers(self, payload: str) -> list[str]:
+        """The groups that want the entry."""
+        return [g for g in self.groups if (wants := self.wants.get(g)) is None or wants(payload)]
 
 
 def _seq(entry: _Entry) -> int:
@@ -97,10 +102,13 @@ class MemoryBus:
             seq = next(self._ids)
             entry_id = f"{seq}-0"
             state = self._streams[stream]
-            groups = list(state.groups)
+            waiting = not state.groups  # no group yet: the backlog keeps it for the first one
+            groups = state.takers(payload)
+            if not waiting and not groups:
+                return entry_id  # no group wants it: nothing to keep or queue
 
             def enqueue() -> None:
-                if not groups:
+                if waiting:
                     state.backlog.append(_Entry(entry_id, payload))
                     self._trim(stream, state)
                 for group in groups:
@@ -119,10 +127,13 @@ class MemoryBus:
             if self.journal is not None:
                 self.journal.forget(stream, BACKLOG, _seq(dropped))
 
-    async def _queue(self, stream: str, group: str) -> asyncio.Queue[_Entry]:
+    async def _queue(self, stream: str, group: str, wants: Wants | None) -> asyncio.Queue[_Entry]:
         async with self._lock:
             state = self._streams[stream]
+            if group in state.groups and state.wants.get(group) is not wants:
+                state.wants[group] = None  # consumers of one group that want different entries: keep them all
             if group not in state.groups:
+                state.wants[group] = wants
                 if self.journal is not None:
                     await self.journal.assign_backlog(stream, group)
                 queue: asyncio.Queue[_Entry] = asyncio.Queue()
@@ -133,14 +144,18 @@ class MemoryBus:
             return state.groups[group]
 
     async def consume(
-        self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event
+        self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event,
+        wants: Wants | None = None,
     ) -> None:
         """Handle entries one by one until `stop`; a failed entry comes back after `retry_after`.
 
         An entry already queued is taken at once; only an empty queue costs the wait for the next entry or `stop`
         (a task and a wait per entry were most of what a handler that skips an entry costs). Every QUICK_RUN
-        entries taken without waiting, the loop lets the others run: a handler need not await anything."""
-        queue = await self._queue(stream, group)
+        entries taken without waiting, the loop lets the others run: a handler need not await anything. Entries
+        `wants` says no to are not queued for the group at all (nor journaled for it); those that were (the
+        backlog, an earlier run's journal) are acknowledged without the handler."""
+        queue = await self._queue(stream, group, wants)
+        handler = only(wants, handler)
         stopping = asyncio.ensure_future(stop.wait())
         quick = 0
         try:

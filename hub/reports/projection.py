@@ -32,6 +32,19 @@ GROUP = "reports"
 CSAT = "csat.answered"
 
 
+def reported(entry: str) -> bool:
+    """Whether an event names a conversation or a case (the rest, a customer's, are not reported on)."""
+    try:
+        event = json.loads(entry)
+    except ValueError:
+        return True  # `handle` says what is wrong with it
+    if not isinstance(event, dict):
+        return True
+    data = event.get("data")
+    data = data if isinstance(data, dict) else {}
+    return bool(event.get("conversation_id") or data.get("conversation_id") or data.get("case_id"))
+
+
 class ReadMarks:
     """Per conversation, how many events this process had published when the projection's latest refresh of
     it began (the newest `limit` conversations): an event published by then is in that refresh's read."""
@@ -140,5 +153,5 @@ def consumers(
     async def on_event(entry: str) -> None:
         await handle(entry, hub, store, marks)
 
-    return [hub.bus.consume(EVENTS, GROUP, name, wrap(on_event), stop=stop)]
+    return [hub.bus.consume(EVENTS, GROUP, name, wrap(on_event), stop=stop, wants=reported)]
 
