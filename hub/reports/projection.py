@@ -20,8 +20,10 @@ from hub.bus.base import EVENTS, Handler
 from hub.reports.derive import case_fact, conversation_fact, store_of
 from hub.stores.reports import ReportStore
 from models.cases import CaseId
+from models.conversations import Conversation
 from models.errors import NotFound
 from models.ids import ConversationId
+from models.messages import InboundTally
 from models.report_facts import REPEAT_WINDOW
 
 if TYPE_CHECKING:
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 GROUP = "reports"
+Inputs = tuple[Conversation, InboundTally, str]  # what a conversation's fact is derived from (and its previous)
 CSAT = "csat.answered"
 
 
@@ -47,11 +50,26 @@ def reported(entry: str) -> bool:
 
 class ReadMarks:
     """Per conversation, how many events this process had published when the projection's latest refresh of
-    it began (the newest `limit` conversations): an event published by then is in that refresh's read."""
+    it began (the newest `limit` conversations): an event published by then is in that refresh's read. And the
+    inputs (conversation, inbound tally, region) the stored fact was last derived from here (the newest
+    `inputs_limit`): a refresh that reads the very same inputs would derive the same fact, so it stops there."""
 
-    def __init__(self, limit: int = 10_000) -> None:
+    def __init__(self, limit: int = 10_000, inputs_limit: int = 1_000) -> None:
         self.limit = limit
+        self.inputs_limit = inputs_limit
         self._began: dict[str, int] = {}
+        self._inputs: dict[str, Inputs] = {}
+
+    def stored_from(self, conversation_id: str) -> Inputs | None:
+        """The inputs the conversation's stored fact was derived from by this process, if remembered."""
+        return self._inputs.get(conversation_id)
+
+    def derived(self, conversation_id: str, inputs: Inputs) -> None:
+        """The conversation's stored fact is the one these inputs give."""
+        self._inputs.pop(conversation_id, None)
+        self._inputs[conversation_id] = inputs
+        if len(self._inputs) > self.inputs_limit:
+            del self._inputs[next(iter(self._inputs))]
 
     def covers(self, conversation_id: str, published: int | None) -> bool:
         """Whether the event published as number `published` (None: not by this process) was already read."""
@@ -86,26 +104,36 @@ async def handle(entry: str, hub: Hub, store: ReportStore, marks: ReadMarks | No
     if marks.covers(conversation_id, hub.published.seq_of(str(event.get("id", "")))):
         return  # stored before the last refresh of this conversation began reading: nothing new for it
     began = hub.published.count
-    await refresh_conversation(hub, store, conversation_id)
+    await refresh_conversation(hub, store, conversation_id, marks)
     marks.mark(conversation_id, began)
 
 
-async def refresh_conversation(hub: Hub, store: ReportStore, conversation_id: str) -> None:
-    """Derive the conversation's fact from the stored conversation and its inbound tally, and store it."""
+async def refresh_conversation(hub: Hub, store: ReportStore, conversation_id: str,
+                               marks: ReadMarks | None = None) -> None:
+    """Derive the conversation's fact from the stored conversation and its inbound tally, and store it.
+
+    With `marks`, inputs equal to those the stored fact was last derived from here end the refresh before the
+    fact is read: the conversation's version and history only grow, so equal inputs mean no change since (a
+    rating recorded meanwhile is on the stored fact already, and a derivation would carry it over anyway)."""
     try:
         conversation = await hub.stores.conversations.get(ConversationId(conversation_id))
     except NotFound:
         return  # gone (merged away): its fact stays as it was last seen
+    inbound = await hub.stores.messages.inbound_tally(conversation.id)  # counted by the store: O(1) in Python
+    region = await region_of(hub, store_of(conversation))
+    inputs = (conversation, inbound, region)
+    if marks is not None and marks.stored_from(conversation_id) == inputs:
+        return
     previous = await store.conversation_fact(conversation_id)
     repeat = previous.repeat if previous is not None else await store.contacted_between(
         conversation.customer_id, _iso(conversation.created_at - REPEAT_WINDOW), _iso(conversation.created_at),
         besides=conversation_id)
-    inbound = await hub.stores.messages.inbound_tally(conversation.id)  # counted by the store: O(1) in Python
-    region = await region_of(hub, store_of(conversation))
     fact = conversation_fact(conversation, inbound, zone=hub.settings.timezone, region=region, previous=previous,
                              repeat=repeat)
     if fact != previous:  # most events (a reply sent, a status) change nothing a report counts: no write
         await store.put_conversation(fact)
+    if marks is not None:
+        marks.derived(conversation_id, inputs)
 
 
 async def refresh_case(hub: Hub, store: ReportStore, case_id: str) -> None:

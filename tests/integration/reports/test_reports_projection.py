@@ -178,8 +178,16 @@ async def test_an_event_a_refresh_has_already_read_is_skipped_and_the_fact_stays
         assert store.reads == 2 and fact is not None and fact.handed_over and fact.topic == "delivery_problem"
 
         elsewhere = json.dumps({"id": "message.sent:from-another-process", "type": "message.sent",
-                                "conversation_id": conversation.id})  # not published here: unknown, so read
+                                "conversation_id": conversation.id})  # not published here: unknown, so refreshed
         await handle(elsewhere, hub, store, marks)
+        assert store.reads == 2  # ...up to its inputs: the same the stored fact came from, so not the fact itself
+        await hub.stores.messages.add(Message(
+            conversation_id=conversation.id, customer_id=conversation.customer_id, direction=Direction.INBOUND,
+            author=AuthorKind.CUSTOMER, channel=conversation.channel, account_id=conversation.account_id,
+            text="ещё вопрос", external_id=f"{conversation.id}-late"))  # counted, though announced by nobody yet
+        await handle(elsewhere, hub, store, marks)
+        counted = await real.conversation_fact(conversation.id)
+        assert store.reads == 3 and counted is not None and counted.messages == fact.messages + 1
         rating = json.dumps({"id": f"csat.answered:{conversation.id}", "type": "csat.answered",
                              "conversation_id": conversation.id, "data": {"score": 4}})
         hub.published.note(f"csat.answered:{conversation.id}")  # even when known: it carries its input
