@@ -34,10 +34,23 @@ class _Entry:
     last_error: str = ""
 
 
+class _GroupQueue(asyncio.Queue[_Entry]):
+    """A group's entries, with `ready` set whenever one is added: a consumer waits on it (its stop sets it too)
+    instead of starting a task and a wait per entry (`_put` is the Queue's hook, as PriorityQueue uses it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ready = asyncio.Event()
+
+    def _put(self, item: _Entry) -> None:
+        super()._put(item)
+        self.ready.set()
+
+
 @dataclass
 class _Stream:
     backlog: list[_Entry] = field(default_factory=list)
-    groups: dict[str, asyncio.Queue[_Entry]] = field(default_factory=dict)
+    groups: dict[str, _GroupQueue] = field(default_factory=dict)
     wants: dict[str, Wants | None] = field(default_factory=dict)  # per group; None: every entry
     dead: list[DeadLetter] = field(default_factory=list)
 
@@ -78,7 +91,7 @@ class MemoryBus:
             if group == BACKLOG:
                 state.backlog.append(entry)
             else:
-                state.groups.setdefault(group, asyncio.Queue()).put_nowait(entry)
+                state.groups.setdefault(group, _GroupQueue()).put_nowait(entry)
             last = max(last, seq)
         self._ids = itertools.count(last + 1)
 
@@ -127,7 +140,7 @@ class MemoryBus:
             if self.journal is not None:
                 self.journal.forget(stream, BACKLOG, _seq(dropped))
 
-    async def _queue(self, stream: str, group: str, wants: Wants | None) -> asyncio.Queue[_Entry]:
+    async def _queue(self, stream: str, group: str, wants: Wants | None) -> _GroupQueue:
         async with self._lock:
             state = self._streams[stream]
             if group in state.groups and state.wants.get(group) is not wants:
@@ -136,7 +149,7 @@ class MemoryBus:
                 state.wants[group] = wants
                 if self.journal is not None:
                     await self.journal.assign_backlog(stream, group)
-                queue: asyncio.Queue[_Entry] = asyncio.Queue()
+                queue = _GroupQueue()
                 for entry in state.backlog:
                     queue.put_nowait(entry)
                 state.backlog.clear()
@@ -149,29 +162,29 @@ class MemoryBus:
     ) -> None:
         """Handle entries one by one until `stop`; a failed entry comes back after `retry_after`.
 
-        An entry already queued is taken at once; only an empty queue costs the wait for the next entry or `stop`
-        (a task and a wait per entry were most of what a handler that skips an entry costs). Every QUICK_RUN
-        entries taken without waiting, the loop lets the others run: a handler need not await anything. Entries
-        `wants` says no to are not queued for the group at all (nor journaled for it); those that were (the
-        backlog, an earlier run's journal) are acknowledged without the handler."""
+        An entry already queued is taken at once; an empty queue is waited on through its `ready` event, which
+        the stop sets too (a task and a wait per entry were most of what a handler that skips an entry cost).
+        Every QUICK_RUN entries taken without waiting, the loop lets the others run: a handler need not await
+        anything. Entries `wants` says no to are not queued for the group at all (nor journaled for it); those
+        that were (the backlog, an earlier run's journal) are acknowledged without the handler."""
         queue = await self._queue(stream, group, wants)
         handler = only(wants, handler)
         stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: queue.ready.set())
         quick = 0
         try:
             while not stop.is_set():
-                if queue.empty() or quick >= QUICK_RUN:
+                if queue.empty():
+                    queue.ready.clear()  # no await since the look: an entry added from now on sets it again
+                    await queue.ready.wait()
                     quick = 0
-                    getting = asyncio.ensure_future(queue.get())
-                    await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                    if not getting.done():
-                        getting.cancel()
-                        break
-                    entry = getting.result()
-                else:
-                    quick += 1
-                    entry = queue.get_nowait()
-                await self._handle(stream, group, queue, entry, handler)
+                    continue
+                if quick >= QUICK_RUN:
+                    quick = 0
+                    await asyncio.sleep(0)
+                    continue
+                quick += 1
+                await self._handle(stream, group, queue, queue.get_nowait(), handler)
         finally:
             stopping.cancel()
 
