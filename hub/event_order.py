@@ -10,23 +10,34 @@ replayed dead letter, one forgotten past `limit`) is simply unknown, and the con
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 
 class PublishOrder:
-    """A counter of publications and the latest count of each event id (the newest `limit` ids)."""
+    """A counter of publications and the latest count and moment (`clock`, monotonic) of each event id (the
+    newest `limit` ids)."""
 
-    def __init__(self, limit: int = 20_000) -> None:
+    def __init__(self, limit: int = 20_000, clock: Callable[[], float] = time.monotonic) -> None:
         self.limit = limit
+        self.clock = clock
         self.count = 0
-        self._seq: dict[str, int] = {}
+        self._seq: dict[str, tuple[int, float]] = {}
 
     def note(self, event_id: str) -> None:
         """The event is about to be published (its change is stored): count it."""
         self.count += 1
         self._seq.pop(event_id, None)  # a republished id takes its latest place
-        self._seq[event_id] = self.count
+        self._seq[event_id] = (self.count, self.clock())
         if len(self._seq) > self.limit:
             del self._seq[next(iter(self._seq))]
 
     def seq_of(self, event_id: str) -> int | None:
         """The count at the event's latest publication here, or None if this process does not know it."""
-        return self._seq.get(event_id)
+        found = self._seq.get(event_id)
+        return None if found is None else found[0]
+
+    def age(self, event_id: str) -> float | None:
+        """Seconds since the event's latest publication here, or None if this process does not know it."""
+        found = self._seq.get(event_id)
+        return None if found is None else self.clock() - found[1]

@@ -194,3 +194,20 @@ async def test_an_event_a_refresh_has_already_read_is_skipped_and_the_fact_stays
         await handle(rating, hub, store, marks)
         rated = await real.conversation_fact(conversation.id)
         assert store.reads == 5 and rated is not None and rated.csat == 4  # the rating reads the fact once more
+
+
+async def test_a_fresh_event_waits_for_the_rest_of_its_burst_and_one_read_takes_it_all(make_settings: Any) -> None:
+    async with hub_on(make_settings()) as hub, opened_report_store(hub.settings) as real:
+        store: Any = CountingReads(real)
+        marks = ReadMarks()
+        await group(hub, "delivery")
+        conversation = await bot_conversation(hub)
+        opened = await _published(hub, "conversation.opened", f"{conversation.id}:0", conversation)
+        refreshing = asyncio.create_task(handle(opened, hub, store, marks, gather=0.3))
+        await asyncio.sleep(0.05)  # the turn goes on while the refresh waits
+        await handover.hand_over(hub, conversation.id, topic="delivery_problem", note="")
+        handed = await _published(hub, "conversation.updated", f"{conversation.id}:1", conversation)
+        await refreshing
+        await handle(handed, hub, store, marks, gather=0.3)  # already in the read: no second one, no wait
+        fact = await real.conversation_fact(conversation.id)
+        assert store.reads == 1 and fact is not None and fact.handed_over and fact.topic == "delivery_problem"

@@ -23,3 +23,13 @@ def test_marks_cover_what_was_published_before_the_latest_refresh_began() -> Non
     marks.mark("c2", 7)
     marks.mark("c3", 8)
     assert not marks.covers("c1", 1)  # forgotten past the limit: read again, never skipped wrongly
+
+
+def test_the_age_of_an_event_counts_from_its_latest_publication_here() -> None:
+    now = [10.0]
+    order = PublishOrder(clock=lambda: now[0])
+    order.note("a")
+    now[0] = 10.5
+    assert order.age("a") == 0.5 and order.age("unknown") is None
+    order.note("a")  # published again
+    assert order.age("a") == 0.0
