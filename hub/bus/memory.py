@@ -51,7 +51,7 @@ class _GroupQueue(asyncio.Queue[_Entry]):
 class _Stream:
     backlog: list[_Entry] = field(default_factory=list)
     groups: dict[str, _GroupQueue] = field(default_factory=dict)
-    wants: dict[str, Wants | None] = field(default_factory=dict)  # per group; None: every entry
+    wants: dict[str, Wants | None] = field(default_factory=dict)  # per group with a consumer; None: every entry
     dead: list[DeadLetter] = field(default_factory=list)
 
     def takers(self, payload: str) -> list[str]:
@@ -143,10 +143,11 @@ class MemoryBus:
     async def _queue(self, stream: str, group: str, wants: Wants | None) -> _GroupQueue:
         async with self._lock:
             state = self._streams[stream]
-            if group in state.groups and state.wants.get(group) is not wants:
+            if group not in state.wants:  # its first consumer (the group may exist already: a journal's entries)
+                state.wants[group] = wants
+            elif state.wants[group] is not wants:
                 state.wants[group] = None  # consumers of one group that want different entries: keep them all
             if group not in state.groups:
-                state.wants[group] = wants
                 if self.journal is not None:
                     await self.journal.assign_backlog(stream, group)
                 queue = _GroupQueue()

@@ -158,3 +158,31 @@ async def test_an_entry_no_group_wants_is_not_journaled_and_a_wanted_one_comes_b
     left = [payload for *_, payload in await bus.journal.unfinished()]  # type: ignore[union-attr]
     await bus.close()
     assert handled == ["keep-1"] and left == ["keep-1"]
+
+
+async def test_a_group_left_entries_by_the_last_run_still_takes_only_what_it_wants(tmp_path: Path) -> None:
+    bus = await started(tmp_path / "j.sqlite3")
+    for payload in ("keep-0", "keep-00"):
+        await bus.publish("s", payload)
+    assert await collect(bus, 1, block_on="keep-00") == ["keep-0"]  # dies inside keep-00: the group has a row
+    await bus.close()
+
+    again = await started(tmp_path / "j.sqlite3")
+    seen: list[str] = []
+    stop = asyncio.Event()
+
+    async def handler(payload: str) -> None:
+        seen.append(payload)
+
+    task = asyncio.create_task(again.consume("s", "g", "c", handler, stop=stop, wants=lambda p: p.startswith("keep")))
+    await asyncio.sleep(0)
+    await again.publish("s", "skip-1")
+    await again.publish("s", "keep-1")
+    async with asyncio.timeout(5):
+        while len(seen) < 2:
+            await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    left = await again.journal.unfinished()  # type: ignore[union-attr]
+    await again.close()
+    assert seen == ["keep-00", "keep-1"] and left == []
