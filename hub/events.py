@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hub.bus.base import EVENTS, Wants
@@ -45,21 +47,39 @@ async def publish(hub: Hub, event: Event) -> None:
         await hub.bus.broadcast(conversation_topic(event.conversation_id), data)
 
 
-def kind_of(payload: str) -> str | None:
-    """The type of an event's JSON, or None when the payload is not one (the consumer then reads it itself)."""
+@dataclass(frozen=True)
+class Head:
+    """What consumer groups' filters look at in an event's JSON: its type and the conversation or case it names."""
+
+    kind: str | None
+    conversation_id: str | None
+    case_id: str | None
+
+
+@functools.lru_cache(maxsize=64)
+def head_of(payload: str) -> Head | None:
+    """The head of an event's JSON, or None when the payload is not one (the consumer then reads it itself).
+    Kept for the last few payloads: each group's filter looks at the same one when it is published."""
     try:
         found = json.loads(payload)
     except ValueError:
         return None
-    kind = found.get("type") if isinstance(found, dict) else None
-    return kind if isinstance(kind, str) else None
+    if not isinstance(found, dict):
+        return None
+    data = found.get("data")
+    data = data if isinstance(data, dict) else {}
+    kind = found.get("type")
+    conversation = found.get("conversation_id") or data.get("conversation_id")
+    case = data.get("case_id")
+    return Head(kind if isinstance(kind, str) else None, str(conversation) if conversation else None,
+                str(case) if case else None)
 
 
 def of_kinds(kinds: Collection[str]) -> Wants:
     """A consumer group's `wants` for events of these kinds: the bus does not hand it the others."""
 
     def wants(payload: str) -> bool:
-        kind = kind_of(payload)
-        return kind is None or kind in kinds
+        head = head_of(payload)
+        return head is None or head.kind is None or head.kind in kinds
 
     return wants

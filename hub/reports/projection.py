@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hub.bus.base import EVENTS, Handler
+from hub.events import head_of
 from hub.reports.derive import case_fact, conversation_fact, store_of
 from hub.stores.reports import ReportStore
 from models.cases import CaseId
@@ -40,15 +41,8 @@ CSAT = "csat.answered"
 
 def reported(entry: str) -> bool:
     """Whether an event names a conversation or a case (the rest, a customer's, are not reported on)."""
-    try:
-        event = json.loads(entry)
-    except ValueError:
-        return True  # `handle` says what is wrong with it
-    if not isinstance(event, dict):
-        return True
-    data = event.get("data")
-    data = data if isinstance(data, dict) else {}
-    return bool(event.get("conversation_id") or data.get("conversation_id") or data.get("case_id"))
+    head = head_of(entry)
+    return head is None or bool(head.conversation_id or head.case_id)  # None: `handle` says what is wrong
 
 
 class ReadMarks:
