@@ -22,7 +22,6 @@ from hub.bus.journal import BACKLOG, SqliteBusJournal
 from models.clock import utcnow
 
 _NO_ERROR = "no error recorded (the consumer stopped mid-entry)"
-QUICK_RUN = 32  # entries a consumer takes from a non-empty queue before it waits (and so yields) again
 _log = logging.getLogger(__name__)
 
 
@@ -163,29 +162,22 @@ class MemoryBus:
     ) -> None:
         """Handle entries one by one until `stop`; a failed entry comes back after `retry_after`.
 
-        An entry already queued is taken at once; an empty queue is waited on through its `ready` event, which
-        the stop sets too (a task and a wait per entry were most of what a handler that skips an entry cost).
-        Every QUICK_RUN entries taken without waiting, the loop lets the others run: a handler need not await
-        anything. Entries `wants` says no to are not queued for the group at all (nor journaled for it); those
-        that were (the backlog, an earlier run's journal) are acknowledged without the handler."""
+        An entry already queued is taken at once, after one yield to the other tasks; an empty queue is waited on
+        through its `ready` event, which the stop sets too (a task and a wait per entry were most of what a
+        handler that skips an entry cost). Entries `wants` says no to are not queued for the group at all (nor
+        journaled for it); those that were (the backlog, an earlier run's journal) are acknowledged unseen."""
         queue = await self._queue(stream, group, wants)
         handler = only(wants, handler)
         stopping = asyncio.ensure_future(stop.wait())
         stopping.add_done_callback(lambda _: queue.ready.set())
-        quick = 0
         try:
             while not stop.is_set():
                 if queue.empty():
                     queue.ready.clear()  # no await since the look: an entry added from now on sets it again
                     await queue.ready.wait()
-                    quick = 0
                     continue
-                if quick >= QUICK_RUN:
-                    quick = 0
-                    await asyncio.sleep(0)
-                    continue
-                quick += 1
                 await self._handle(stream, group, queue, queue.get_nowait(), handler)
+                await asyncio.sleep(0)  # the others' turn between two entries (the API's requests in a backlog)
         finally:
             stopping.cancel()
 
