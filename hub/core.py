@@ -13,6 +13,7 @@ from datetime import timedelta
 import httpx
 
 from hub.context.base import CustomerContextProvider, OffContextProvider
+from hub.event_order import PublishOrder
 from hub.ports import Bus, CampaignsRuntime, Participant, ReviewsRuntime, Sender, Stores, TopicReader
 from hub.settings import Settings
 from hub.stores.reports import ReportStore
@@ -41,6 +42,8 @@ class Hub:
     campaigns: CampaignsRuntime | None = None  # targeted promotions (hub/campaigns/): store, caps ledger, rules
     # Automatic assignment in this process takes turns, so two hand-offs never both fill an operator's last slot.
     assign_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # The events this process published, in order: lets the reports projection skip what it already read.
+    published: PublishOrder = field(default_factory=PublishOrder)
 
     @property
     def reopen_window(self) -> timedelta:

@@ -20,6 +20,11 @@ class Channel(StrEnum):
     VOICE = "voice"
 
 
+# Channels that take free-form text only within a session after the customer's last message (WhatsApp: 24 hours):
+# their senders read `OutboundMessage.last_inbound_at`, which the outbox looks up for these channels alone.
+SESSION_WINDOW_CHANNELS = frozenset({Channel.WHATSAPP})
+
+
 class ChannelAccount(BaseModel):
     """One configured entry point of a channel and its secrets (not the operator group it routes to)."""
 

@@ -19,6 +19,20 @@ OUTBOUND = "outbound"
 EVENTS = "events"
 
 Handler = Callable[[str], Awaitable[None]]
+# Which entries a consumer group wants (a pure function of the payload); the others are acknowledged unseen.
+Wants = Callable[[str], bool]
+
+
+def only(wants: Wants | None, handler: Handler) -> Handler:
+    """`handler` for the entries `wants` takes; any other entry is acknowledged without it."""
+    if wants is None:
+        return handler
+
+    async def wanted(payload: str) -> None:
+        if wants(payload):
+            await handler(payload)
+
+    return wanted
 
 
 @dataclass(frozen=True)
@@ -63,9 +77,11 @@ class Bus(Protocol):
         ...
 
     async def consume(
-        self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event
+        self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event,
+        wants: Wants | None = None,
     ) -> None:
-        """Feed entries to `handler` until `stop` is set, acking each one it returns from."""
+        """Feed entries to `handler` until `stop` is set, acking each one it returns from. An entry `wants` says no
+        to is acknowledged without the handler (the in-process bus does not even keep it for the group)."""
         ...
 
     async def dead_letters(self, stream: str, *, limit: int = 100) -> list[DeadLetter]:

@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from hub.bus.base import BusPolicy, DeadLetter, Handler
+from hub.bus.base import BusPolicy, DeadLetter, Handler, Wants, only
 from hub.bus.journal import BACKLOG, SqliteBusJournal
 from models.clock import utcnow
 
@@ -33,11 +33,29 @@ class _Entry:
     last_error: str = ""
 
 
+class _GroupQueue(asyncio.Queue[_Entry]):
+    """A group's entries, with `ready` set whenever one is added: a consumer waits on it (its stop sets it too)
+    instead of starting a task and a wait per entry (`_put` is the Queue's hook, as PriorityQueue uses it)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ready = asyncio.Event()
+
+    def _put(self, item: _Entry) -> None:
+        super()._put(item)
+        self.ready.set()
+
+
 @dataclass
 class _Stream:
     backlog: list[_Entry] = field(default_factory=list)
-    groups: dict[str, asyncio.Queue[_Entry]] = field(default_factory=dict)
+    groups: dict[str, _GroupQueue] = field(default_factory=dict)
+    wants: dict[str, Wants | None] = field(default_factory=dict)  # per group with a consumer; None: every entry
     dead: list[DeadLetter] = field(default_factory=list)
+
+    def takers(self, payload: str) -> list[str]:
+        """The groups that want the entry."""
+        return [g for g in self.groups if (wants := self.wants.get(g)) is None or wants(payload)]
 
 
 def _seq(entry: _Entry) -> int:
@@ -72,7 +90,7 @@ class MemoryBus:
             if group == BACKLOG:
                 state.backlog.append(entry)
             else:
-                state.groups.setdefault(group, asyncio.Queue()).put_nowait(entry)
+                state.groups.setdefault(group, _GroupQueue()).put_nowait(entry)
             last = max(last, seq)
         self._ids = itertools.count(last + 1)
 
@@ -96,10 +114,13 @@ class MemoryBus:
             seq = next(self._ids)
             entry_id = f"{seq}-0"
             state = self._streams[stream]
-            groups = list(state.groups)
+            waiting = not state.groups  # no group yet: the backlog keeps it for the first one
+            groups = state.takers(payload)
+            if not waiting and not groups:
+                return entry_id  # no group wants it: nothing to keep or queue
 
             def enqueue() -> None:
-                if not groups:
+                if waiting:
                     state.backlog.append(_Entry(entry_id, payload))
                     self._trim(stream, state)
                 for group in groups:
@@ -118,13 +139,17 @@ class MemoryBus:
             if self.journal is not None:
                 self.journal.forget(stream, BACKLOG, _seq(dropped))
 
-    async def _queue(self, stream: str, group: str) -> asyncio.Queue[_Entry]:
+    async def _queue(self, stream: str, group: str, wants: Wants | None) -> _GroupQueue:
         async with self._lock:
             state = self._streams[stream]
+            if group not in state.wants:  # its first consumer (the group may exist already: a journal's entries)
+                state.wants[group] = wants
+            elif state.wants[group] is not wants:
+                state.wants[group] = None  # consumers of one group that want different entries: keep them all
             if group not in state.groups:
                 if self.journal is not None:
                     await self.journal.assign_backlog(stream, group)
-                queue: asyncio.Queue[_Entry] = asyncio.Queue()
+                queue = _GroupQueue()
                 for entry in state.backlog:
                     queue.put_nowait(entry)
                 state.backlog.clear()
@@ -132,19 +157,27 @@ class MemoryBus:
             return state.groups[group]
 
     async def consume(
-        self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event
+        self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event,
+        wants: Wants | None = None,
     ) -> None:
-        """Handle entries one by one until `stop`; a failed entry comes back after `retry_after`."""
-        queue = await self._queue(stream, group)
+        """Handle entries one by one until `stop`; a failed entry comes back after `retry_after`.
+
+        An entry already queued is taken at once, after one yield to the other tasks; an empty queue is waited on
+        through its `ready` event, which the stop sets too (a task and a wait per entry were most of what a
+        handler that skips an entry cost). Entries `wants` says no to are not queued for the group at all (nor
+        journaled for it); those that were (the backlog, an earlier run's journal) are acknowledged unseen."""
+        queue = await self._queue(stream, group, wants)
+        handler = only(wants, handler)
         stopping = asyncio.ensure_future(stop.wait())
+        stopping.add_done_callback(lambda _: queue.ready.set())
         try:
             while not stop.is_set():
-                getting = asyncio.ensure_future(queue.get())
-                await asyncio.wait({getting, stopping}, return_when=asyncio.FIRST_COMPLETED)
-                if not getting.done():
-                    getting.cancel()
-                    break
-                await self._handle(stream, group, queue, getting.result(), handler)
+                if queue.empty():
+                    queue.ready.clear()  # no await since the look: an entry added from now on sets it again
+                    await queue.ready.wait()
+                    continue
+                await self._handle(stream, group, queue, queue.get_nowait(), handler)
+                await asyncio.sleep(0)  # the others' turn between two entries (the API's requests in a backlog)
         finally:
             stopping.cancel()
 

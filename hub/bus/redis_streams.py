@@ -29,7 +29,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from hub.bus.base import BusPolicy, DeadLetter, Handler
+from hub.bus.base import BusPolicy, DeadLetter, Handler, Wants, only
 from hub.bus.bounded import COMMAND_LIMIT
 from hub.bus.leases import Leases
 from hub.bus.redis_consumer import REDIS_ERRORS, STREAM_MAXLEN, ConsumerLoop, as_text
@@ -93,8 +93,11 @@ class RedisStreamBus(ConsumerLoop):
             raise Unavailable(f"redis refused publish to {stream}: {e}") from e
         return as_text(entry_id)
 
-    async def consume(self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event) -> None:
-        """Handle the stream's entries one by one, in order, while this consumer owns its lease; until `stop`."""
+    async def consume(self, stream: str, group: str, consumer: str, handler: Handler, *, stop: asyncio.Event,
+                      wants: Wants | None = None) -> None:
+        """Handle the stream's entries one by one, in order, while this consumer owns its lease; until `stop`.
+        Entries `wants` says no to are acknowledged without the handler."""
+        handler = only(wants, handler)
         key = self._key(stream)
         lease = self._leases.lease(key, group, consumer)
         beating = asyncio.create_task(self._heartbeat(lease, stop))

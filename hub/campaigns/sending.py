@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 GROUP = "campaigns"  # the consumer group on the events stream
 KEY_PREFIX = "offer:"
+SENT = "message.sent"  # the one kind of event the group reads
 
 
 async def send_offer(hub: Hub, offer_id: str, *, actor: str) -> tuple[OfferRecord, Message]:
@@ -69,7 +70,7 @@ async def offer_proactively(hub: Hub, customer_id: str, campaign_id: str, *, now
 
 async def on_event(hub: Hub, event: Event, *, now: datetime) -> None:
     """Mark delivered the offers a sent message carried."""
-    if event.type != "message.sent" or event.message_id is None or event.customer_id is None:
+    if event.type != SENT or event.message_id is None or event.customer_id is None:
         return
     rt = runtime(hub)
     offers = await rt.store.offers_of(event.customer_id)
@@ -113,4 +114,4 @@ def consumers(hub: Hub, stop: asyncio.Event, name: str, wrap: Callable[[Handler]
     async def handle(entry: str) -> None:
         await on_event(hub, Event.model_validate_json(entry), now=clock())
 
-    return [hub.bus.consume(EVENTS, GROUP, name, wrap(handle), stop=stop)]
+    return [hub.bus.consume(EVENTS, GROUP, name, wrap(handle), stop=stop, wants=events.of_kinds({SENT}))]

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from hub.bus.base import EVENTS, Handler
 from hub.csat.answers import case_facts
 from hub.csat.asking import ask
+from hub.events import of_kinds
 from hub.inbox.routing import inbox_config
 from models.clock import utcnow
 from models.events import Event
@@ -48,4 +49,4 @@ def consumers(
     async def handle(entry: str) -> None:
         await on_event(hub, Event.model_validate_json(entry), now=clock())
 
-    return [hub.bus.consume(EVENTS, GROUP, name, wrap(handle), stop=stop)]
+    return [hub.bus.consume(EVENTS, GROUP, name, wrap(handle), stop=stop, wants=of_kinds(TRIGGERS))]

@@ -20,6 +20,7 @@ from hub import events, metrics
 from hub.bus.base import OUTBOUND
 from hub.customers.identity import identity_on
 from hub.outbound.retry import RetryPolicy
+from models.channels import SESSION_WINDOW_CHANNELS
 from models.clock import utcnow
 from models.customers import UNSUBSCRIBED
 from models.errors import SendError
@@ -63,8 +64,9 @@ async def deliver(out: OutboundMessage, hub: Hub) -> None:
     if identity_on(out.channel, out.account_id, out.recipient).key in customer.attributes.get(UNSUBSCRIBED, []):
         await _failed(hub, stored, "the customer unsubscribed from this channel")
         return
-    last_inbound = await hub.stores.messages.last_inbound_at(out.customer_id, out.channel, out.account_id)
-    out = out.model_copy(update={"last_inbound_at": last_inbound})
+    if out.channel in SESSION_WINDOW_CHANNELS:  # only their senders read it: one query less per other message
+        last_inbound = await hub.stores.messages.last_inbound_at(out.customer_id, out.channel, out.account_id)
+        out = out.model_copy(update={"last_inbound_at": last_inbound})
     s = hub.settings
     policy = RetryPolicy(s.outbox_max_attempts, s.outbox_base_delay, s.outbox_max_delay)
     claim = uuid.uuid4().hex  # this delivery's: a concurrent one of the same key is another

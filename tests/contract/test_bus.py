@@ -153,6 +153,26 @@ async def test_every_group_gets_every_entry(bus: Bus) -> None:
     assert notify.seen == payloads
 
 
+async def test_a_group_is_handed_only_the_entries_it_wants_and_others_still_get_every_entry(bus: Bus) -> None:
+    picky, audit = Recorder(), Recorder()
+    payloads = [f"m{i}" for i in range(10)]
+    stop = asyncio.Event()
+    task = asyncio.create_task(bus.consume(STREAM, "picky", "w1", picky, stop=stop,
+                                           wants=lambda payload: payload.endswith(("3", "7"))))
+    await asyncio.sleep(0)
+    try:
+        async with consuming(bus, audit, group="audit"):
+            for payload in payloads:
+                await bus.publish(STREAM, payload)
+            await eventually(lambda: len(audit.seen) == len(payloads) and len(picky.seen) == 2)
+            await quiet_period()  # nothing unwanted comes later, nothing is redelivered
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, WAIT)
+    assert picky.seen == ["m3", "m7"]
+    assert audit.seen == payloads
+
+
 async def test_entry_whose_handler_fails_once_is_retried_then_acked(bus: Bus) -> None:
     calls: list[str] = []
 

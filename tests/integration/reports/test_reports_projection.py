@@ -10,14 +10,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.wiring import opened_report_store
+from hub import events
 from hub.bus.base import EVENTS
 from hub.core import Hub
 from hub.inbox import handover, resolution
 from hub.reports.backfill import backfill
 from hub.reports.derive import conversation_fact
-from hub.reports.projection import consumers, refresh_conversation
+from hub.reports.projection import ReadMarks, consumers, handle, refresh_conversation
 from hub.stores.reports import Filters, ReportStore
 from models.conversations import Conversation
+from models.events import Event
 from models.ids import new_id
 from models.messages import AuthorKind, Direction, Message
 from models.nlu import ParseResult
@@ -130,3 +132,82 @@ async def test_the_projected_fact_counts_what_the_loaded_messages_gave(make_sett
                                              repeat=fact is not None and fact.repeat)
             assert fact is not None and (fact.messages, fact.text) == (length * 2 // 3, "text 0")
             assert (tally_as_loaded(loaded) == tally_as_loaded(every)) is (length <= 200)
+
+
+class CountingReads:
+    """The real report store, counting the fact reads a refresh starts with."""
+
+    def __init__(self, store: ReportStore) -> None:
+        self.store = store
+        self.reads = 0
+
+    async def conversation_fact(self, conversation_id: str) -> ConversationFact | None:
+        self.reads += 1
+        return await self.store.conversation_fact(conversation_id)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+async def _published(hub: Hub, kind: str, key: str, conversation: Conversation) -> str:
+    event = Event.model_validate({"id": f"{kind}:{key}", "type": kind, "conversation_id": conversation.id,
+                                  "customer_id": conversation.customer_id})
+    await events.publish(hub, event)
+    return event.model_dump_json()
+
+
+async def test_an_event_a_refresh_has_already_read_is_skipped_and_the_fact_stays_current(make_settings: Any) -> None:
+    """A burst of events about one conversation costs one read: those this process published before a refresh
+    began are in it. One published after the refresh began, or by another process, is read again."""
+    async with hub_on(make_settings()) as hub, opened_report_store(hub.settings) as real:
+        store: Any = CountingReads(real)
+        marks = ReadMarks()
+        await group(hub, "delivery")
+        conversation = await bot_conversation(hub)
+        opened = await _published(hub, "conversation.opened", f"{conversation.id}:0", conversation)
+        sent = await _published(hub, "message.sent", "m-1", conversation)
+        await handle(opened, hub, store, marks)
+        await handle(sent, hub, store, marks)
+        await handle(opened, hub, store, marks)  # a redelivery of a read event: skipped too
+        assert store.reads == 1
+
+        await handover.hand_over(hub, conversation.id, topic="delivery_problem", note="")  # stored, then announced
+        later = await _published(hub, "conversation.updated", f"{conversation.id}:x", conversation)
+        await handle(later, hub, store, marks)
+        fact = await real.conversation_fact(conversation.id)
+        assert store.reads == 2 and fact is not None and fact.handed_over and fact.topic == "delivery_problem"
+
+        elsewhere = json.dumps({"id": "message.sent:from-another-process", "type": "message.sent",
+                                "conversation_id": conversation.id})  # not published here: unknown, so refreshed
+        await handle(elsewhere, hub, store, marks)
+        assert store.reads == 2  # ...up to its inputs: the same the stored fact came from, so not the fact itself
+        await hub.stores.messages.add(Message(
+            conversation_id=conversation.id, customer_id=conversation.customer_id, direction=Direction.INBOUND,
+            author=AuthorKind.CUSTOMER, channel=conversation.channel, account_id=conversation.account_id,
+            text="ещё вопрос", external_id=f"{conversation.id}-late"))  # counted, though announced by nobody yet
+        await handle(elsewhere, hub, store, marks)
+        counted = await real.conversation_fact(conversation.id)
+        assert store.reads == 3 and counted is not None and counted.messages == fact.messages + 1
+        rating = json.dumps({"id": f"csat.answered:{conversation.id}", "type": "csat.answered",
+                             "conversation_id": conversation.id, "data": {"score": 4}})
+        hub.published.note(f"csat.answered:{conversation.id}")  # even when known: it carries its input
+        await handle(rating, hub, store, marks)
+        rated = await real.conversation_fact(conversation.id)
+        assert store.reads == 5 and rated is not None and rated.csat == 4  # the rating reads the fact once more
+
+
+async def test_a_fresh_event_waits_for_the_rest_of_its_burst_and_one_read_takes_it_all(make_settings: Any) -> None:
+    async with hub_on(make_settings()) as hub, opened_report_store(hub.settings) as real:
+        store: Any = CountingReads(real)
+        marks = ReadMarks()
+        await group(hub, "delivery")
+        conversation = await bot_conversation(hub)
+        opened = await _published(hub, "conversation.opened", f"{conversation.id}:0", conversation)
+        refreshing = asyncio.create_task(handle(opened, hub, store, marks, gather=0.3))
+        await asyncio.sleep(0.05)  # the turn goes on while the refresh waits
+        await handover.hand_over(hub, conversation.id, topic="delivery_problem", note="")
+        handed = await _published(hub, "conversation.updated", f"{conversation.id}:1", conversation)
+        await refreshing
+        await handle(handed, hub, store, marks, gather=0.3)  # already in the read: no second one, no wait
+        fact = await real.conversation_fact(conversation.id)
+        assert store.reads == 1 and fact is not None and fact.handed_over and fact.topic == "delivery_problem"

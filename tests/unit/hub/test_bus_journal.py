@@ -135,3 +135,54 @@ async def test_concurrent_publishes_share_commits_and_reach_the_consumer_in_id_o
         assert await again.journal.unfinished() == []  # type: ignore[union-attr]  # the deletes were committed
     finally:
         await again.close()
+
+
+async def test_an_entry_no_group_wants_is_not_journaled_and_a_wanted_one_comes_back(tmp_path: Path) -> None:
+    bus = await started(tmp_path / "j.sqlite3")
+    stop = asyncio.Event()
+    handled: list[str] = []
+
+    async def hang(payload: str) -> None:
+        handled.append(payload)
+        await asyncio.Event().wait()  # the worker dies before acknowledging it
+
+    task = asyncio.create_task(bus.consume("s", "g", "c", hang, stop=stop, wants=lambda p: p.startswith("keep")))
+    await asyncio.sleep(0)
+    for payload in ("skip-1", "keep-1", "skip-2"):
+        await bus.publish("s", payload)
+    async with asyncio.timeout(5):
+        while not handled:
+            await asyncio.sleep(0.01)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    left = [payload for *_, payload in await bus.journal.unfinished()]  # type: ignore[union-attr]
+    await bus.close()
+    assert handled == ["keep-1"] and left == ["keep-1"]
+
+
+async def test_a_group_left_entries_by_the_last_run_still_takes_only_what_it_wants(tmp_path: Path) -> None:
+    bus = await started(tmp_path / "j.sqlite3")
+    for payload in ("keep-0", "keep-00"):
+        await bus.publish("s", payload)
+    assert await collect(bus, 1, block_on="keep-00") == ["keep-0"]  # dies inside keep-00: the group has a row
+    await bus.close()
+
+    again = await started(tmp_path / "j.sqlite3")
+    seen: list[str] = []
+    stop = asyncio.Event()
+
+    async def handler(payload: str) -> None:
+        seen.append(payload)
+
+    task = asyncio.create_task(again.consume("s", "g", "c", handler, stop=stop, wants=lambda p: p.startswith("keep")))
+    await asyncio.sleep(0)
+    await again.publish("s", "skip-1")
+    await again.publish("s", "keep-1")
+    async with asyncio.timeout(5):
+        while len(seen) < 2:
+            await asyncio.sleep(0.01)
+    stop.set()
+    await task
+    left = await again.journal.unfinished()  # type: ignore[union-attr]
+    await again.close()
+    assert seen == ["keep-00", "keep-1"] and left == []
