@@ -29,6 +29,12 @@ class WebhookStore(Protocol):
         """Every subscription, oldest first."""
         ...
 
+    async def active_subscriptions(self) -> list[Subscription]:
+        """The active subscriptions, oldest first, as fan-out reads them: from a cache in this process that
+        any change through this store drops at once, and that sees a change made by another process within
+        a second (`hub/stores/subscription_cache.py`)."""
+        ...
+
     async def set_active(self, subscription_id: str, active: bool) -> bool:
         """Turn a subscription on or off; False if unknown."""
         ...

@@ -8,6 +8,9 @@ consumer of the events stream (the in-process bus) they are also created in that
 workers on Redis, two events of one conversation may be fanned out by two workers at once, the later
 one first; so a fresh delivery is due only `hold` seconds after its event happened, time for the earlier
 one to land in its lane ahead of it. Old events (a backlog after an outage) are not held.
+
+The active subscriptions come from the store's in-process cache (`hub/stores/subscription_cache.py`): a
+change made in this process is seen by the next event, one made by another process within a second.
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ def delivery_for(
 
 async def fan_out(event: Event, store: WebhookStore, *, now: datetime | None = None, hold: float = 0.0) -> int:
     """Create the event's deliveries; how many are new."""
-    wanting = [s for s in await store.list_subscriptions() if s.active and s.wants(event.type)]
+    wanting = [s for s in await store.active_subscriptions() if s.wants(event.type)]  # cached: see the store
     if not wanting:
         return 0
     body, now = payloads.body(event), now or utcnow()

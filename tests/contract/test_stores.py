@@ -633,6 +633,19 @@ async def test_webhook_subscriptions_keep_their_secret_and_can_be_switched_off_a
         await stores.webhooks.get_subscription(first.id)
 
 
+async def test_the_active_subscriptions_follow_every_change_made_through_the_store(stores: Stores) -> None:
+    first, second = webhook_subscription(), webhook_subscription(events=["message.*"], created_at=at(1))
+    await stores.webhooks.add_subscription(first)
+    assert [s.id for s in await stores.webhooks.active_subscriptions()] == [first.id]  # cached from here
+    await stores.webhooks.add_subscription(second)
+    assert [s.id for s in await stores.webhooks.active_subscriptions()] == [first.id, second.id]
+    await stores.webhooks.set_active(first.id, False)
+    assert [s.id for s in await stores.webhooks.active_subscriptions()] == [second.id]
+    await stores.webhooks.set_active(first.id, True)
+    await stores.webhooks.remove_subscription(second.id)
+    assert [s.id for s in await stores.webhooks.active_subscriptions()] == [first.id]
+
+
 async def test_a_delivery_is_added_once_per_subscription_and_event(stores: Stores) -> None:
     first = webhook_delivery("wh_a", "message.received:1")
     assert await stores.webhooks.add_delivery(first) is True

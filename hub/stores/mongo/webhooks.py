@@ -16,6 +16,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from hub.stores.mongo.db import Doc, MongoDatabase, dump_model, load_model
+from hub.stores.subscription_cache import SubscriptionCache
 from models.errors import Conflict, NotFound
 from models.webhooks import OPEN_STATUSES, Delivery, Subscription, WebhookStatus
 
@@ -57,6 +58,7 @@ class MongoWebhookStore:
 
     def __init__(self, db: MongoDatabase) -> None:
         self.db = db
+        self._active = SubscriptionCache()
 
     @property
     def _subscriptions(self) -> AsyncCollection[Doc]:
@@ -76,7 +78,8 @@ class MongoWebhookStore:
         doc = subscription.revealed("python")
         doc["_id"] = doc.pop("id")
         try:
-            await self._subscriptions.insert_one(doc)
+            with self._active.changing():
+                await self._subscriptions.insert_one(doc)
         except DuplicateKeyError as e:
             raise Conflict(f"webhook subscription {subscription.id} exists") from e
 
@@ -92,14 +95,23 @@ class MongoWebhookStore:
         cursor = self._subscriptions.find({}).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
         return [load_model(Subscription, doc) async for doc in cursor]
 
+    async def active_subscriptions(self) -> list[Subscription]:
+        """The active subscriptions, oldest first, from the in-process cache."""
+        return await self._active.get(self._load_active)
+
+    async def _load_active(self) -> list[Subscription]:
+        return [s for s in await self.list_subscriptions() if s.active]
+
     async def set_active(self, subscription_id: str, active: bool) -> bool:
         """Turn a subscription on or off."""
-        result = await self._subscriptions.update_one({"_id": subscription_id}, {"$set": {"active": active}})
+        with self._active.changing():
+            result = await self._subscriptions.update_one({"_id": subscription_id}, {"$set": {"active": active}})
         return result.matched_count == 1
 
     async def remove_subscription(self, subscription_id: str) -> bool:
         """Delete a subscription; its deliveries stay in the log."""
-        return (await self._subscriptions.delete_one({"_id": subscription_id})).deleted_count == 1
+        with self._active.changing():
+            return (await self._subscriptions.delete_one({"_id": subscription_id})).deleted_count == 1
 
     async def add_delivery(self, delivery: Delivery) -> bool:
         """Insert with the next seq; False if (subscription, event) or the id is taken."""

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from hub.stores.sqlite.db import SqliteDatabase, execute, fetch_one
+from hub.stores.subscription_cache import SubscriptionCache
 from models.errors import Conflict, NotFound
 from models.webhooks import Delivery, Subscription, WebhookStatus
 
@@ -72,6 +73,7 @@ class SqliteWebhookStore:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
+        self._active = SubscriptionCache()
 
     async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """Every row, read while no write of this connection runs (see the module docstring)."""
@@ -81,8 +83,10 @@ class SqliteWebhookStore:
     async def add_subscription(self, subscription: Subscription) -> None:
         """Insert a new subscription."""
         try:
-            await self.db.run("INSERT INTO webhook_subscriptions (id, created_at, doc) VALUES (?, ?, ?)",
-                              (subscription.id, _ms(subscription.created_at), json.dumps(subscription.revealed())))
+            with self._active.changing():
+                await self.db.run("INSERT INTO webhook_subscriptions (id, created_at, doc) VALUES (?, ?, ?)",
+                                  (subscription.id, _ms(subscription.created_at),
+                                   json.dumps(subscription.revealed())))
         except sqlite3.IntegrityError as e:
             raise Conflict(f"webhook subscription {subscription.id} exists") from e
 
@@ -98,16 +102,25 @@ class SqliteWebhookStore:
         rows = await self._rows("SELECT doc FROM webhook_subscriptions ORDER BY created_at, id")
         return [Subscription.model_validate_json(row[0]) for row in rows]
 
+    async def active_subscriptions(self) -> list[Subscription]:
+        """The active subscriptions, oldest first, from the in-process cache."""
+        return await self._active.get(self._load_active)
+
+    async def _load_active(self) -> list[Subscription]:
+        return [s for s in await self.list_subscriptions() if s.active]
+
     async def set_active(self, subscription_id: str, active: bool) -> bool:
         """Turn a subscription on or off."""
-        changed = await self.db.run(
-            "UPDATE webhook_subscriptions SET doc = json_set(doc, '$.active', json(?)) WHERE id = ?",
-            ("true" if active else "false", subscription_id))
+        with self._active.changing():
+            changed = await self.db.run(
+                "UPDATE webhook_subscriptions SET doc = json_set(doc, '$.active', json(?)) WHERE id = ?",
+                ("true" if active else "false", subscription_id))
         return changed == 1
 
     async def remove_subscription(self, subscription_id: str) -> bool:
         """Delete a subscription; its deliveries stay in the log."""
-        return await self.db.run("DELETE FROM webhook_subscriptions WHERE id = ?", (subscription_id,)) == 1
+        with self._active.changing():
+            return await self.db.run("DELETE FROM webhook_subscriptions WHERE id = ?", (subscription_id,)) == 1
 
     async def add_delivery(self, delivery: Delivery) -> bool:
         """Insert; False if (subscription, event) or the id is taken."""

@@ -70,3 +70,30 @@ def test_the_hold_is_needed_only_when_several_workers_read_the_events(make_setti
     assert order_hold(make_settings()) == 0.0
     assert order_hold(make_settings(bus="redis")) == 1.0
     assert order_hold(make_settings(bus="redis", webhook_order_hold=0.2)) == 0.2
+
+
+async def test_a_change_in_this_process_is_seen_by_the_next_event(stores: SqliteStores) -> None:
+    first = await subscriptions.create(stores.webhooks, "https://a.example/h", ["*"])
+    assert await fanout.fan_out(received("m1"), stores.webhooks) == 1  # the active list is cached now
+
+    second = await subscriptions.create(stores.webhooks, "https://b.example/h", ["*"])
+    assert await fanout.fan_out(received("m2"), stores.webhooks) == 2  # created before: gets the next event
+    await stores.webhooks.set_active(first.id, False)
+    assert await fanout.fan_out(received("m3"), stores.webhooks) == 1
+    await stores.webhooks.remove_subscription(second.id)
+    assert await fanout.fan_out(received("m4"), stores.webhooks) == 0
+
+    sent = {(d.subscription_id, d.message_id) for d in await stores.webhooks.list_deliveries()}
+    assert sent == {(first.id, "m1"), (first.id, "m2"), (second.id, "m2"), (second.id, "m3")}
+
+
+async def test_fan_out_reads_the_subscriptions_once_per_second_not_per_event(stores: SqliteStores) -> None:
+    await subscriptions.create(stores.webhooks, "https://a.example/h", ["*"])
+    await fanout.fan_out(received("m1"), stores.webhooks)
+    statements: list[str] = []
+    await stores.db.set_trace_callback(statements.append)
+    try:
+        await fanout.fan_out(received("m2"), stores.webhooks)
+    finally:
+        await stores.db.set_trace_callback(None)
+    assert not [s for s in statements if "webhook_subscriptions" in s]
