@@ -17,7 +17,7 @@ from hub import events
 from hub.csat.answers import may_comment, record_comment, record_score
 from hub.customers import profiles
 from hub.customers.addresses import route_on
-from hub.customers.identity import channel_identity
+from hub.customers.identity import Owners, channel_identity
 from hub.inbox.routing import inbox_config
 from hub.outbound import outbox
 from models.conversations import Conversation
@@ -35,12 +35,15 @@ THANKS_LOW = ("Спасибо за честную оценку. Мы перед�
 THANKS_COMMENT = "Спасибо, мы передали ваш комментарий."
 
 
-async def take(msg: InboundMessage, stored: Message | None, hub: Hub, *, now: datetime) -> bool:
-    """Record `msg` if it answers a rating request (and store it in that conversation); whether it did."""
+async def take(
+    msg: InboundMessage, stored: Message | None, hub: Hub, *, now: datetime, owners: Owners | None = None
+) -> bool:
+    """Record `msg` if it answers a rating request (and store it in that conversation); whether it did.
+    `owners`: the message's identity lookups, shared with identity resolution (one read, not two)."""
     config = inbox_config(hub).csat
     if not config.enabled or msg.auto_submitted:
         return False
-    customer = await hub.stores.customers.find_by_identity(channel_identity(msg))
+    customer = await (owners or Owners(hub.stores.customers)).of(channel_identity(msg))
     if customer is None:
         return False
     reading = read_score(msg.text)

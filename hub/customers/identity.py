@@ -105,15 +105,35 @@ def split(msg: InboundMessage, *, trusted: bool = False) -> tuple[list[Identity]
     return list({i.key: i for i in proven_ids}.values()), list({i.key: i for i in claimed}.values())
 
 
-async def resolve(msg: InboundMessage, customers: CustomerStore, *, trusted: bool = False) -> Resolved:
+class Owners:
+    """The customer owning each identity, read once while one message is handled: the CSAT check and identity
+    resolution both look up the sender's channel identity before anything of this message is written."""
+
+    def __init__(self, customers: CustomerStore) -> None:
+        self.customers = customers
+        self._read: dict[str, Customer | None] = {}
+
+    async def of(self, identity: Identity) -> Customer | None:
+        """The owner as first read for this message."""
+        if identity.key not in self._read:
+            self._read[identity.key] = await self.customers.find_by_identity(identity)
+        return self._read[identity.key]
+
+
+async def resolve(
+    msg: InboundMessage, customers: CustomerStore, *, trusted: bool = False, owners: Owners | None = None
+) -> Resolved:
     """The customer behind the message (created if new), found and linked by proven identities only.
 
     `trusted`: the message came through an api account configured as trusted (its hints are proven).
+    `owners`: what was read already for this message; used on the first try only (a retry reads afresh).
     """
     identities, claims = split(msg, trusted=trusted)
-    for _ in range(3):  # a concurrent first message may create the customer between our read and write
-        owners = [await customers.find_by_identity(i) for i in identities]
-        known = next((c for c in owners if c is not None), None)
+    first = owners or Owners(customers)
+    for attempt in range(3):  # a concurrent first message may create the customer between our read and write
+        read = first.of if attempt == 0 else customers.find_by_identity
+        owners_now = [await read(i) for i in identities]
+        known = next((c for c in owners_now if c is not None), None)
         if known is None:
             customer = Customer(name=msg.contact.name, identities=identities)
             try:
@@ -121,7 +141,7 @@ async def resolve(msg: InboundMessage, customers: CustomerStore, *, trusted: boo
             except Conflict:
                 continue
             return Resolved(customer, True, _still_claimed(customer, claims))
-        for identity, owner in zip(identities, owners, strict=True):
+        for identity, owner in zip(identities, owners_now, strict=True):
             if owner is None:
                 await _link_quietly(customers, known, identity)
         known = await _named(customers, known, msg.contact.name)

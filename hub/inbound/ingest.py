@@ -36,25 +36,29 @@ async def handle_inbound(msg: InboundMessage, hub: Hub) -> None:
     if stored is not None and stored.handled:
         metrics.INBOUND.labels(msg.channel, "duplicate").inc()
         return
-    if await csat.take_reply(msg, stored, hub, now=utcnow()):  # a rating answer: recorded, not a new issue
+    owners = identity.Owners(hub.stores.customers)  # the sender's customer, read once for both steps below
+    if await csat.take_reply(msg, stored, hub, now=utcnow(), owners=owners):  # a rating answer: not a new issue
         return
+    conversation: Conversation | None = None
     if stored is None:
-        stored = await _store(msg, hub) or await messages.find_external(
-            msg.channel, msg.account_id, Direction.INBOUND, msg.external_id)
+        added = await _store(msg, hub, owners)
+        stored, conversation = added or (await messages.find_external(
+            msg.channel, msg.account_id, Direction.INBOUND, msg.external_id), None)
         # A concurrent delivery stored it first, but stored is not handled: if that one dies, nobody else
         # would finish it, so this one does too (every follow-up step is idempotent).
         if stored is None or stored.handled:
             metrics.INBOUND.labels(msg.channel, "duplicate").inc()
             return
-    await _follow_up(msg, stored, hub)
+    await _follow_up(msg, stored, hub, conversation)
     await messages.mark_handled(stored.id)
     metrics.INBOUND.labels(msg.channel, "stored").inc()
     metrics.INGEST_SECONDS.observe(time.perf_counter() - started)
 
 
-async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
-    """Resolve, thread and store; None if a concurrent delivery stored the same message first."""
-    found = await identity.resolve(msg, hub.stores.customers, trusted=_trusted(msg, hub))
+async def _store(msg: InboundMessage, hub: Hub, owners: identity.Owners) -> tuple[Message, Conversation] | None:
+    """Resolve, thread and store: the message and its conversation as threading left it; None if a concurrent
+    delivery stored the same message first."""
+    found = await identity.resolve(msg, hub.stores.customers, trusted=_trusted(msg, hub), owners=owners)
     customer, created = found.customer, found.created
     now = utcnow()
     conversation, how = await attach(msg, customer, hub.stores.conversations, window=hub.reopen_window, at=now)
@@ -73,7 +77,7 @@ async def _store(msg: InboundMessage, hub: Hub) -> Message | None:
     await claims.record(hub, customer.id, found.claims, channel=msg.channel, conversation_id=conversation.id,
                         at=utcnow())  # shown to operators as "claimed, not verified"; never linked
     stored = Message.from_inbound(msg, conversation.id, customer.id)
-    return stored if await hub.stores.messages.add(stored) else None
+    return (stored, conversation) if await hub.stores.messages.add(stored) else None
 
 
 async def _left_unannounced(hub: Hub, record: Customer | Conversation, now: datetime) -> bool:
@@ -99,12 +103,13 @@ def _trusted(msg: InboundMessage, hub: Hub) -> bool:
     return any(a.trusted and a.channel is msg.channel and a.id == msg.account_id for a in hub.accounts)
 
 
-async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub) -> None:
-    """Announce the message and let the bot answer while the conversation is in its hands."""
+async def _follow_up(msg: InboundMessage, stored: Message, hub: Hub, threaded: Conversation | None) -> None:
+    """Announce the message and let the bot answer while the conversation is in its hands. `threaded`: the
+    conversation as this delivery's threading just saved it (not read again); None on a redelivery."""
     await events.emit(hub, "message.received", stored.id, customer_id=stored.customer_id,
                       conversation_id=stored.conversation_id, message_id=stored.id, channel=stored.channel.value)
     await _read_topic(stored, hub)
-    conversation = await hub.stores.conversations.get(stored.conversation_id)
+    conversation = threaded or await hub.stores.conversations.get(stored.conversation_id)
     conversation = await handover.requeue_reopened(hub, conversation)  # back to people: a new SLA round
     if conversation.state is ConversationState.BOT and not msg.auto_submitted and hub.participant is not None:
         await hub.participant.answer(msg, stored, conversation)  # the bot; never a machine's mail: loops

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hub.customers.claims import in_text
-from hub.customers.identity import split
+from hub.customers.identity import Owners, channel_identity, resolve, split
+from hub.stores.sqlite.stores import SqliteStores
 from models.channels import Channel
 from models.messages import ContactHints, InboundMessage
 from models.nlu import Entity, ParseResult
@@ -48,3 +51,23 @@ def test_phones_and_emails_typed_in_the_text_are_claims() -> None:
         entity("phone", PHONE), entity("email", EMAIL), entity("order_id", "4512"), entity("phone", "12")])
     assert [i.key for i in in_text(reading)] == [f"phone:{PHONE}", f"email:{EMAIL}"]
     assert in_text(None) == []
+
+
+async def test_one_message_reads_its_senders_customer_once_for_the_csat_check_and_resolution(
+    tmp_path: Path,
+) -> None:
+    stores = SqliteStores(str(tmp_path / "otklik.sqlite3"))
+    await stores.open()
+    try:
+        first = await resolve(said(Channel.TELEGRAM, "42"), stores.customers)
+        msg = said(Channel.TELEGRAM, "42")
+        traced: list[str] = []
+        await stores.db.set_trace_callback(traced.append)
+        owners = Owners(stores.customers)
+        assert (await owners.of(channel_identity(msg))) == first.customer  # the CSAT check's read
+        again = await resolve(msg, stores.customers, owners=owners)
+        await stores.db.set_trace_callback(None)
+        assert again.customer.id == first.customer.id and not again.created
+        assert len([s for s in traced if "FROM identities" in s]) == 1
+    finally:
+        await stores.close()
