@@ -58,7 +58,7 @@ class MongoWebhookStore:
 
     def __init__(self, db: MongoDatabase) -> None:
         self.db = db
-        self._active = SubscriptionCache()
+        self.subscription_cache = SubscriptionCache()
 
     @property
     def _subscriptions(self) -> AsyncCollection[Doc]:
@@ -78,7 +78,7 @@ class MongoWebhookStore:
         doc = subscription.revealed("python")
         doc["_id"] = doc.pop("id")
         try:
-            with self._active.changing():
+            with self.subscription_cache.changing():
                 await self._subscriptions.insert_one(doc)
         except DuplicateKeyError as e:
             raise Conflict(f"webhook subscription {subscription.id} exists") from e
@@ -97,20 +97,20 @@ class MongoWebhookStore:
 
     async def active_subscriptions(self) -> list[Subscription]:
         """The active subscriptions, oldest first, from the in-process cache."""
-        return await self._active.get(self._load_active)
+        return await self.subscription_cache.get(self._load_active)
 
     async def _load_active(self) -> list[Subscription]:
         return [s for s in await self.list_subscriptions() if s.active]
 
     async def set_active(self, subscription_id: str, active: bool) -> bool:
         """Turn a subscription on or off."""
-        with self._active.changing():
+        with self.subscription_cache.changing():
             result = await self._subscriptions.update_one({"_id": subscription_id}, {"$set": {"active": active}})
         return result.matched_count == 1
 
     async def remove_subscription(self, subscription_id: str) -> bool:
         """Delete a subscription; its deliveries stay in the log."""
-        with self._active.changing():
+        with self.subscription_cache.changing():
             return (await self._subscriptions.delete_one({"_id": subscription_id})).deleted_count == 1
 
     async def add_delivery(self, delivery: Delivery) -> bool:

@@ -73,7 +73,7 @@ class SqliteWebhookStore:
 
     def __init__(self, db: SqliteDatabase) -> None:
         self.db = db
-        self._active = SubscriptionCache()
+        self.subscription_cache = SubscriptionCache()
 
     async def _rows(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         """Every row, read while no write of this connection runs (see the module docstring)."""
@@ -83,7 +83,7 @@ class SqliteWebhookStore:
     async def add_subscription(self, subscription: Subscription) -> None:
         """Insert a new subscription."""
         try:
-            with self._active.changing():
+            with self.subscription_cache.changing():
                 await self.db.run("INSERT INTO webhook_subscriptions (id, created_at, doc) VALUES (?, ?, ?)",
                                   (subscription.id, _ms(subscription.created_at),
                                    json.dumps(subscription.revealed())))
@@ -104,14 +104,14 @@ class SqliteWebhookStore:
 
     async def active_subscriptions(self) -> list[Subscription]:
         """The active subscriptions, oldest first, from the in-process cache."""
-        return await self._active.get(self._load_active)
+        return await self.subscription_cache.get(self._load_active)
 
     async def _load_active(self) -> list[Subscription]:
         return [s for s in await self.list_subscriptions() if s.active]
 
     async def set_active(self, subscription_id: str, active: bool) -> bool:
         """Turn a subscription on or off."""
-        with self._active.changing():
+        with self.subscription_cache.changing():
             changed = await self.db.run(
                 "UPDATE webhook_subscriptions SET doc = json_set(doc, '$.active', json(?)) WHERE id = ?",
                 ("true" if active else "false", subscription_id))
@@ -119,7 +119,7 @@ class SqliteWebhookStore:
 
     async def remove_subscription(self, subscription_id: str) -> bool:
         """Delete a subscription; its deliveries stay in the log."""
-        with self._active.changing():
+        with self.subscription_cache.changing():
             return await self.db.run("DELETE FROM webhook_subscriptions WHERE id = ?", (subscription_id,)) == 1
 
     async def add_delivery(self, delivery: Delivery) -> bool:

@@ -73,6 +73,7 @@ def test_the_hold_is_needed_only_when_several_workers_read_the_events(make_setti
 
 
 async def test_a_change_in_this_process_is_seen_by_the_next_event(stores: SqliteStores) -> None:
+    stores.webhooks.subscription_cache.clock = lambda: 0.0  # the TTL never ends: only the changes drop the cache
     first = await subscriptions.create(stores.webhooks, "https://a.example/h", ["*"])
     assert await fanout.fan_out(received("m1"), stores.webhooks) == 1  # the active list is cached now
 
@@ -88,6 +89,7 @@ async def test_a_change_in_this_process_is_seen_by_the_next_event(stores: Sqlite
 
 
 async def test_fan_out_reads_the_subscriptions_once_per_second_not_per_event(stores: SqliteStores) -> None:
+    stores.webhooks.subscription_cache.clock = lambda: 0.0
     await subscriptions.create(stores.webhooks, "https://a.example/h", ["*"])
     await fanout.fan_out(received("m1"), stores.webhooks)
     statements: list[str] = []
