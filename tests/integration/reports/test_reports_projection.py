@@ -203,11 +203,11 @@ async def test_a_fresh_event_waits_for_the_rest_of_its_burst_and_one_read_takes_
         await group(hub, "delivery")
         conversation = await bot_conversation(hub)
         opened = await _published(hub, "conversation.opened", f"{conversation.id}:0", conversation)
-        refreshing = asyncio.create_task(handle(opened, hub, store, marks, gather=0.3))
-        await asyncio.sleep(0.05)  # the turn goes on while the refresh waits
+        refreshing = asyncio.create_task(handle(opened, hub, store, marks, gather=1.0))
+        await asyncio.sleep(0.05)  # the turn goes on while the refresh waits (a second: margin on a loaded machine)
         await handover.hand_over(hub, conversation.id, topic="delivery_problem", note="")
         handed = await _published(hub, "conversation.updated", f"{conversation.id}:1", conversation)
         await refreshing
-        await handle(handed, hub, store, marks, gather=0.3)  # already in the read: no second one, no wait
+        await handle(handed, hub, store, marks, gather=1.0)  # already in the read: no second one, no wait
         fact = await real.conversation_fact(conversation.id)
         assert store.reads == 1 and fact is not None and fact.handed_over and fact.topic == "delivery_problem"
