@@ -79,7 +79,9 @@ class _Block:
         np.not_equal(every[1:], every[:-1], out=first[1:])
         starts = np.flatnonzero(first)
         columns = every[starts]
-        counts = np.diff(starts, append=every.size)
+        counts = np.empty_like(starts)
+        counts[:-1] = starts[1:] - starts[:-1]
+        counts[-1] = every.size - starts[-1]
         return columns + self.offset, self._values(columns, counts.astype(np.float64))
 
     def _values(self, columns: Columns, tf: Values) -> Values:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from nlu.language import TEXTS_KEPT
 from nlu.translit import looks_translit, to_cyrillic
 
 _GREETING = re.compile(
@@ -59,7 +60,7 @@ def question_part(text: str) -> str:
     return rest if len(re.findall(r"\w+", rest)) >= _MIN_WORDS_LEFT else body
 
 
-@lru_cache(maxsize=1024)  # a parse prepares the same text for the ranking and again for its calibration
+@lru_cache(maxsize=TEXTS_KEPT)  # a parse prepares the same text for its ranking and again for its clauses
 def prepare(text: str) -> str:
     """The text the classifier reads: transliteration undone, greeting and signature set aside."""
     if looks_translit(text):
