@@ -25,6 +25,13 @@ TEXTS_KEPT = 16
 @lru_cache(maxsize=TEXTS_KEPT)
 def detect(text: str) -> str:
     """"ru", "en", or "unknown" (no letters of either script)."""
+    # Most texts hold one script: a search that finds no letter of the other settles it without counting.
+    if _CYRILLIC.search(text) is None:
+        if _LATIN.search(text) is None:
+            return UNKNOWN
+        return RUSSIAN if looks_translit(text) else ENGLISH
+    if _LATIN.search(text) is None:
+        return RUSSIAN
     cyrillic, latin = sum(map(len, _CYRILLIC.findall(text))), sum(map(len, _LATIN.findall(text)))
     if cyrillic == latin == 0:
         return UNKNOWN
