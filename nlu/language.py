@@ -13,16 +13,26 @@ from functools import lru_cache
 from nlu.translit import looks_translit
 
 RUSSIAN, ENGLISH, UNKNOWN = "ru", "en", "unknown"
-# Counted by the regex engine, not a Python loop over characters. A parse asks several times about the same
-# text (the engine, the ranking, each sentence-vector reader), so answers are kept for the last few texts.
-_CYRILLIC = re.compile("[а-яА-ЯёЁ]")
-_LATIN = re.compile("[a-zA-Z]")
+# Counted by the regex engine, in runs (a list per word, not per letter), not by a Python loop over characters.
+_CYRILLIC = re.compile("[а-яА-ЯёЁ]+")
+_LATIN = re.compile("[a-zA-Z]+")
+# A parse asks several times about the same text (the engine, the ranking, each sentence-vector reader), so
+# answers are kept for the last few texts: the texts of about two parses, and no customer's text for long (a
+# privacy erasure runs in hub, which may not reach into nlu, and often in another process).
+TEXTS_KEPT = 16
 
 
-@lru_cache(maxsize=1024)
+@lru_cache(maxsize=TEXTS_KEPT)
 def detect(text: str) -> str:
     """"ru", "en", or "unknown" (no letters of either script)."""
-    cyrillic, latin = len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))
+    # Most texts hold one script: a search that finds no letter of the other settles it without counting.
+    if _CYRILLIC.search(text) is None:
+        if _LATIN.search(text) is None:
+            return UNKNOWN
+        return RUSSIAN if looks_translit(text) else ENGLISH
+    if _LATIN.search(text) is None:
+        return RUSSIAN
+    cyrillic, latin = sum(map(len, _CYRILLIC.findall(text))), sum(map(len, _LATIN.findall(text)))
     if cyrillic == latin == 0:
         return UNKNOWN
     if cyrillic >= latin:

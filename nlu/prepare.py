@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from nlu.language import TEXTS_KEPT
 from nlu.translit import looks_translit, to_cyrillic
 
 _GREETING = re.compile(
@@ -43,10 +44,24 @@ _FILLERS = re.compile(r"(?<!\w)(?:э+м*|м{2,}|эм+|uh+|um+|erm+|hmm+)(?!\w)[,
 def without_mail_furniture(text: str) -> str:
     """The text minus quoted earlier messages, reply headers, the `-- ` signature block, subject labels and
     speech fillers ("ээ", "um"); the original when nothing would be left."""
-    body = _REPLY_HEADER.sub("", _QUOTED.sub("", text))
-    body = _FILLERS.sub(" ", _SUBJECT.sub("", body))
+    # Each pattern runs only where the text holds what it cannot match without (most messages hold none).
+    body = _QUOTED.sub("", text) if ">" in text else text
+    if _may_hold_reply_header(body):
+        body = _REPLY_HEADER.sub("", body)
+    body = _FILLERS.sub(" ", _SUBJECT.sub("", body) if ":" in body else body)
     body = "\n".join(" ".join(line.split()) for line in body.splitlines() if line.strip())
     return body if re.search(r"\w", body) else text
+
+
+def _may_hold_reply_header(text: str) -> bool:
+    """False when `_REPLY_HEADER` cannot match: each branch needs a colon and one of its words, or "--".
+    (The casefolded text holds every word the case-insensitive pattern could match.)"""
+    if "--" in text:
+        return True
+    if ":" not in text:
+        return False
+    folded = text.casefold()
+    return "wrote" in folded or "написал" in folded or "пишет" in folded
 
 
 def question_part(text: str) -> str:
@@ -59,7 +74,7 @@ def question_part(text: str) -> str:
     return rest if len(re.findall(r"\w+", rest)) >= _MIN_WORDS_LEFT else body
 
 
-@lru_cache(maxsize=1024)  # a parse prepares the same text for the ranking and again for its calibration
+@lru_cache(maxsize=TEXTS_KEPT)  # a parse prepares the same text for its ranking and again for its clauses
 def prepare(text: str) -> str:
     """The text the classifier reads: transliteration undone, greeting and signature set aside."""
     if looks_translit(text):

@@ -26,7 +26,7 @@ ROOM = 0.1  # a second real topic at least this likely: the clauses may hold it
 # A clause's topic counts at this share of the threshold: clauses are read by the n-grams alone, whose
 # confidences run lower than the full reading's.
 CLAUSE_SHARE = 0.7
-MAX_CLAUSES = 3  # each costs one more ranking; the first clauses carry what the message is about
+MAX_CLAUSES = 3  # each adds to the clauses' ranking; the first clauses carry what the message is about
 MIN_CLAUSE_WORDS = 3
 _CLAUSES = re.compile(
     r"[.!?;\n]+|,?\s+(?:а\s+(?:ещё|еще|также)|и\s+(?:ещё|еще)|кроме\s+того|плюс\s+ко\s+всему|плюс|также"
@@ -36,8 +36,12 @@ _CLAUSES = re.compile(
 class Ranker(Protocol):
     """What a reading needs of a classifier."""
 
-    def rank(self, text: str, *, fast: bool = False) -> list[tuple[str, float]]:
-        """Every intent with its confidence, best first (`fast`: a cheaper, rougher reading)."""
+    def rank(self, text: str) -> list[tuple[str, float]]:
+        """Every intent with its confidence, best first."""
+        ...
+
+    def tops(self, texts: list[str]) -> list[tuple[str, float]]:
+        """Each text's best intent and its confidence by a cheaper, rougher reading (one call for all)."""
         ...
 
 
@@ -68,8 +72,7 @@ def read(classifier: Ranker, text: str, threshold: float) -> Reading:
     # topic of this message, and reading them cost the longest parses most of their time.
     parts = clauses(prepare(text)) if _room(ranking, threshold) else []
     if len(parts) > 1:
-        for part in parts[:MAX_CLAUSES]:
-            name, score = classifier.rank(part, fast=True)[0]
+        for name, score in classifier.tops(parts[:MAX_CLAUSES]):
             if score >= threshold * CLAUSE_SHARE and name not in SOCIAL and name != OUT_OF_SCOPE:
                 found.append((name, score))
     leading = [name for name, _ in ranking[:3]]

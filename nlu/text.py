@@ -38,4 +38,5 @@ def stem(word: str) -> str:
 
 def stemmed(text: str) -> str:
     """The text as a space-separated string of stems (what the word n-grams are built from)."""
-    return " ".join(stem(w) for w, _, _ in words(text))
+    # `words` without the offsets: a parse stems the whole message and each clause read.
+    return " ".join([stem(m.casefold().replace("ё", "е")) for m in _WORD.findall(text)])

@@ -52,7 +52,7 @@ def looks_translit(text: str) -> bool:
     tokens = _WORD.findall(text.casefold())
     if not tokens:
         return False
-    hits = sum(t in _MARKERS for t in tokens)
+    hits = sum(map(_MARKERS.__contains__, tokens))  # a parse asks this of each text and clause it reads
     if hits == len(tokens) == 1:
         return len(tokens[0]) > 4  # "spasibo", "privet"
     if hits == 1:  # "kurer opozdal na 3 chasa": one known word, and nothing English around it

@@ -6,11 +6,13 @@ import pickle
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from nlu import language
 from nlu.artefacts import NluModel
 from nlu.classifier import ClassifierConfig, IntentClassifier
-from nlu.encoder import SentenceEncoder, _head, load_encoder
+from nlu.encoder import MAX_TOKENS, SentenceEncoder, load_encoder
 from nlu.training_data import TrainingData
 
 pytest.importorskip("onnxruntime", reason="the embeddings extra is not installed")
@@ -99,14 +101,32 @@ def test_one_text_scores_the_same_by_the_fast_path_and_the_batch_path(retail_mod
         assert np.allclose([ranked[label] for label in classifier.labels], probs, atol=1e-5), text
 
 
-@pytest.mark.parametrize("text", [
+HARD = [
     "Subject: Payment page error\n\nHello, when I try to pay for my order on the website the page just spins and "
     "then says something went wrong, I have tried three different cards and two browsers, please help, " * 3,
     "a, b. c! d? e; f: g - h ... i (j) k [l] m {n} o / p \\ q | r " * 4, "ｆｕｌｌ ｗｉｄｔｈ ü é ñ " * 12,
-    "short one", "", "??? !!! ...",
-])
-def test_reading_only_the_head_tokenizes_exactly_as_the_whole(encoder: SentenceEncoder, text: str) -> None:
+    "short one", "", "??? !!! ...", "\t \n\r  ", "x\x1cy\x1fz\x85w\u2028v\u00a0u\u3000t", "中文字符 and 日本語",
+    "İstanbul ΣΟΦΟΣ straße ﬁne Ǆ", "a" * 150 + " b", "e\u0301 \u0301e \u200bzero\u200dwidth", "don't \"quote\" it's",
+]
+
+
+@pytest.mark.parametrize("text", HARD)
+@pytest.mark.parametrize("cap", [20, 64, 3])
+def test_ids_put_together_from_chunks_are_the_tokenizers_own(encoder: SentenceEncoder, text: str,
+                                                              cap: int) -> None:
     assert encoder.ready()
     tokenizer = encoder._tokenizer
-    cap = tokenizer.truncation["max_length"]
-    assert tokenizer.encode(_head(text, cap)).ids == tokenizer.encode(text).ids
+    tokenizer.enable_truncation(cap)
+    try:
+        assert encoder.ids(text) == tokenizer.encode(text).ids
+        assert encoder.ids(text) == tokenizer.encode(text).ids  # the chunks' ids now from the cache
+    finally:
+        tokenizer.enable_truncation(MAX_TOKENS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["order", "refund", " ", "\n", "\t", ",", "ü", "中", "\x1c", "\u00a0", "##",
+                                 "[CLS]", "can't"]) | st.text(max_size=5), max_size=30).map("".join))
+def test_ids_are_the_tokenizers_on_any_text(encoder: SentenceEncoder, text: str) -> None:
+    assert encoder.ready()
+    assert encoder.ids(text) == encoder._tokenizer.encode(text).ids

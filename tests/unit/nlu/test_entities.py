@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import re
 from datetime import date
 
+import phonenumbers
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -125,10 +127,62 @@ def test_any_text_gives_non_overlapping_spans_inside_it(text: str) -> None:
 
 @given(st.text(alphabet="0123456789 +-()@.abc№заказ#\n", max_size=60))
 def test_skipping_extractors_a_text_has_too_few_digits_for_changes_nothing(text: str) -> None:
-    every = [hit for extract, _ in builtin_entities._EXTRACTORS for hit in extract(text, TODAY)]
+    every = [hit for extract, _, _ in builtin_entities._EXTRACTORS for hit in extract(text, TODAY)]
     assert builtin_entities.extract_all(text, TODAY) == every
+
+
+KEYWORDS = ["заказ", "Order", "ОРДЕР", "карта", "CARD", "магазин", "Store", "shop", "руб", "Р.", "RUB", "roubles", "$",
+            "usd", "Dollars", "доллар", "€", "EUR", "евро", "мая", "Dec", "march", "вчера", "Today", "№", "#", "@",
+            "uſd", "ᲁоллар"]  # the last two: spellings only IGNORECASE sees as "usd" and "доллар"
+
+
+@given(st.lists(st.sampled_from(KEYWORDS) | st.text(alphabet="0123456789 +-()./,x", max_size=8), max_size=12)
+       .map("".join))
+def test_skipping_extractors_a_text_has_no_keyword_for_changes_nothing(text: str) -> None:
+    every = [hit for extract, _, _ in builtin_entities._EXTRACTORS for hit in extract(text, TODAY)]
+    assert builtin_entities.extract_all(text, TODAY) == every
+
+
+def test_the_keyword_check_sees_every_spelling_the_patterns_ignorecase_matches() -> None:
+    letters = {ch for _, _, words in builtin_entities._EXTRACTORS for word in words for ch in word}
+    anything = re.compile("[" + re.escape("".join(sorted(letters))) + "]", re.IGNORECASE)
+    matching = [chr(point) for point in range(0x110000) if anything.fullmatch(chr(point))]
+    assert len(matching) > len(letters)  # "ſ" is an "s", "K" (Kelvin) a "k"...
+    for letter in letters:
+        same = re.compile(re.escape(letter), re.IGNORECASE)
+        assert all(ch.casefold() == letter for ch in matching if same.fullmatch(ch)), letter
+
+
+def _matcher(text: str) -> list[tuple[str, int, int]]:
+    found = phonenumbers.PhoneNumberMatcher(text, "RU", leniency=phonenumbers.Leniency.VALID)
+    return [(m.raw_string, m.start, m.end) for m in found]
+
+
+@given(st.text(alphabet="0123456789 +-()x.~/ー٣a", max_size=30))
+def test_the_phone_pre_check_never_hides_a_number_the_matcher_finds(text: str) -> None:
+    assert [(raw, start, end) for _, raw, start, end, _ in builtin_entities._phones(text, TODAY)] == _matcher(text)
+
+
+def test_every_example_number_of_every_region_passes_the_phone_pre_check() -> None:
+    formats = [phonenumbers.PhoneNumberFormat.INTERNATIONAL, phonenumbers.PhoneNumberFormat.E164,
+               phonenumbers.PhoneNumberFormat.NATIONAL]
+    found = 0
+    for region in phonenumbers.SUPPORTED_REGIONS:
+        for kind in (phonenumbers.PhoneNumberType.FIXED_LINE, phonenumbers.PhoneNumberType.MOBILE,
+                     phonenumbers.PhoneNumberType.UAN):
+            number = phonenumbers.example_number_for_type(region, kind)
+            if number is None:
+                continue
+            written = [phonenumbers.format_number(number, f) for f in formats]
+            for text in [*written, phonenumbers.format_out_of_country_calling_number(number, "RU")]:
+                text = f"call me on {text}, thanks"
+                hits = _matcher(text)
+                found += bool(hits)
+                assert [(raw, start, end) for _, raw, start, end, _ in builtin_entities._phones(text, TODAY)] == hits
+    assert found > 1000
 
 
 def test_a_phone_needs_its_seven_digits_and_a_short_number_is_none() -> None:
     assert found("мой номер 12-34-56") == []
     assert one("Niue: +683 4002", "phone").canonical == "+6834002"
+    assert one("из Москвы звоните 8~10 683 4002", "phone").canonical == "+6834002"  # RU's international prefix

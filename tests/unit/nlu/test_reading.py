@@ -3,10 +3,17 @@ over a question."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from models.nlu import OUT_OF_SCOPE
+from nlu.artefacts import NluModel
+from nlu.prepare import prepare
 from nlu.reading import clauses, read
+from nlu.scorecard import load_items
+
+EVALUATION = Path(__file__).resolve().parents[3] / "nlu" / "evaluation"
 
 
 class Table:
@@ -15,8 +22,11 @@ class Table:
     def __init__(self, rankings: dict[str, list[tuple[str, float]]]) -> None:
         self.rankings = rankings
 
-    def rank(self, text: str, *, fast: bool = False) -> list[tuple[str, float]]:
+    def rank(self, text: str) -> list[tuple[str, float]]:
         return self.rankings.get(text, [(OUT_OF_SCOPE, 0.9), ("greet", 0.1)])
+
+    def tops(self, texts: list[str]) -> list[tuple[str, float]]:
+        return [self.rank(text)[0] for text in texts]
 
 
 def test_a_clear_answer_is_not_a_close_call() -> None:
@@ -83,9 +93,13 @@ def test_the_clauses_read_are_those_of_the_question_not_the_quoted_thread_or_sig
     asked: list[str] = []
 
     class Recording(Table):
-        def rank(self, text: str, *, fast: bool = False) -> list[tuple[str, float]]:
+        def rank(self, text: str) -> list[tuple[str, float]]:
             asked.append(text)
-            return [("delivery_problem", 0.6), ("promo_code", 0.3)] if not fast else super().rank(text)
+            return [("delivery_problem", 0.6), ("promo_code", 0.3)]
+
+        def tops(self, texts: list[str]) -> list[tuple[str, float]]:
+            asked.extend(texts)
+            return [(OUT_OF_SCOPE, 0.9) for _ in texts]
 
     read(Recording({}), text, 0.5)
     assert asked[1:] == ["Re: your order", "the driver left my bags at the wrong door", "Also my promo code failed"]
@@ -96,3 +110,14 @@ def test_clauses_split_sentences_and_joined_topics_but_drop_short_bits() -> None
         "Курьер опоздал на час", "приложение не открывается"]
     assert clauses("the driver was late and also my code failed twice") == ["the driver was late",
                                                                           "my code failed twice"]
+
+
+def test_the_clauses_batch_gives_each_clause_its_own_fast_ranking_exactly(retail_model: NluModel) -> None:
+    classifier = retail_model.classifier
+    read_any = 0
+    for item in load_items(EVALUATION):
+        parts = clauses(prepare(item.text))
+        if len(parts) > 1:
+            read_any += 1
+            assert classifier.tops(parts) == [classifier.rank(p, fast=True)[0] for p in parts], item.text
+    assert read_any > 100
