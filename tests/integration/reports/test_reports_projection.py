@@ -156,15 +156,21 @@ async def _published(hub: Hub, kind: str, key: str, conversation: Conversation) 
     return event.model_dump_json()
 
 
-async def test_an_event_a_refresh_has_already_read_is_skipped_and_the_fact_stays_current(make_settings: Any) -> None:
-    """A burst of events about one conversation costs one read: those this process published before a refresh
-    began are in it. One published after the refresh began, or by another process, is read again."""
-    async with hub_on(make_settings()) as hub, opened_report_store(hub.settings) as real:
-        store: Any = CountingReads(real)
-        marks = ReadMarks()
+@asynccontextmanager
+async def _opened_conversation(settings: Any) -> AsyncIterator[tuple[Hub, ReportStore, Any, ReadMarks, Conversation,
+                                                                     str]]:
+    """A hub with a bot conversation whose opening was published, its report store and one that counts reads."""
+    async with hub_on(settings) as hub, opened_report_store(hub.settings) as real:
         await group(hub, "delivery")
         conversation = await bot_conversation(hub)
         opened = await _published(hub, "conversation.opened", f"{conversation.id}:0", conversation)
+        yield hub, real, CountingReads(real), ReadMarks(), conversation, opened
+
+
+async def test_an_event_a_refresh_has_already_read_is_skipped_and_the_fact_stays_current(make_settings: Any) -> None:
+    """A burst of events about one conversation costs one read: those this process published before a refresh
+    began are in it. One published after the refresh began, or by another process, is read again."""
+    async with _opened_conversation(make_settings()) as (hub, real, store, marks, conversation, opened):
         sent = await _published(hub, "message.sent", "m-1", conversation)
         await handle(opened, hub, store, marks)
         await handle(sent, hub, store, marks)
@@ -197,12 +203,7 @@ async def test_an_event_a_refresh_has_already_read_is_skipped_and_the_fact_stays
 
 
 async def test_a_fresh_event_waits_for_the_rest_of_its_burst_and_one_read_takes_it_all(make_settings: Any) -> None:
-    async with hub_on(make_settings()) as hub, opened_report_store(hub.settings) as real:
-        store: Any = CountingReads(real)
-        marks = ReadMarks()
-        await group(hub, "delivery")
-        conversation = await bot_conversation(hub)
-        opened = await _published(hub, "conversation.opened", f"{conversation.id}:0", conversation)
+    async with _opened_conversation(make_settings()) as (hub, real, store, marks, conversation, opened):
         refreshing = asyncio.create_task(handle(opened, hub, store, marks, gather=1.0))
         await asyncio.sleep(0.05)  # the turn goes on while the refresh waits (a second: margin on a loaded machine)
         await handover.hand_over(hub, conversation.id, topic="delivery_problem", note="")
