@@ -107,19 +107,9 @@ async def execute(conn: Connection, sql: str, params: Params = ()) -> int:
 
 
 async def execute_many(conn: Connection, sql: str, rows: Iterable[Params]) -> None:
-    """Run one statement for each row and close the cursor; outside a transaction, all rows in one of their own
-    (so a busy file finds none of them written and the whole is tried again)."""
-    rows = list(rows)
-    if conn.in_transaction:
-        conn.executemany(sql, rows).close()
-        return
-    await execute(conn, "BEGIN IMMEDIATE")
-    try:
-        conn.executemany(sql, rows).close()
-        conn.execute("COMMIT")
-    except BaseException:
-        _roll_back(conn)
-        raise
+    """Run one statement for each row and close the cursor, inside the caller's transaction (outside one,
+    `SqliteDatabase.run_many` gives the rows a transaction of their own)."""
+    conn.executemany(sql, list(rows)).close()
 
 
 def _roll_back(conn: Connection) -> None:
@@ -264,9 +254,7 @@ class SqliteDatabase:
 
     async def run_many(self, sql: str, rows: Iterable[Params]) -> None:
         """One write statement per row, in one transaction, under the write lock."""
-        async with self.write_lock, self._translated():
-            await execute_many(self.conn, sql, rows)
-            self._committed()
+        await self.write_batch([(sql, list(rows))])
 
     async def one(self, sql: str, params: Params = (), *, offloop: bool = False) -> Any:
         """The first column of the first row, or None."""
