@@ -12,6 +12,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TypeVar
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def remember(entries: dict[K, V], key: K, value: V, limit: int) -> None:
+    """Keep `value` as the newest entry of `entries`, forgetting the oldest beyond `limit` (dicts keep their
+    insertion order: a key set again moves to the end)."""
+    entries.pop(key, None)
+    entries[key] = value
+    if len(entries) > limit:
+        del entries[next(iter(entries))]
 
 
 class PublishOrder:
@@ -27,10 +40,7 @@ class PublishOrder:
     def note(self, event_id: str) -> None:
         """The event is about to be published (its change is stored): count it."""
         self.count += 1
-        self._seq.pop(event_id, None)  # a republished id takes its latest place
-        self._seq[event_id] = (self.count, self.clock())
-        if len(self._seq) > self.limit:
-            del self._seq[next(iter(self._seq))]
+        remember(self._seq, event_id, (self.count, self.clock()), self.limit)  # a republished id: its latest place
 
     def seq_of(self, event_id: str) -> int | None:
         """The count at the event's latest publication here, or None if this process does not know it."""

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hub.bus.base import EVENTS, Handler
+from hub.event_order import remember
 from hub.events import head_of
 from hub.reports.derive import case_fact, conversation_fact, store_of
 from hub.stores.reports import ReportStore
@@ -63,10 +64,7 @@ class ReadMarks:
 
     def derived(self, conversation_id: str, inputs: Inputs) -> None:
         """The conversation's stored fact is the one these inputs give."""
-        self._inputs.pop(conversation_id, None)
-        self._inputs[conversation_id] = inputs
-        if len(self._inputs) > self.inputs_limit:
-            del self._inputs[next(iter(self._inputs))]
+        remember(self._inputs, conversation_id, inputs, self.inputs_limit)
 
     def covers(self, conversation_id: str, published: int | None) -> bool:
         """Whether the event published as number `published` (None: not by this process) was already read."""
@@ -74,10 +72,7 @@ class ReadMarks:
 
     def mark(self, conversation_id: str, began: int) -> None:
         """A refresh of the conversation that began when `began` events had been published is stored."""
-        latest = max(began, self._began.pop(conversation_id, 0))
-        self._began[conversation_id] = latest
-        if len(self._began) > self.limit:
-            del self._began[next(iter(self._began))]
+        remember(self._began, conversation_id, max(began, self._began.get(conversation_id, 0)), self.limit)
 
 
 async def handle(entry: str, hub: Hub, store: ReportStore, marks: ReadMarks | None = None, *,
